@@ -4,7 +4,8 @@ import { z } from "zod";
 export const MetricPoint = z.object({
   step: z.number().int().min(0),
   key: z.string().min(1).max(64).regex(/^[a-z0-9_/.]+$/, "lowercase metric key"),
-  value: z.number(), // NaN/Inf are legitimate observations; JSON carries them as null
+  // NaN and Infinity are real observations; JSON cannot carry them, so they travel as null.
+  value: z.number().nullable(),
   wallTime: z.number().positive(),
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;

@@ -6,6 +6,7 @@ CREATE TABLE "Run" (
     "config" TEXT NOT NULL,
     "backend" TEXT,
     "error" TEXT,
+    "warning" TEXT,
     "token" TEXT NOT NULL,
     "step" INTEGER NOT NULL DEFAULT 0,
     "totalSteps" INTEGER NOT NULL,
@@ -23,7 +24,7 @@ CREATE TABLE "Metric" (
     "runId" TEXT NOT NULL,
     "key" TEXT NOT NULL,
     "step" INTEGER NOT NULL,
-    "value" REAL NOT NULL,
+    "value" REAL,
     "wallTime" REAL NOT NULL,
     CONSTRAINT "Metric_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );

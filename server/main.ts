@@ -1,0 +1,49 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import next from "next";
+import { Server } from "socket.io";
+import { migrate, openDb } from "./db";
+import type { Env } from "./env";
+import { createServices } from "./services";
+import { attachSockets } from "./socket";
+import { appRouter, createCaller } from "./trpc/router";
+
+/** Boots everything on one HTTP server; returns a function that shuts it down gracefully. */
+export async function startServer(env: Env) {
+  await migrate(env);
+  const db = openDb(env);
+  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  const httpServer = http.createServer();
+  const io = new Server(httpServer, { maxHttpBufferSize: 4e6 });
+  let url = "";
+  const services = createServices(db, env, io, () => url);
+  await services.runs.markOrphans();
+  attachSockets(io, services);
+
+  const trpc = createHTTPHandler({ router: appRouter, basePath: "/api/trpc/", createContext: () => ({ services }) });
+  // Server components reach the same services through this caller instead of bundling Prisma.
+  (globalThis as Record<string, unknown>).__appCaller = createCaller({ services });
+  const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
+  await ui.prepare();
+  const handle = ui.getRequestHandler();
+  httpServer.on("request", (req, res) => {
+    if (req.url?.startsWith("/api/trpc/")) return void trpc(req, res);
+    void handle(req, res);
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(env.PORT, env.HOST, resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  url = `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${port}`;
+
+  return {
+    url,
+    async close() {
+      await services.supervisor.stopAll();
+      await services.writer.close();
+      io.close();
+      await ui.close?.();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import { TRPCError } from "@trpc/server";
+import type { Run } from "../../generated/prisma/client";
+import { RunConfig } from "../../lib/run-config";
+import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
+import type { Db } from "../db";
+import type { Hub } from "./hub";
+
+export type RunSummary = Omit<Run, "token" | "config"> & { status: RunStatus; config: RunConfig };
+
+export function toSummary(run: Run): RunSummary {
+  const { token: _token, config, ...rest } = run;
+  return { ...rest, status: run.status as RunStatus, config: RunConfig.parse(JSON.parse(config)) };
+}
+
+/** Starts and stops trainer processes; implemented by the supervisor. */
+export interface Launcher {
+  launch(run: { id: string; token: string; config: RunConfig }): void;
+  requestStop(runId: string): boolean;
+}
+
+/** Run lifecycle: every status change goes through here, is stored, then pushed. */
+export class RunService {
+  launcher: Launcher | null = null;
+
+  constructor(
+    private db: Db,
+    private hub: Hub,
+    readonly dataDir: string,
+  ) {}
+
+  runDir(runId: string) {
+    return path.join(this.dataDir, "runs", runId);
+  }
+
+  async list(): Promise<RunSummary[]> {
+    const runs = await this.db.run.findMany({ orderBy: { createdAt: "desc" } });
+    return runs.map(toSummary);
+  }
+
+  async get(id: string): Promise<RunSummary> {
+    const run = await this.db.run.findUnique({ where: { id } });
+    if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `No run with id ${id}` });
+    return toSummary(run);
+  }
+
+  async checkpoints(runId: string) {
+    return this.db.checkpoint.findMany({ where: { runId }, orderBy: { step: "desc" } });
+  }
+
+  async create(config: RunConfig): Promise<RunSummary> {
+    const run = await this.db.run.create({
+      data: { name: config.name, config: JSON.stringify(config), token: newToken(), totalSteps: config.steps },
+    });
+    this.hub.runChanged(toSummary(run));
+    this.launcher?.launch({ id: run.id, token: run.token, config });
+    return toSummary(run);
+  }
+
+  async stop(id: string): Promise<RunSummary> {
+    const run = await this.get(id);
+    if (run.status === "queued" || run.status === "running") {
+      const updated = await this.setStatus(id, "stopping");
+      if (!this.launcher?.requestStop(id)) await this.setStatus(id, "stopped", { endedAt: new Date() });
+      return updated;
+    }
+    if (run.status === "stopping") return run;
+    throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a queued or running run can be stopped` });
+  }
+
+  async resume(id: string): Promise<RunSummary> {
+    const run = await this.get(id);
+    if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
+      throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
+    const token = newToken();
+    const updated = await this.db.run.update({
+      where: { id },
+      data: { status: "queued", token, error: null, endedAt: null },
+    });
+    this.hub.runChanged(toSummary(updated));
+    this.launcher?.launch({ id, token, config: run.config });
+    return toSummary(updated);
+  }
+
+  async authenticate(runId: string, token: string): Promise<RunSummary | null> {
+    const run = await this.db.run.findUnique({ where: { id: runId } });
+    if (!run || !timingSafeEqual(run.token, token)) return null;
+    return toSummary(run);
+  }
+
+  async trainerStarted(runId: string, hello: TrainerHello) {
+    const run = await this.get(runId);
+    if (run.status !== "queued" && run.status !== "running") return run;
+    return this.setStatus(runId, "running", {
+      backend: hello.backend,
+      paramCount: hello.paramCount,
+      warning: hello.warning ?? null,
+      startedAt: run.startedAt ?? new Date(),
+    });
+  }
+
+  async trainerDone(runId: string, done: TrainerDone) {
+    return this.setStatus(runId, done.status, { error: done.error ?? null, step: done.step, endedAt: new Date() });
+  }
+
+  /** Called by the supervisor when a trainer process ends. */
+  async trainerExited(runId: string, reason: string | null) {
+    const run = await this.get(runId);
+    if (!ACTIVE_STATUSES.includes(run.status)) return;
+    if (run.status === "stopping" && reason === null) await this.setStatus(runId, "stopped", { endedAt: new Date() });
+    else await this.setStatus(runId, "crashed", { error: reason ?? "Trainer exited before reporting", endedAt: new Date() });
+  }
+
+  async recordCheckpoint(runId: string, c: CheckpointSaved) {
+    const data = { runId, step: c.step, path: c.path, bytes: c.bytes, sha256: c.sha256 };
+    return this.db.checkpoint.upsert({ where: { runId_step: { runId, step: c.step } }, create: data, update: data });
+  }
+
+  /** Copies the newest step, loss and throughput onto each run row, then pushes the rows. */
+  async refreshSummaries(runIds: Set<string>) {
+    for (const runId of runIds) {
+      const [step, loss, tps] = await Promise.all(
+        ["loss", "loss", "tokens_per_sec"].map((key, i) =>
+          this.db.metric.findFirst({
+            where: { runId, key, ...(i === 1 ? { value: { not: null } } : {}) },
+            orderBy: { step: "desc" },
+          }),
+        ),
+      );
+      const run = await this.db.run.update({
+        where: { id: runId },
+        data: { step: step ? step.step + 1 : undefined, lastLoss: loss?.value, tokensPerSec: tps?.value },
+      });
+      this.hub.runChanged(toSummary(run));
+    }
+  }
+
+  /** After a restart no trainer is ours any more: runs left active are marked crashed. */
+  async markOrphans() {
+    const orphans = await this.db.run.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } } });
+    for (const run of orphans)
+      await this.setStatus(run.id, "crashed", {
+        error: "The server restarted while this run was active; resume it to continue from its last checkpoint",
+        endedAt: new Date(),
+      });
+  }
+
+  private async setStatus(id: string, status: RunStatus, extra: Partial<Run> = {}) {
+    const run = await this.db.run.update({ where: { id }, data: { ...extra, status } });
+    const summary = toSummary(run);
+    this.hub.runChanged(summary);
+    return summary;
+  }
+}
+
+function newToken() {
+  return crypto.randomBytes(24).toString("hex");
+}
+
+function timingSafeEqual(a: string, b: string) {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}

@@ -1,0 +1,80 @@
+import type { Server, Socket } from "socket.io";
+import type { z } from "zod";
+import {
+  CheckpointSaved, EV, Heartbeat, MetricBatch, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone, TrainerHello,
+} from "../lib/protocol";
+import type { Services } from "./services";
+
+type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
+
+/**
+ * Wires a validated handler to an event. Bad payloads are answered with an error and never
+ * reach a service; a failing service is answered with its message and never crashes the server.
+ */
+function on<S extends z.ZodType>(
+  socket: Socket,
+  event: string,
+  schema: S,
+  handler: (data: z.infer<S>) => Promise<Record<string, unknown> | void>,
+) {
+  socket.on(event, async (payload: unknown, ack?: unknown) => {
+    const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      reply({ ok: false, error: `Invalid ${event}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` });
+      return;
+    }
+    try {
+      reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
+    } catch (e) {
+      console.error(`${event} failed:`, e);
+      reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+}
+
+/** Browsers on the default namespace: they only join rooms; all data is pushed by the Hub. */
+function browserSocket(socket: Socket) {
+  on(socket, EV.runSubscribe, RunRoom, async (runId) => void socket.join(roomOf(runId)));
+  on(socket, EV.runUnsubscribe, RunRoom, async (runId) => void socket.leave(roomOf(runId)));
+  socket.on(EV.runsSubscribe, () => void socket.join(RUNS_ROOM));
+}
+
+/** Trainers on /trainer, each authenticated by its run's token. */
+function trainerSocket(socket: Socket, services: Services) {
+  const { runs, supervisor, writer, hub } = services;
+  const runId: string = socket.data.runId;
+  on(socket, EV.trainerHello, TrainerHello, async (hello) => {
+    // A trainer this server did not start (an orphan from before a restart) is told to stop.
+    if (!supervisor.attach(runId, socket)) return void socket.emit(EV.runStop);
+    await runs.trainerStarted(runId, hello);
+  });
+  on(socket, EV.metricBatch, MetricBatch, async (batch) => {
+    hub.metrics(runId, batch.points);
+    await writer.enqueue(runId, batch.points);
+    return { seq: batch.seq };
+  });
+  on(socket, EV.checkpointSaved, CheckpointSaved, async (c) => {
+    const row = await runs.recordCheckpoint(runId, c);
+    hub.checkpoint(runId, row);
+  });
+  on(socket, EV.trainerHeartbeat, Heartbeat, async () => {});
+  on(socket, EV.trainerDone, TrainerDone, async (done) => {
+    await writer.flush();
+    await runs.trainerDone(runId, done);
+  });
+}
+
+export function attachSockets(io: Server, services: Services) {
+  io.on("connection", browserSocket);
+  const trainers = io.of("/trainer");
+  trainers.use(async (socket, next) => {
+    const auth = TrainerAuth.safeParse(socket.handshake.auth);
+    if (!auth.success) return next(new Error("Trainer handshake needs { runId, token }"));
+    const run = await services.runs.authenticate(auth.data.runId, auth.data.token).catch(() => null);
+    if (!run) return next(new Error("Unknown run or wrong token"));
+    socket.data.runId = run.id;
+    next();
+  });
+  trainers.on("connection", (socket) => trainerSocket(socket, services));
+}

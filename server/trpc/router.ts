@@ -1,0 +1,41 @@
+import type { inferRouterOutputs } from "@trpc/server";
+import { z } from "zod";
+import { RunConfig } from "../../lib/run-config";
+import { metricHistory } from "../services/metrics";
+import { createCallerFactory, procedure, router } from "./init";
+
+const RunId = z.object({ id: z.string().min(1).max(64) });
+
+export const appRouter = router({
+  run: router({
+    list: procedure.query(({ ctx }) => ctx.services.runs.list()),
+    get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
+    create: procedure.input(RunConfig).mutation(({ ctx, input }) => ctx.services.runs.create(input)),
+    stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
+    resume: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.resume(input.id)),
+  }),
+  metric: router({
+    history: procedure
+      .input(
+        z.object({
+          runId: z.string().min(1).max(64),
+          keys: z.array(z.string().min(1).max(64)).max(50).optional(),
+          maxPoints: z.number().int().min(10).max(100_000).default(2000),
+        }),
+      )
+      .query(async ({ ctx, input }) => {
+        await ctx.services.runs.get(input.runId);
+        return metricHistory(ctx.services.db, input.runId, input);
+      }),
+  }),
+  checkpoint: router({
+    list: procedure
+      .input(z.object({ runId: z.string().min(1).max(64) }))
+      .query(({ ctx, input }) => ctx.services.runs.checkpoints(input.runId)),
+  }),
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export const createCaller = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof createCaller>;

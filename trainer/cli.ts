@@ -1,0 +1,109 @@
+// The trainer's entry point. Standalone: `npm run train -- --config run.json` prints progress.
+// Under the dashboard's supervisor it also gets --server and --run-id (token in TRAINER_TOKEN)
+// and reports over socket.io instead.
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { EV, type MetricPoint } from "../lib/protocol";
+import { RunConfig } from "../lib/run-config";
+import { formatProgress } from "./progress";
+import { Reporter } from "./reporter";
+import { train } from "./train";
+
+const Flags = z.object({
+  config: z.string({ error: "--config <file.json> is required" }).min(1),
+  "run-dir": z.string().min(1).optional(),
+  "data-dir": z.string().min(1).default(process.env.DATA_DIR ?? "./data"),
+  server: z.url({ error: "--server must be a URL such as http://127.0.0.1:3000" }).optional(),
+  "run-id": z.string().min(1).max(64).optional(),
+});
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+function parseFlags() {
+  let values;
+  try {
+    values = parseArgs({
+      options: {
+        config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" },
+        server: { type: "string" }, "run-id": { type: "string" },
+      },
+    }).values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const flags = Flags.safeParse(values);
+  if (!flags.success) fail(flags.error.issues.map((i) => i.message).join("; "));
+  if (Boolean(flags.data.server) !== Boolean(flags.data["run-id"])) fail("--server and --run-id go together");
+  return flags.data;
+}
+
+function readConfig(file: string): RunConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    fail(`cannot read config ${file}: ${(e as Error).message}`);
+  }
+  const parsed = RunConfig.safeParse(raw);
+  if (!parsed.success)
+    fail(`invalid config ${file}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+  return parsed.data;
+}
+
+const flags = parseFlags();
+const config = readConfig(flags.config);
+const dataDir = path.resolve(flags["data-dir"]);
+const runDir = path.resolve(flags["run-dir"] ?? path.join(dataDir, "runs", `cli-${config.name.replace(/[^\w.-]+/g, "_")}`));
+
+let reporter: Reporter | null = null;
+if (flags.server && flags["run-id"]) {
+  const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set");
+  reporter = new Reporter(flags.server, flags["run-id"], token);
+  await reporter.connected().catch((e: Error) => fail(e.message));
+}
+
+let stopSignal = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (stopSignal = true));
+
+const started = Date.now();
+let lastPrinted = 0;
+try {
+  const result = await train(config, { runDir, dataDir }, {
+    async onStart(info) {
+      console.log(`backend ${info.backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
+      if (info.warning) console.warn(`warning: ${info.warning}`);
+      await reporter?.request(EV.trainerHello, info);
+    },
+    onMetrics(points: MetricPoint[]) {
+      reporter?.push(points);
+      if (reporter) reporter.lastStep = points[0]?.step ?? reporter.lastStep;
+      if (Date.now() - lastPrinted > 1000 || points.some((p) => p.key === "val_loss")) {
+        lastPrinted = Date.now();
+        console.log(formatProgress(points, config.steps, started));
+      }
+    },
+    async onCheckpoint(info) {
+      console.log(`checkpoint step ${info.step} → ${info.path} (${info.bytes} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
+      await reporter?.request(EV.checkpointSaved, info);
+    },
+    onLog: (message) => console.log(message),
+    shouldStop: () => stopSignal || (reporter?.stopRequested ?? false),
+  });
+  console.log(`${result.status} at step ${result.step}`);
+  await reporter?.drain();
+  await reporter?.request(EV.trainerDone, { status: result.status, step: result.step });
+  reporter?.close();
+  process.exit(0);
+} catch (e) {
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(`error: ${message}`);
+  await reporter?.drain(5000).catch(() => {});
+  await reporter?.request(EV.trainerDone, { status: "failed", step: reporter.lastStep, error: message.slice(0, 4000) }, 5000).catch(() => {});
+  reporter?.close();
+  process.exit(1);
+}
