@@ -1,0 +1,117 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useMemo, useState } from "react";
+import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
+import { BACKENDS, DATASETS, fieldErrors, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
+import { fmtInt } from "../lib/format";
+import { serverFieldErrors, trpc } from "../lib/trpc";
+
+const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
+  { title: "Model", keys: ["nLayer", "nHead", "dModel", "contextLength"] },
+  { title: "Optimization", keys: ["batchSize", "steps", "lr", "minLr", "warmupSteps", "weightDecay", "beta1", "beta2", "clipNorm"] },
+  { title: "Evaluation and checkpoints", keys: ["evalInterval", "evalBatches", "checkpointInterval", "logInterval"] },
+  { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
+];
+const CHOICES: Partial<Record<RunConfigKey, readonly string[]>> = { dataset: DATASETS, backend: BACKENDS };
+
+const defaults = RunConfigFields.parse({ name: "run" });
+const initial = Object.fromEntries(
+  Object.entries(defaults).map(([k, v]) => [k, k === "name" ? `gpt-${new Date().toISOString().slice(5, 16).replace(/[-:T]/g, "")}` : String(v)]),
+) as Record<RunConfigKey, string>;
+
+/** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
+function toInput(values: Record<RunConfigKey, string>) {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, k === "name" || CHOICES[k as RunConfigKey] ? v : v.trim() === "" ? NaN : v]),
+  );
+}
+
+export function RunForm() {
+  const router = useRouter();
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
+  const [submitting, setSubmitting] = useState(false);
+  const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);
+
+  function set(key: RunConfigKey, value: string) {
+    const next = { ...values, [key]: value };
+    setValues(next);
+    if (Object.keys(errors).length) {
+      const check = RunConfig.safeParse(toInput(next));
+      setErrors(check.success ? {} : fieldErrors(check.error));
+    }
+  }
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    if (!parsed.success) return setErrors(fieldErrors(parsed.error));
+    setSubmitting(true);
+    try {
+      const run = await trpc.run.create.mutate(parsed.data);
+      router.push(`/runs/${run.id}`);
+    } catch (err) {
+      setErrors(serverFieldErrors(err) ?? { form: err instanceof Error ? err.message : String(err) });
+      setSubmitting(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[1fr_18rem]" data-testid="run-form">
+      <div className="space-y-6">
+        <Field k="name" value={values.name} error={errors.name} onChange={set} wide />
+        {GROUPS.map((g) => (
+          <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
+            <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
+            <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+              {g.keys.map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} />)}
+            </div>
+          </fieldset>
+        ))}
+      </div>
+      <aside className="space-y-4">
+        <div className="sticky top-4 space-y-4 rounded-lg border border-slate-800 bg-slate-900 p-4 text-sm">
+          <h2 className="font-semibold text-slate-200">Estimate</h2>
+          {parsed.success ? (
+            <dl className="grid grid-cols-2 gap-y-1 font-mono tabular-nums">
+              <dt className="text-slate-400">Parameters</dt><dd className="text-right">{fmtInt(paramCount(parsed.data))}</dd>
+              <dt className="text-slate-400">Tokens/step</dt><dd className="text-right">{fmtInt(tokensPerStep(parsed.data))}</dd>
+              <dt className="text-slate-400">Total tokens</dt><dd className="text-right">{fmtInt(tokensPerStep(parsed.data) * parsed.data.steps)}</dd>
+              <dt className="text-slate-400">FLOPs/token</dt><dd className="text-right">{flopsPerToken(parsed.data).toExponential(2)}</dd>
+            </dl>
+          ) : (
+            <p className="text-amber-300">Fix the highlighted fields to see the estimate.</p>
+          )}
+          {errors.form && <p className="text-rose-300" role="alert">{errors.form}</p>}
+          <button type="submit" disabled={submitting} className="w-full rounded-md bg-indigo-500 px-4 py-2 font-medium text-white hover:bg-indigo-400 disabled:opacity-50">
+            {submitting ? "Starting…" : "Start run"}
+          </button>
+        </div>
+      </aside>
+    </form>
+  );
+}
+
+function Field(props: { k: RunConfigKey; value: string; error?: string; onChange: (k: RunConfigKey, v: string) => void; wide?: boolean }) {
+  const { k, value, error } = props;
+  const id = `field-${k}`;
+  const choices = CHOICES[k];
+  const cls = `mt-1 w-full rounded-md border bg-slate-950 px-2.5 py-1.5 font-mono text-sm text-slate-100 outline-none focus:ring-2 ${
+    error ? "border-rose-500 focus:ring-rose-500/40" : "border-slate-700 focus:ring-indigo-500/40"
+  }`;
+  return (
+    <div className={props.wide ? "max-w-md" : ""}>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-300">{LABELS[k]}</label>
+      {choices ? (
+        <select id={id} name={k} value={value} onChange={(e) => props.onChange(k, e.target.value)} className={cls}>
+          {choices.map((c) => <option key={c}>{c}</option>)}
+        </select>
+      ) : (
+        <input id={id} name={k} value={value} inputMode={k === "name" ? "text" : "decimal"} autoComplete="off"
+          onChange={(e) => props.onChange(k, e.target.value)} aria-invalid={Boolean(error)} aria-describedby={`${id}-hint`} className={cls} />
+      )}
+      <p id={`${id}-hint`} className={`mt-1 text-xs ${error ? "text-rose-300" : "text-slate-500"}`} data-testid={error ? `error-${k}` : undefined}>
+        {error ?? HINTS[k]}
+      </p>
+    </div>
+  );
+}

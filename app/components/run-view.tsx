@@ -1,0 +1,111 @@
+"use client";
+import { useState } from "react";
+import { ACTIVE_STATUSES } from "../../lib/protocol";
+import { LABELS, type RunConfigKey } from "../../lib/run-config";
+import type { RouterOutputs } from "../../server/trpc/router";
+import { fmtBytes, fmtInt, fmtNumber, fmtTime } from "../lib/format";
+import { trpc } from "../lib/trpc";
+import { MetricChart } from "./metric-chart";
+import { StatusBadge } from "./status-badge";
+import { useLiveRun, type SeriesMap } from "./use-live-run";
+
+type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap };
+
+export function RunView(props: Props) {
+  const { run, setRun, checkpoints, series } = useLiveRun(props);
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const active = ACTIVE_STATUSES.includes(run.status);
+  const canResume = !active && run.status !== "completed";
+
+  async function act(action: "stop" | "resume") {
+    setBusy(true);
+    setActionError(null);
+    try {
+      setRun(await trpc.run[action].mutate({ id: run.id }));
+    } catch (e) {
+      setActionError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const s = (key: string) => series[key] ?? [];
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-xl font-semibold text-slate-100">{run.name}</h1>
+        <StatusBadge status={run.status} />
+        <span className="rounded bg-slate-800 px-2 py-0.5 font-mono text-xs text-slate-300" data-testid="run-backend">
+          backend: {run.backend ?? "starting…"}
+        </span>
+        <span className="font-mono text-sm tabular-nums text-slate-400" data-testid="run-step">
+          step {run.step}/{run.totalSteps}
+        </span>
+        <div className="ml-auto flex gap-2">
+          <button onClick={() => act("stop")} disabled={busy || !active || run.status === "stopping"}
+            className="rounded-md border border-slate-600 px-3 py-1.5 text-sm hover:bg-slate-800 disabled:opacity-40">Stop</button>
+          <button onClick={() => act("resume")} disabled={busy || !canResume}
+            className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
+        </div>
+      </div>
+      {run.warning && <Notice tone="amber" text={run.warning} />}
+      {run.error && <Notice tone="rose" text={run.error} />}
+      {actionError && <Notice tone="rose" text={actionError} />}
+
+      <div className="grid gap-4 md:grid-cols-2">
+        <MetricChart title="loss" logY series={[
+          { label: "train loss", color: "#818cf8", points: s("loss") },
+          { label: "val loss", color: "#f472b6", points: s("val_loss"), dots: true },
+        ]} />
+        <MetricChart title="learning rate" series={[{ label: "lr", color: "#34d399", points: s("lr") }]} />
+        <MetricChart title="grad norm" series={[{ label: "grad norm (pre-clip)", color: "#fbbf24", points: s("grad_norm") }]} />
+        <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
+      </div>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <section className="rounded-lg border border-slate-800 p-4">
+          <h2 className="mb-2 text-sm font-semibold text-slate-300">Checkpoints</h2>
+          {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet.</p> : (
+            <table className="w-full text-sm" data-testid="checkpoints">
+              <thead className="text-left text-xs uppercase text-slate-500">
+                <tr><th className="py-1">Step</th><th>Size</th><th>sha256</th><th>Saved</th></tr>
+              </thead>
+              <tbody className="font-mono tabular-nums">
+                {checkpoints.map((c) => (
+                  <tr key={c.step} className="border-t border-slate-800" title={c.path}>
+                    <td className="py-1">{c.step}</td><td>{fmtBytes(c.bytes)}</td>
+                    <td className="text-slate-400">{c.sha256.slice(0, 12)}…</td><td className="text-slate-400">{fmtTime(c.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section className="rounded-lg border border-slate-800 p-4">
+          <h2 className="mb-2 text-sm font-semibold text-slate-300">Run</h2>
+          <dl className="grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
+            <Row label="Parameters" value={fmtInt(run.paramCount)} />
+            <Row label="Last loss" value={fmtNumber(run.lastLoss, 4)} />
+            <Row label="Tokens/s" value={fmtInt(run.tokensPerSec)} />
+            <Row label="Created" value={fmtTime(run.createdAt)} />
+            <Row label="Started" value={fmtTime(run.startedAt)} />
+            <Row label="Ended" value={fmtTime(run.endedAt)} />
+            {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name").map((k) => (
+              <Row key={k} label={LABELS[k]} value={String(run.config[k])} />
+            ))}
+          </dl>
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Row({ label, value }: { label: string; value: string }) {
+  return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200">{value}</dd></>);
+}
+
+function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {
+  const cls = tone === "amber" ? "border-amber-500/40 bg-amber-500/10 text-amber-200" : "border-rose-500/40 bg-rose-500/10 text-rose-200";
+  return <p role="alert" className={`rounded-md border px-3 py-2 text-sm ${cls}`}>{text}</p>;
+}

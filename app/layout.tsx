@@ -1,0 +1,26 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import "./globals.css";
+
+export const metadata: Metadata = { title: "Pretrain", description: "Pretraining runs, live" };
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen">
+        <header className="border-b border-slate-800 bg-slate-900/80">
+          <nav className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3">
+            <Link href="/" className="font-semibold tracking-tight text-slate-100">
+              ▲ Pretrain
+            </Link>
+            <Link href="/" className="text-sm text-slate-400 hover:text-slate-100">Runs</Link>
+            <Link href="/runs/new" className="ml-auto rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
+              New run
+            </Link>
+          </nav>
+        </header>
+        <main className="mx-auto max-w-7xl px-6 py-6">{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,14 @@
+import { notFound } from "next/navigation";
+import { RunView } from "../../components/run-view";
+import { caller } from "../../lib/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const api = caller();
+  const run = await api.run.get({ id }).catch(() => null);
+  if (!run) notFound();
+  const [checkpoints, history] = await Promise.all([api.checkpoint.list({ runId: id }), api.metric.history({ runId: id })]);
+  return <RunView run={run} checkpoints={checkpoints} history={history} />;
+}

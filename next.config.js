@@ -1,0 +1,8 @@
+/** @type {import('next').NextConfig} */
+const config = {
+  // Native and heavy server packages stay outside the bundles (see DESIGN.md).
+  serverExternalPackages: ["better-sqlite3", "@prisma/client", "@prisma/adapter-better-sqlite3", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "socket.io"],
+  poweredByHeader: false,
+  typescript: { ignoreBuildErrors: false },
+};
+export default config;

@@ -1,0 +1,88 @@
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { registerWasmUnsortedSegmentSum } from "./kernels/unsorted-segment-sum";
+
+export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
+
+// Optional dependencies: their install downloads libtensorflow, which often fails. Each
+// registers the "tensorflow" backend when it loads.
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+async function tryNative(): Promise<{ ok: true; pkg: string } | { ok: false; reason: string }> {
+  const reasons: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(/* webpackIgnore: true */ pkg);
+      if (await tf.setBackend("tensorflow")) {
+        await tf.ready();
+        return { ok: true, pkg };
+      }
+      reasons.push(`${pkg}: loaded but the tensorflow backend did not initialise`);
+    } catch (e) {
+      reasons.push(`${pkg}: ${firstLine(e)}`);
+    }
+  }
+  return { ok: false, reason: reasons.join("; ") };
+}
+
+let wasmPathsSet = false;
+
+async function tryWasm(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    registerWasmUnsortedSegmentSum();
+    if (!wasmPathsSet) {
+      // The .wasm binaries sit next to the package's Node entry (dist/); point at them
+      // explicitly so bundling or a changed working directory cannot lose them.
+      const entry = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm");
+      setWasmPaths(path.dirname(entry) + path.sep);
+      wasmPathsSet = true;
+    }
+    if (!(await tf.setBackend("wasm"))) return { ok: false, reason: "wasm backend did not initialise" };
+    await tf.ready();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: firstLine(e) };
+  }
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : typeof e === "object" && e && "message" in e ? String(e.message) : String(e);
+  return msg.split("\n")[0].slice(0, 200);
+}
+
+const CPU_WARNING = "falling back to the pure-JS cpu backend, which is about 4x slower than wasm";
+
+/**
+ * Picks and initialises the TensorFlow.js backend. `auto` tries native TensorFlow (GPU, then
+ * CPU), then wasm, then cpu; landing on cpu always comes with a warning that says why.
+ */
+export async function selectBackend(choice: BackendChoice): Promise<{ name: string; warning?: string }> {
+  if (choice === "tensorflow") {
+    const r = await tryNative();
+    if (!r.ok)
+      throw new Error(
+        `Backend "tensorflow" needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither loads (${r.reason}). ` +
+          `Install one (set TFJS_NODE_CDN_STORAGE to a mirror if the libtensorflow download fails) or choose "wasm".`,
+      );
+    return { name: tf.getBackend() };
+  }
+  if (choice === "wasm") {
+    const r = await tryWasm();
+    if (!r.ok) throw new Error(`Backend "wasm" failed to initialise: ${r.reason}`);
+    return { name: "wasm" };
+  }
+  if (choice === "cpu") {
+    await tf.setBackend("cpu");
+    await tf.ready();
+    return { name: "cpu", warning: `cpu backend chosen explicitly; it is about 4x slower than wasm` };
+  }
+  const native = await tryNative();
+  if (native.ok) return { name: tf.getBackend() };
+  const wasm = await tryWasm();
+  if (wasm.ok) return { name: "wasm" };
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return { name: "cpu", warning: `wasm backend failed (${wasm.reason}); ${CPU_WARNING}` };
+}

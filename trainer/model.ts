@@ -1,0 +1,202 @@
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../lib/rng";
+
+/** Byte-level vocabulary: every UTF-8 byte is a token. */
+export const VOCAB_SIZE = 256;
+const LN_EPS = 1e-5;
+
+export interface ModelConfig {
+  nLayer: number;
+  nHead: number;
+  dModel: number;
+  contextLength: number;
+}
+
+export type Params = Map<string, tf.Variable>;
+
+interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: "normal" | "proj" | "zeros" | "ones";
+}
+
+/** Parameter names and shapes in a fixed order (the order init draws from the rng). Weights are [in, out]. */
+function paramSpecs(cfg: ModelConfig): ParamSpec[] {
+  const C = cfg.dModel;
+  const specs: ParamSpec[] = [
+    { name: "wte", shape: [VOCAB_SIZE, C], init: "normal" },
+    { name: "wpe", shape: [cfg.contextLength, C], init: "normal" },
+  ];
+  for (let l = 0; l < cfg.nLayer; l++) {
+    const p = `h.${l}.`;
+    specs.push(
+      { name: p + "ln_1.g", shape: [C], init: "ones" },
+      { name: p + "ln_1.b", shape: [C], init: "zeros" },
+      { name: p + "attn.c_attn.w", shape: [C, 3 * C], init: "normal" },
+      { name: p + "attn.c_attn.b", shape: [3 * C], init: "zeros" },
+      { name: p + "attn.c_proj.w", shape: [C, C], init: "proj" },
+      { name: p + "attn.c_proj.b", shape: [C], init: "zeros" },
+      { name: p + "ln_2.g", shape: [C], init: "ones" },
+      { name: p + "ln_2.b", shape: [C], init: "zeros" },
+      { name: p + "mlp.c_fc.w", shape: [C, 4 * C], init: "normal" },
+      { name: p + "mlp.c_fc.b", shape: [4 * C], init: "zeros" },
+      { name: p + "mlp.c_proj.w", shape: [4 * C, C], init: "proj" },
+      { name: p + "mlp.c_proj.b", shape: [C], init: "zeros" },
+    );
+  }
+  specs.push({ name: "ln_f.g", shape: [C], init: "ones" }, { name: "ln_f.b", shape: [C], init: "zeros" });
+  return specs;
+}
+
+export function countParams(cfg: ModelConfig): number {
+  return paramSpecs(cfg).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+// Engine variable names must be unique per process; several models may coexist (tests, resume).
+let instances = 0;
+
+/**
+ * GPT-2 init: N(0, 0.02) for embeddings and weights, N(0, 0.02/sqrt(2*nLayer)) for the
+ * projections that write into the residual stream, zero biases, unit LayerNorm gains. Drawn in JS
+ * from `rng`, so a seed gives the same weights on every backend. Returned sorted by name.
+ */
+export function createParams(cfg: ModelConfig, rng: Rng): Params {
+  const prefix = `gpt${instances++}/`;
+  const projStd = 0.02 / Math.sqrt(2 * cfg.nLayer);
+  const out: [string, tf.Variable][] = [];
+  for (const s of paramSpecs(cfg)) {
+    const data = new Float32Array(s.shape.reduce((a, b) => a * b, 1));
+    if (s.init === "ones") data.fill(1);
+    else if (s.init !== "zeros") {
+      const std = s.init === "proj" ? projStd : 0.02;
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
+    }
+    const t = tf.tensor(data, s.shape, "float32");
+    out.push([s.name, tf.variable(t, true, prefix + s.name)]);
+    t.dispose();
+  }
+  out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(out);
+}
+
+export function disposeParams(params: Params): void {
+  for (const v of params.values()) v.dispose();
+}
+
+type Saver = (tensors: tf.Tensor[]) => void;
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * a @ b for 2-D tensors. The gradient transposes explicitly instead of using matMul's transpose
+ * flags, because wasm's matMul with a flag set skips XNNPACK and runs ~10x slower (measured).
+ */
+const matmul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Saver) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor[]) => [
+      tf.matMul(dy, tf.transpose(sb as tf.Tensor2D)),
+      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy),
+    ],
+  };
+}) as unknown as CustomGradFn) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(matmul(x, w as tf.Tensor2D), b);
+}
+
+function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS))), g), b);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** GPT-2's tanh approximation of GELU, from ops that have wasm kernels and gradients. */
+function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_C);
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+const maskCache = new Map<number, Float32Array>();
+
+/** Additive causal mask [T, T]: 0 where key <= query, -1e9 above the diagonal. */
+function causalMask(T: number): tf.Tensor2D {
+  let m = maskCache.get(T);
+  if (!m) {
+    m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+    maskCache.set(T, m);
+  }
+  return tf.tensor2d(m, [T, T]);
+}
+
+function attention(x: tf.Tensor2D, p: (n: string) => tf.Tensor, cfg: ModelConfig, B: number, T: number): tf.Tensor2D {
+  const C = cfg.dModel;
+  const H = cfg.nHead;
+  const hd = C / H;
+  const qkv = linear(x, p("attn.c_attn.w"), p("attn.c_attn.b"));
+  const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]);
+  const [q, k, v] = tf.split(qkv, 3, 1).map(heads) as tf.Tensor3D[];
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), causalMask(T));
+  const y = tf.matMul(tf.softmax(scores), v);
+  const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, C]);
+  return linear(merged as tf.Tensor2D, p("attn.c_proj.w"), p("attn.c_proj.b"));
+}
+
+function get(params: Params, name: string): tf.Variable {
+  const v = params.get(name);
+  if (!v) throw new Error(`missing parameter ${name}`);
+  return v;
+}
+
+/** Final hidden states [B*T, C] after ln_f. */
+function trunk(params: Params, cfg: ModelConfig, idx: tf.Tensor2D): tf.Tensor2D {
+  const [B, T] = idx.shape;
+  if (T > cfg.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${cfg.contextLength}`);
+  const C = cfg.dModel;
+  const tok = tf.gather(get(params, "wte"), tf.reshape(idx, [B * T]));
+  const pos = tf.slice(get(params, "wpe"), [0, 0], [T, C]);
+  let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]) as tf.Tensor2D;
+  for (let l = 0; l < cfg.nLayer; l++) {
+    const p = (n: string) => get(params, `h.${l}.${n}`);
+    x = tf.add(x, attention(layerNorm(x, p("ln_1.g"), p("ln_1.b")), p, cfg, B, T));
+    const h = gelu(linear(layerNorm(x, p("ln_2.g"), p("ln_2.b")), p("mlp.c_fc.w"), p("mlp.c_fc.b")));
+    x = tf.add(x, linear(h, p("mlp.c_proj.w"), p("mlp.c_proj.b")));
+  }
+  return layerNorm(x, get(params, "ln_f.g"), get(params, "ln_f.b"));
+}
+
+/** Logits [B, T, V] for token ids idx [B, T] (int32). The LM head is the token embedding, transposed. */
+export function forward(params: Params, cfg: ModelConfig, idx: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, T] = idx.shape;
+    const logits = matmul(trunk(params, cfg, idx), tf.transpose(get(params, "wte")) as tf.Tensor2D);
+    return tf.reshape(logits, [B, T, VOCAB_SIZE]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Mean next-token cross-entropy. Log-softmax is built from max/sub/exp/sum/log; the gradient is
+ * the closed form (softmax - onehot) / N, which saves the backward pass of those ops.
+ */
+export function lossFn(params: Params, cfg: ModelConfig, idx: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, T] = idx.shape;
+    const N = B * T;
+    const logits = tf.reshape(forward(params, cfg, idx), [N, VOCAB_SIZE]) as tf.Tensor2D;
+    const onehot = tf.cast(tf.oneHot(tf.reshape(targets, [N]), VOCAB_SIZE), "float32");
+    const ce = tf.customGrad(((z: tf.Tensor2D, save: Saver) => {
+      const shifted = tf.sub(z, tf.max(z, -1, true));
+      const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+      save([logp]);
+      return {
+        value: tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))),
+        gradFunc: (dy: tf.Scalar, [lp]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), onehot), tf.div(dy, N)),
+      };
+    }) as unknown as CustomGradFn) as (z: tf.Tensor2D) => tf.Scalar;
+    return ce(logits);
+  });
+}
