@@ -191,10 +191,10 @@ export function lossFn(params: Params, cfg: ModelConfig, idx: tf.Tensor2D, targe
     const ce = tf.customGrad(((z: tf.Tensor2D, save: Saver) => {
       const shifted = tf.sub(z, tf.max(z, -1, true));
       const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
-      save([logp]);
+      save([logp, onehot]); // saved, not closed over: tidy would dispose onehot before backward
       return {
         value: tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))),
-        gradFunc: (dy: tf.Scalar, [lp]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), onehot), tf.div(dy, N)),
+        gradFunc: (dy: tf.Scalar, [lp, oh]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, N)),
       };
     }) as unknown as CustomGradFn) as (z: tf.Tensor2D) => tf.Scalar;
     return ce(logits);

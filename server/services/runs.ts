@@ -1,17 +1,32 @@
 import crypto from "node:crypto";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Run } from "../../generated/prisma/client";
+import type { Checkpoint, Run } from "../../generated/prisma/client";
 import { RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import type { Db } from "../db";
 import type { Hub } from "./hub";
 
-export type RunSummary = Omit<Run, "token" | "config"> & { status: RunStatus; config: RunConfig };
+type Dates = "createdAt" | "startedAt" | "endedAt";
+/** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
+export type RunSummary = Omit<Run, "token" | "config" | Dates> & {
+  status: RunStatus;
+  config: RunConfig;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+};
 
 export function toSummary(run: Run): RunSummary {
-  const { token: _token, config, ...rest } = run;
-  return { ...rest, status: run.status as RunStatus, config: RunConfig.parse(JSON.parse(config)) };
+  const { token: _token, config, createdAt, startedAt, endedAt, ...rest } = run;
+  return {
+    ...rest,
+    status: run.status as RunStatus,
+    config: RunConfig.parse(JSON.parse(config)),
+    createdAt: createdAt.toISOString(),
+    startedAt: startedAt?.toISOString() ?? null,
+    endedAt: endedAt?.toISOString() ?? null,
+  };
 }
 
 /** Starts and stops trainer processes; implemented by the supervisor. */
@@ -46,7 +61,8 @@ export class RunService {
   }
 
   async checkpoints(runId: string) {
-    return this.db.checkpoint.findMany({ where: { runId }, orderBy: { step: "desc" } });
+    const rows = await this.db.checkpoint.findMany({ where: { runId }, orderBy: { step: "desc" } });
+    return rows.map(checkpointRow);
   }
 
   async create(config: RunConfig): Promise<RunSummary> {
@@ -96,7 +112,7 @@ export class RunService {
       backend: hello.backend,
       paramCount: hello.paramCount,
       warning: hello.warning ?? null,
-      startedAt: run.startedAt ?? new Date(),
+      startedAt: run.startedAt ? new Date(run.startedAt) : new Date(),
     });
   }
 
@@ -114,7 +130,8 @@ export class RunService {
 
   async recordCheckpoint(runId: string, c: CheckpointSaved) {
     const data = { runId, step: c.step, path: c.path, bytes: c.bytes, sha256: c.sha256 };
-    return this.db.checkpoint.upsert({ where: { runId_step: { runId, step: c.step } }, create: data, update: data });
+    const row = await this.db.checkpoint.upsert({ where: { runId_step: { runId, step: c.step } }, create: data, update: data });
+    return checkpointRow(row);
   }
 
   /** Copies the newest step, loss and throughput onto each run row, then pushes the rows. */
@@ -152,6 +169,10 @@ export class RunService {
     this.hub.runChanged(summary);
     return summary;
   }
+}
+
+function checkpointRow(c: Checkpoint) {
+  return { ...c, createdAt: c.createdAt.toISOString() };
 }
 
 function newToken() {
