@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { io } from "socket.io-client";
+import { EV } from "../../lib/protocol";
+import { browserSocket, startServer, tempDataDir, TINY, type TestServer } from "../helpers/server";
+
+let server: TestServer;
+before(async () => {
+  server = await startServer(tempDataDir("bad-input"));
+});
+after(async () => {
+  await server?.stop();
+});
+
+test("an invalid run config is refused with a message per field, and nothing is created", async () => {
+  await assert.rejects(
+    server.api.run.create.mutate({ ...TINY, name: "bad", nHead: 3, dModel: 32 } as never),
+    (e: any) => e.data?.fieldErrors?.dModel?.includes("divisible") === true,
+  );
+  await assert.rejects(server.api.run.create.mutate({ ...TINY, name: "", lr: -1 } as never), (e: any) => {
+    assert.ok(e.data.fieldErrors.name);
+    assert.ok(e.data.fieldErrors.lr);
+    return true;
+  });
+  const res = await fetch(`${server.url}/api/trpc/run.create`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+  assert.equal(res.status, 400);
+  assert.deepEqual(await server.api.run.list.query(), []);
+});
+
+test("unknown runs and impossible transitions get clear errors", async () => {
+  await assert.rejects(server.api.run.get.query({ id: "nope" }), /No run with id nope/);
+  await assert.rejects(server.api.run.resume.mutate({ id: "nope" }), /No run with id nope/);
+});
+
+test("bad socket payloads are answered with an error and never crash the server", async () => {
+  const socket = await browserSocket(server.url);
+  const reply = await socket.timeout(5000).emitWithAck(EV.runSubscribe, { not: "a run id" });
+  assert.equal(reply.ok, false);
+  assert.match(reply.error, /Invalid run:subscribe/);
+  socket.emit(EV.runSubscribe, "x".repeat(10_000));
+  socket.close();
+
+  const intruder = io(`${server.url}/trainer`, { auth: { runId: "nope", token: "0".repeat(48) }, reconnection: false });
+  const refused = await new Promise<string>((resolve) => intruder.once("connect_error", (e) => resolve(e.message)));
+  assert.match(refused, /Unknown run or wrong token/);
+  intruder.close();
+
+  const health = await server.api.run.list.query();
+  assert.ok(Array.isArray(health), "server still answers");
+});
