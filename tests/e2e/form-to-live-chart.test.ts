@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, test } from "node:test";
+import type { Browser } from "playwright-core";
+import { chromiumMissing, launchChromium } from "../helpers/browser";
+import { startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+
+const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
+let server: TestServer | undefined;
+let browser: Browser | undefined;
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const missing = chromiumMissing();
+if (missing) console.log(`# browser tests not run: ${missing}`);
+
+test("fill in the form, start a run, and watch the loss chart grow live", { skip: missing ?? false }, async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  server = await startServer(tempDataDir("e2e"));
+  browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+
+  await page.goto(`${server.url}/runs/new`);
+  await page.fill("#field-name", "e2e-run");
+  // A bad value gets a message beside its field, and nothing is created.
+  await page.fill("#field-nHead", "3");
+  await page.fill("#field-dModel", "32");
+  await page.click("button[type=submit]");
+  const error = await page.textContent("[data-testid=error-dModel]");
+  assert.match(error ?? "", /divisible by heads/);
+  assert.equal(new URL(page.url()).pathname, "/runs/new");
+  assert.deepEqual(await server.api.run.list.query(), []);
+  await page.screenshot({ path: path.join(outDir, "form-error.png"), fullPage: true });
+
+  for (const [field, value] of Object.entries({ nLayer: "1", nHead: "2", contextLength: "32", batchSize: "4", steps: "3000", evalInterval: "25", backend: "wasm" })) {
+    if (field === "backend") await page.selectOption(`#field-${field}`, value);
+    else await page.fill(`#field-${field}`, value);
+  }
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/runs\/[a-z0-9]+$/);
+
+  const chart = page.locator('[data-testid="chart-loss"]');
+  const points = async () => Number(await chart.getAttribute("data-points"));
+  const firstCount = await waitFor("first points on the loss chart", points, 120_000);
+  const grown = await waitFor("the loss chart to grow", async () => ((await points()) > firstCount + 20 ? points() : 0), 120_000);
+  assert.ok(grown > firstCount);
+  assert.equal(await page.textContent("[data-testid=run-backend]"), "backend: wasm");
+  assert.match((await page.textContent("[data-testid=run-status]")) ?? "", /running/);
+  await page.screenshot({ path: path.join(outDir, "run-page.png"), fullPage: true });
+
+  await page.goto(server.url);
+  await page.waitForSelector("[data-testid=runs-table]");
+  assert.match((await page.textContent("[data-testid=runs-table]")) ?? "", /e2e-run/);
+  await page.screenshot({ path: path.join(outDir, "runs.png"), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
