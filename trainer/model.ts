@@ -152,10 +152,14 @@ function attention(x: tf.Tensor2D, p: (n: string) => tf.Tensor, cfg: ModelConfig
   const C = cfg.dModel;
   const H = cfg.nHead;
   const hd = C / H;
-  const qkv = linear(x, p("attn.c_attn.w"), p("attn.c_attn.b"));
-  // Slices, not tf.split: split's gradient is a row-by-row concat in JS on wasm, slice's is a pad.
-  const heads = (i: number) =>
-    tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, i * C], [B * T, C]), [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+  const w = p("attn.c_attn.w");
+  const b = p("attn.c_attn.b");
+  // The fused [C, 3C] weight is sliced, not its [B*T, 3C] output: wasm slices and concats copy
+  // row by row in JS, so cutting 64 weight rows is far cheaper than B*T activation rows.
+  const heads = (i: number) => {
+    const y = linear(x, tf.slice(w, [0, i * C], [C, C]), tf.slice(b, [i * C], [C]));
+    return tf.reshape(tf.transpose(tf.reshape(y, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+  };
   const [q, k, v] = [heads(0), heads(1), heads(2)];
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)), causalMask(T));
   const y = tf.matMul(tf.softmax(scores), v);
