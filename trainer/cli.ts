@@ -70,11 +70,12 @@ if (flags.server && flags["run-id"]) {
 let stopSignal = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (stopSignal = true));
 
-const started = Date.now();
+const started = { at: Date.now(), step: 0 };
 let lastPrinted = 0;
 try {
   const result = await train(config, { runDir, dataDir }, {
     async onStart(info) {
+      Object.assign(started, { at: Date.now(), step: info.startStep });
       console.log(`backend ${info.backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
       if (info.warning) console.warn(`warning: ${info.warning}`);
       await reporter?.request(EV.trainerHello, info);

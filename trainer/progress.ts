@@ -1,7 +1,7 @@
 import type { MetricPoint } from "../lib/protocol";
 
 /** One human line of progress: `step 120/300 │ loss 2.41 │ val 2.52 │ lr 2.9e-3 │ 11,200 tok/s │ eta 0:18`. */
-export function formatProgress(points: MetricPoint[], totalSteps: number, startedAt: number): string {
+export function formatProgress(points: MetricPoint[], totalSteps: number, started: { at: number; step: number }): string {
   const v = Object.fromEntries(points.map((p) => [p.key, p.value]));
   const step = Math.max(...points.map((p) => p.step));
   const parts = [`step ${step}/${totalSteps}`];
@@ -10,8 +10,9 @@ export function formatProgress(points: MetricPoint[], totalSteps: number, starte
   if (v.lr !== undefined) parts.push(`lr ${v.lr === null ? "NaN" : v.lr.toExponential(2)}`);
   if (v.grad_norm !== undefined) parts.push(`grad ${fmt(v.grad_norm, 3)}`);
   if (v.tokens_per_sec) parts.push(`${Math.round(v.tokens_per_sec).toLocaleString("en-US")} tok/s`);
-  const elapsed = (Date.now() - startedAt) / 1000;
-  if (step > 0 && step < totalSteps) parts.push(`eta ${clock((elapsed / step) * (totalSteps - step))}`);
+  const elapsed = (Date.now() - started.at) / 1000;
+  const done = step - started.step;
+  if (done > 0 && step < totalSteps) parts.push(`eta ${clock((elapsed / done) * (totalSteps - step))}`);
   return parts.join(" │ ");
 }
 

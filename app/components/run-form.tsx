@@ -14,9 +14,8 @@ const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
 ];
 const CHOICES: Partial<Record<RunConfigKey, readonly string[]>> = { dataset: DATASETS, backend: BACKENDS };
 
-const defaults = RunConfigFields.parse({ name: "run" });
-const initial = Object.fromEntries(
-  Object.entries(defaults).map(([k, v]) => [k, k === "name" ? `gpt-${new Date().toISOString().slice(5, 16).replace(/[-:T]/g, "")}` : String(v)]),
+const defaults = Object.fromEntries(
+  Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, String(v)]),
 ) as Record<RunConfigKey, string>;
 
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
@@ -26,9 +25,9 @@ function toInput(values: Record<RunConfigKey, string>) {
   );
 }
 
-export function RunForm() {
+export function RunForm({ defaultName }: { defaultName: string }) {
   const router = useRouter();
-  const [values, setValues] = useState(initial);
+  const [values, setValues] = useState({ ...defaults, name: defaultName });
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [submitting, setSubmitting] = useState(false);
   const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);

@@ -1,0 +1,199 @@
+/**
+ * Checkpoints in the safetensors format (https://github.com/huggingface/safetensors):
+ * u64 little-endian header length N, N bytes of JSON header, then raw little-endian tensor data.
+ * Header: { "<name>": { dtype: "F32", shape, data_offsets: [begin, end] }, "__metadata__": {str: str} },
+ * offsets relative to the end of the header, tensors stored in name order and contiguous.
+ *
+ * Layout: <runDir>/checkpoints/step-NNNNNN/{checkpoint.safetensors, checkpoint.sha256}. Written to a
+ * temporary directory, fsynced, then renamed into place, so a directory that exists is complete.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { CheckpointSaved } from "../lib/protocol";
+import { RunConfig } from "../lib/run-config";
+
+export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+export const SHA256_FILE = "checkpoint.sha256";
+
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Everything needed to continue a run exactly. */
+export interface TrainState {
+  step: number;
+  config: RunConfig;
+  /** Model parameters by name, and optimizer moments as `optim.m.<name>` / `optim.v.<name>`. */
+  tensors: Map<string, HostTensor>;
+  optimizerT: number;
+  rngState: number[];
+  dataCursor: number;
+}
+
+const isLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata: Record<string, string>): Buffer {
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (size !== t.data.length) throw new Error(`tensor ${name}: shape [${t.shape}] does not hold ${t.data.length} values`);
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + size * 4] };
+    offset += size * 4;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align tensor data to 8 bytes
+  const headerBytes = Buffer.from(json, "utf8");
+  const out = Buffer.alloc(8 + headerBytes.length + offset);
+  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(out, 8);
+  let pos = 8 + headerBytes.length;
+  for (const name of names) {
+    const d = tensors.get(name)!.data;
+    const bytes = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    if (!isLittleEndian) throw new Error("big-endian hosts are not supported");
+    bytes.copy(out, pos);
+    pos += bytes.length;
+  }
+  return out;
+}
+
+export function decodeSafetensors(buf: Uint8Array): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 8) throw new Error("file shorter than the 8-byte header length");
+  const n = Number(b.readBigUInt64LE(0));
+  if (n > b.length - 8) throw new Error(`header length ${n} exceeds file size ${b.length}`);
+  const header = JSON.parse(b.subarray(8, 8 + n).toString("utf8")) as Record<string, unknown>;
+  const dataStart = 8 + n;
+  const dataLen = b.length - dataStart;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const tensors = new Map<string, HostTensor>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const { dtype, shape, data_offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    if (dtype !== "F32") throw new Error(`tensor ${name}: dtype ${dtype} is not supported`);
+    const [begin, end] = data_offsets;
+    const size = shape.reduce((x, y) => x * y, 1);
+    if (!(begin >= 0 && end <= dataLen && end - begin === size * 4))
+      throw new Error(`tensor ${name}: offsets [${begin}, ${end}] do not fit shape [${shape}] in ${dataLen} data bytes`);
+    // Copied out, so the result does not pin the file buffer and is 4-byte aligned.
+    const data = new Float32Array(size);
+    new Uint8Array(data.buffer).set(b.subarray(dataStart + begin, dataStart + end));
+    tensors.set(name, { shape, data });
+  }
+  return { tensors, metadata };
+}
+
+const stepDirName = (step: number) => `step-${String(step).padStart(6, "0")}`;
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSaved {
+  const root = path.join(runDir, "checkpoints");
+  fs.mkdirSync(root, { recursive: true });
+  const metadata: Record<string, string> = {
+    format: "pretrain-dashboard/gpt",
+    format_version: String(CHECKPOINT_FORMAT_VERSION),
+    step: String(state.step),
+    config: JSON.stringify(state.config),
+    optimizer_t: String(state.optimizerT),
+    rng_state: JSON.stringify(state.rngState),
+    data_cursor: String(state.dataCursor),
+  };
+  const bytes = encodeSafetensors(state.tensors, metadata);
+  const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
+
+  const finalDir = path.join(root, stepDirName(state.step));
+  const tmp = fs.mkdtempSync(path.join(root, `.tmp-${stepDirName(state.step)}-`));
+  try {
+    for (const [name, content] of [
+      [CHECKPOINT_FILE, bytes],
+      [SHA256_FILE, Buffer.from(`${sha256}  ${CHECKPOINT_FILE}\n`)],
+    ] as const) {
+      const fd = fs.openSync(path.join(tmp, name), "w");
+      try {
+        fs.writeSync(fd, content);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    fsyncPath(tmp);
+    // Re-saving a step (resuming a finished run) replaces the old copy; rename cannot replace a directory.
+    let old: string | null = null;
+    if (fs.existsSync(finalDir)) {
+      old = `${tmp}.old`;
+      fs.renameSync(finalDir, old);
+    }
+    fs.renameSync(tmp, finalDir);
+    fsyncPath(root);
+    if (old) fs.rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { step: state.step, path: path.join(finalDir, CHECKPOINT_FILE), bytes: bytes.length, sha256 };
+}
+
+/** Reads and verifies one checkpoint file; throws with the reason when it is damaged. */
+export function loadCheckpoint(file: string): TrainState {
+  const buf = fs.readFileSync(file);
+  const sidecar = path.join(path.dirname(file), SHA256_FILE);
+  if (fs.existsSync(sidecar)) {
+    const expected = fs.readFileSync(sidecar, "utf8").trim().split(/\s+/)[0];
+    const actual = crypto.createHash("sha256").update(buf).digest("hex");
+    if (expected !== actual) throw new Error(`sha256 mismatch (file ${actual.slice(0, 12)}…, ${SHA256_FILE} ${expected.slice(0, 12)}…)`);
+  }
+  const { tensors, metadata } = decodeSafetensors(buf);
+  const version = Number(metadata.format_version);
+  if (version !== CHECKPOINT_FORMAT_VERSION) throw new Error(`format version ${metadata.format_version} is not ${CHECKPOINT_FORMAT_VERSION}`);
+  const num = (key: string) => {
+    const v = Number(metadata[key]);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`metadata ${key}=${metadata[key]} is not a non-negative integer`);
+    return v;
+  };
+  return {
+    step: num("step"),
+    config: RunConfig.parse(JSON.parse(metadata.config)),
+    tensors,
+    optimizerT: num("optimizer_t"),
+    rngState: JSON.parse(metadata.rng_state),
+    dataCursor: num("data_cursor"),
+  };
+}
+
+/** Checkpoint directories under runDir, newest step first. */
+export function listCheckpoints(runDir: string): { step: number; file: string }[] {
+  const root = path.join(runDir, "checkpoints");
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .map((d) => /^step-(\d+)$/.exec(d))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), file: path.join(root, m[0], CHECKPOINT_FILE) }))
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The newest checkpoint that reads and verifies; damaged ones are skipped with a message. */
+export function loadLatest(runDir: string, log: (msg: string) => void = () => {}): (TrainState & { path: string }) | null {
+  for (const { step, file } of listCheckpoints(runDir)) {
+    try {
+      return { ...loadCheckpoint(file), path: file };
+    } catch (e) {
+      log(`skipping checkpoint at step ${step} (${file}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return null;
+}

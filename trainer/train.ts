@@ -1,0 +1,161 @@
+import * as tf from "@tensorflow/tfjs";
+import type { CheckpointSaved, MetricPoint } from "../lib/protocol";
+import { Rng } from "../lib/rng";
+import type { RunConfig } from "../lib/run-config";
+import { lrAt } from "../lib/schedule";
+import { AdamW } from "./adamw";
+import { selectBackend } from "./backend";
+import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
+import { clipByGlobalNorm } from "./clip";
+import { type Batch, loadDataset, trainBatch, valBatches } from "./data";
+import { countParams, createParams, disposeParams, lossFn, type Params } from "./model";
+
+export interface TrainHooks {
+  onStart(info: { backend: string; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
+  onMetrics(points: MetricPoint[]): void;
+  onCheckpoint(info: CheckpointSaved): void | Promise<void>;
+  onLog(message: string): void;
+  shouldStop(): boolean;
+}
+
+export interface TrainResult {
+  status: "completed" | "stopped";
+  step: number;
+}
+
+const OPTIM_PREFIX = "optim.";
+
+function toTensors(batch: Batch, B: number, T: number): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.tensor2d(batch.x, [B, T], "int32"), tf.tensor2d(batch.y, [B, T], "int32")];
+}
+
+/** Mean loss over the fixed validation batches, read back with one sync. */
+function evaluate(params: Params, config: RunConfig, batches: Batch[]): number {
+  const mean = tf.tidy(() => {
+    let total: tf.Scalar = tf.scalar(0);
+    for (const batch of batches) {
+      const [x, y] = toTensors(batch, config.batchSize, config.contextLength);
+      total = tf.add(total, lossFn(params, config, x, y));
+    }
+    return tf.div(total, batches.length);
+  });
+  const value = mean.dataSync()[0];
+  mean.dispose();
+  return value;
+}
+
+function restore(params: Params, optim: AdamW, tensors: Map<string, HostTensor>, optimizerT: number): void {
+  const optimTensors = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, p] of params) {
+      const saved = tensors.get(name);
+      if (!saved) throw new Error(`checkpoint lacks parameter ${name}; was it written by a different model?`);
+      if (!tf.util.arraysEqual(saved.shape, p.shape))
+        throw new Error(`checkpoint parameter ${name} has shape [${saved.shape}], the model needs [${p.shape}]; the model config changed`);
+      tf.tidy(() => p.assign(tf.tensor(saved.data, saved.shape)));
+    }
+    for (const [name, t] of tensors)
+      if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), tf.tensor(t.data, t.shape));
+    optim.setState({ t: optimizerT, tensors: optimTensors });
+  } finally {
+    for (const t of optimTensors.values()) t.dispose();
+  }
+}
+
+/**
+ * Trains a GPT on config.dataset for config.steps optimizer updates, resuming from the newest
+ * valid checkpoint in opts.runDir. Per iteration, nanoGPT order: lr, eval, checkpoint,
+ * forward/backward, clip, AdamW, log; then yields to the event loop and polls shouldStop.
+ */
+export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
+  const backend = await selectBackend(config.backend);
+  const data = await loadDataset(config.dataset, opts.dataDir, hooks.onLog);
+  const B = config.batchSize;
+  const T = config.contextLength;
+
+  const rng = new Rng(config.seed);
+  const params = createParams(config, rng);
+  const optim = new AdamW(params, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
+  const varList = [...params.values()];
+  try {
+    let cursor = 0;
+    let startStep = 0;
+    const resumed = loadLatest(opts.runDir, hooks.onLog);
+    if (resumed) {
+      restore(params, optim, resumed.tensors, resumed.optimizerT);
+      rng.setState(resumed.rngState);
+      cursor = resumed.dataCursor % data.train.length;
+      startStep = resumed.step;
+      hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
+    }
+    await hooks.onStart({ backend: backend.name, paramCount: countParams(config), startStep, warning: backend.warning });
+
+    const valSet = valBatches(data.val, B, T, config.evalBatches);
+    const now = () => Date.now() / 1000;
+    const emitEval = (step: number) => {
+      const valLoss = evaluate(params, config, valSet);
+      const wallTime = now();
+      hooks.onMetrics([
+        { step, key: "val_loss", value: valLoss, wallTime },
+        { step, key: "val_ppl", value: Math.exp(valLoss), wallTime },
+      ]);
+    };
+    const checkpoint = async (step: number) => {
+      const tensors = new Map<string, HostTensor>();
+      for (const [name, p] of params) tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
+      const state = optim.getState();
+      for (const [name, t] of state.tensors) tensors.set(OPTIM_PREFIX + name, { shape: t.shape, data: t.dataSync() as Float32Array });
+      const saved = saveCheckpoint(opts.runDir, { step, config, tensors, optimizerT: state.t, rngState: rng.getState(), dataCursor: cursor });
+      await hooks.onCheckpoint(saved);
+    };
+
+    let tokensSinceLog = 0;
+    let secondsSinceLog = 0;
+    for (let step = startStep; step < config.steps; step++) {
+      const lr = lrAt(step, config);
+      if (step % config.evalInterval === 0) emitEval(step);
+      if (step % config.checkpointInterval === 0 && step > startStep) await checkpoint(step);
+
+      const t0 = performance.now();
+      const batch = trainBatch(data.train, cursor, B, T);
+      cursor = batch.cursor;
+      const packed = tf.tidy(() => {
+        const [x, y] = toTensors(batch, B, T);
+        const { value, grads } = tf.variableGrads(() => lossFn(params, config, x, y), varList);
+        const named = new Map([...params].map(([name, p]) => [name, grads[p.name]]));
+        const { grads: clipped, norm } = clipByGlobalNorm(named, config.clipNorm);
+        optim.step(clipped, lr);
+        return tf.stack([value, norm]);
+      });
+      const [loss, gradNorm] = packed.dataSync(); // the step's only device read
+      packed.dispose();
+      tokensSinceLog += B * T;
+      secondsSinceLog += (performance.now() - t0) / 1000;
+
+      if (step % config.logInterval === 0) {
+        const wallTime = now();
+        hooks.onMetrics([
+          { step, key: "loss", value: loss, wallTime },
+          { step, key: "lr", value: lr, wallTime },
+          { step, key: "grad_norm", value: gradNorm, wallTime },
+          { step, key: "tokens_per_sec", value: tokensSinceLog / secondsSinceLog, wallTime },
+        ]);
+        tokensSinceLog = 0;
+        secondsSinceLog = 0;
+      }
+
+      await new Promise((r) => setImmediate(r)); // let the caller's socket I/O run
+      if (hooks.shouldStop() && step + 1 < config.steps) {
+        hooks.onLog(`stop requested; checkpointing at step ${step + 1}`);
+        await checkpoint(step + 1);
+        return { status: "stopped", step: step + 1 };
+      }
+    }
+    emitEval(config.steps);
+    await checkpoint(config.steps);
+    return { status: "completed", step: config.steps };
+  } finally {
+    optim.dispose();
+    disposeParams(params);
+  }
+}
