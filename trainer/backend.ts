@@ -39,8 +39,19 @@ async function tryWasm(): Promise<{ ok: true } | { ok: false; reason: string }> 
       setWasmPaths(path.dirname(entry) + path.sep);
       wasmPathsSet = true;
     }
-    if (!(await tf.setBackend("wasm"))) return { ok: false, reason: "wasm backend did not initialise" };
+    const listeners = () => [...process.listeners("uncaughtException"), ...process.listeners("unhandledRejection")];
+    const before = new Set(listeners());
+    const ok = await tf.setBackend("wasm");
     await tf.ready();
+    // The Emscripten loader installs process handlers that rethrow from inside the handler, so
+    // every later crash prints the whole minified wasm glue as its "source line". Node's defaults
+    // do the same job without that noise.
+    for (const l of listeners()) {
+      if (before.has(l)) continue;
+      process.removeListener("uncaughtException", l as NodeJS.UncaughtExceptionListener);
+      process.removeListener("unhandledRejection", l as NodeJS.UnhandledRejectionListener);
+    }
+    if (!ok) return { ok: false, reason: "wasm backend did not initialise" };
     return { ok: true };
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
@@ -52,7 +63,8 @@ function firstLine(e: unknown): string {
   return msg.split("\n")[0].slice(0, 200);
 }
 
-const CPU_WARNING = "falling back to the pure-JS cpu backend, which is about 4x slower than wasm";
+// Measured on the default model (2 layers, width 64, batch 8 x 64): wasm ~6,000 tokens/s, cpu ~200.
+const CPU_SLOW = "the pure-JS cpu backend is much slower than wasm (at least 4x; ~30x measured for the default model)";
 
 /**
  * Picks and initialises the TensorFlow.js backend. `auto` tries native TensorFlow (GPU, then
@@ -76,7 +88,7 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
   if (choice === "cpu") {
     await tf.setBackend("cpu");
     await tf.ready();
-    return { name: "cpu", warning: `cpu backend chosen explicitly; it is about 4x slower than wasm` };
+    return { name: "cpu", warning: `cpu backend chosen explicitly; ${CPU_SLOW}` };
   }
   const native = await tryNative();
   if (native.ok) return { name: tf.getBackend() };
@@ -84,5 +96,5 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
   if (wasm.ok) return { name: "wasm" };
   await tf.setBackend("cpu");
   await tf.ready();
-  return { name: "cpu", warning: `wasm backend failed (${wasm.reason}); ${CPU_WARNING}` };
+  return { name: "cpu", warning: `fell back to cpu because the wasm backend failed (${wasm.reason}); ${CPU_SLOW}` };
 }

@@ -89,6 +89,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
     }
     await hooks.onStart({ backend: backend.name, paramCount: countParams(config), startStep, warning: backend.warning });
+    if (startStep >= config.steps) {
+      hooks.onLog(`checkpoint at step ${startStep} already covers the ${config.steps} steps of this run; nothing to do`);
+      return { status: "completed", step: startStep };
+    }
 
     const valSet = valBatches(data.val, B, T, config.evalBatches);
     const now = () => Date.now() / 1000;

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import type { CheckpointSaved, MetricPoint } from "../../lib/protocol";
+import { RunConfig, type RunConfigInput } from "../../lib/run-config";
+import { loadLatest, saveCheckpoint } from "../../trainer/checkpoint";
+import { type TrainHooks, train } from "../../trainer/train";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-test-"));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+const dataDir = path.join(root, "data"); // shared, so the dataset is built once
+
+const tiny = (over: Partial<RunConfigInput> = {}) =>
+  RunConfig.parse({
+    name: "t", nLayer: 2, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 30, warmupSteps: 5,
+    evalInterval: 10, evalBatches: 2, checkpointInterval: 20, dataset: "brown", backend: "wasm", ...over,
+  });
+
+function recorder(stopAfter = Infinity) {
+  const metrics: MetricPoint[] = [];
+  const checkpoints: CheckpointSaved[] = [];
+  const logs: string[] = [];
+  const tensorsAtLog: number[] = [];
+  let iterations = 0;
+  const hooks: TrainHooks = {
+    onStart: () => {},
+    onMetrics: (ps) => {
+      metrics.push(...ps);
+      if (ps.some((p) => p.key === "loss")) tensorsAtLog.push(tf.memory().numTensors);
+    },
+    onCheckpoint: (c) => void checkpoints.push(c),
+    onLog: (m) => void logs.push(m),
+    shouldStop: () => ++iterations >= stopAfter,
+  };
+  // The trainer emits plain numbers (NaN included); null only appears after JSON.
+  const series = (key: string) => metrics.filter((m) => m.key === key).map((m) => ({ ...m, value: m.value as number }));
+  return { hooks, metrics, checkpoints, logs, tensorsAtLog, series };
+}
+
+test("a short run on wasm learns, reports every metric, leaks no tensors", async () => {
+  const rec = recorder();
+  const runDir = path.join(root, "short");
+  const result = await train(tiny(), { runDir, dataDir }, rec.hooks);
+  assert.deepEqual(result, { status: "completed", step: 30 });
+  const loss = rec.series("loss").map((m) => m.value);
+  assert.equal(loss.length, 30);
+  assert.ok(loss.at(-1)! < loss[0] - 1, `loss ${loss[0]} → ${loss.at(-1)}`);
+  assert.deepEqual(rec.series("val_loss").map((m) => m.step), [0, 10, 20, 30]);
+  assert.ok(rec.series("val_loss").at(-1)!.value < rec.series("val_loss")[0].value);
+  for (const key of ["lr", "grad_norm", "tokens_per_sec", "val_ppl"]) assert.ok(rec.series(key).length > 0, key);
+  assert.ok(rec.series("tokens_per_sec").every((m) => m.value > 0));
+  assert.ok(rec.metrics.every((m) => m.wallTime > 1.6e9 && m.wallTime < 1e11), "wallTime in seconds");
+  assert.deepEqual(rec.checkpoints.map((c) => c.step), [20, 30]);
+  assert.equal(rec.checkpoints[1].bytes, fs.statSync(rec.checkpoints[1].path).size);
+  const steady = rec.tensorsAtLog.slice(1);
+  assert.ok(steady.every((n) => n === steady[0]), `tensor count drifts: ${steady}`);
+  assert.ok(tf.memory().numTensors <= rec.tensorsAtLog[0], "params and optimizer state are disposed at the end");
+});
+
+test("stop + resume gives bit-identical weights to an uninterrupted run", async () => {
+  const config = tiny({ steps: 12, evalInterval: 5, checkpointInterval: 100, seed: 7 });
+  const straight = recorder();
+  await train(config, { runDir: path.join(root, "straight"), dataDir }, straight.hooks);
+
+  const resumedDir = path.join(root, "resumed");
+  const first = recorder(6);
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, first.hooks), { status: "stopped", step: 6 });
+  assert.deepEqual(first.checkpoints.map((c) => c.step), [6]);
+  const second = recorder();
+  const starts: number[] = [];
+  second.hooks.onStart = (info) => void starts.push(info.startStep);
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, second.hooks), { status: "completed", step: 12 });
+  assert.deepEqual(starts, [6]);
+  assert.ok(second.logs.some((l) => l.includes("resumed")));
+
+  const a = loadLatest(path.join(root, "straight"))!;
+  const b = loadLatest(resumedDir)!;
+  assert.equal(a.step, 12);
+  assert.equal(b.step, 12);
+  assert.equal(b.dataCursor, a.dataCursor);
+  assert.equal(b.optimizerT, a.optimizerT);
+  assert.deepEqual([...b.tensors.keys()], [...a.tensors.keys()]);
+  for (const [name, t] of a.tensors) {
+    const u = b.tensors.get(name)!.data;
+    assert.equal(Buffer.compare(Buffer.from(u.buffer), Buffer.from(t.data.buffer)), 0, `${name} differs`);
+  }
+  const third = recorder();
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, third.hooks), { status: "completed", step: 12 });
+  assert.equal(third.checkpoints.length + third.series("loss").length, 0, "a finished run is not trained again");
+
+  const lossAt = (r: ReturnType<typeof recorder>, step: number) => r.series("loss").find((m) => m.step === step)!.value;
+  for (let s = 6; s < 12; s++) assert.equal(lossAt(second, s), lossAt(straight, s), `loss at ${s}`);
+});
+
+test("a non-finite loss is reported, not thrown", async () => {
+  const config = tiny({ steps: 4, warmupSteps: 1, evalInterval: 100, checkpointInterval: 100, seed: 7 });
+  const source = loadLatest(path.join(root, "straight"))!;
+  const runDir = path.join(root, "nan");
+  source.tensors.get("wte")!.data.fill(NaN);
+  saveCheckpoint(runDir, { ...source, step: 2, config });
+  const rec = recorder();
+  assert.deepEqual(await train(config, { runDir, dataDir }, rec.hooks), { status: "completed", step: 4 });
+  const loss = rec.series("loss");
+  assert.deepEqual(loss.map((m) => m.step), [2, 3]);
+  assert.ok(loss.every((m) => Number.isNaN(m.value)));
+  assert.ok(Number.isNaN(rec.series("val_loss").at(-1)!.value));
+});
+
+test("throughput of the default config on wasm (printed, not asserted)", async () => {
+  const config = RunConfig.parse({ name: "bench", backend: "wasm", dataset: "brown", steps: 40, warmupSteps: 5, evalInterval: 1000, checkpointInterval: 1000 });
+  const rec = recorder(25);
+  await train(config, { runDir: path.join(root, "bench"), dataDir }, rec.hooks);
+  const tps = rec.series("tokens_per_sec").slice(5).map((m) => m.value).sort((x, y) => x - y);
+  const median = tps[Math.floor(tps.length / 2)];
+  console.log(
+    `# default config (${config.nLayer} layers, ${config.nHead} heads, width ${config.dModel}, context ${config.contextLength}, batch ${config.batchSize}) ` +
+      `on wasm: median ${median.toFixed(0)} tokens/s (${((config.batchSize * config.contextLength) / median * 1000).toFixed(1)} ms/step)`,
+  );
+  assert.ok(median > 0);
+});
