@@ -14,7 +14,9 @@ export async function startServer(env: Env) {
   await migrate(env);
   const db = openDb(env);
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-  const httpServer = http.createServer();
+  // socket.io wraps the listeners present when it attaches, so ours must be installed first.
+  let onRequest: http.RequestListener = (_req, res) => res.writeHead(503).end("starting");
+  const httpServer = http.createServer((req, res) => onRequest(req, res));
   const io = new Server(httpServer, { maxHttpBufferSize: 4e6 });
   let url = "";
   const services = createServices(db, env, io, () => url);
@@ -27,10 +29,10 @@ export async function startServer(env: Env) {
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   await ui.prepare();
   const handle = ui.getRequestHandler();
-  httpServer.on("request", (req, res) => {
+  onRequest = (req, res) => {
     if (req.url?.startsWith("/api/trpc/")) return void trpc(req, res);
     void handle(req, res);
-  });
+  };
 
   await new Promise<void>((resolve) => httpServer.listen(env.PORT, env.HOST, resolve));
   const { port } = httpServer.address() as AddressInfo;
