@@ -46,6 +46,7 @@ export function RunView(props: Props) {
           <button onClick={() => act("stop")} disabled={busy || !active || run.status === "stopping"}
             className="rounded-md border border-slate-600 px-3 py-1.5 text-sm hover:bg-slate-800 disabled:opacity-40">Stop</button>
           <button onClick={() => act("resume")} disabled={busy || !canResume}
+            title={checkpoints[0] ? `Continues from the checkpoint at step ${checkpoints[0].step}` : "Starts from step 0: no checkpoint yet"}
             className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
         </div>
       </div>
@@ -63,10 +64,10 @@ export function RunView(props: Props) {
         <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid gap-4 lg:grid-cols-3">
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Checkpoints</h2>
-          {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet.</p> : (
+          {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet. One is written every {run.config.checkpointInterval} steps and on stop.</p> : (
             <table className="w-full text-sm" data-testid="checkpoints">
               <thead className="text-left text-xs uppercase text-slate-500">
                 <tr><th className="py-1">Step</th><th>Size</th><th>sha256</th><th>Saved</th></tr>
@@ -75,7 +76,7 @@ export function RunView(props: Props) {
                 {checkpoints.map((c) => (
                   <tr key={c.step} className="border-t border-slate-800" title={c.path}>
                     <td className="py-1">{c.step}</td><td>{fmtBytes(c.bytes)}</td>
-                    <td className="text-slate-400">{c.sha256.slice(0, 12)}…</td><td className="text-slate-400">{fmtTime(c.createdAt)}</td>
+                    <td className="text-slate-400">{c.sha256.slice(0, 10)}…</td><td className="text-slate-400">{fmtTime(c.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -84,13 +85,19 @@ export function RunView(props: Props) {
         </section>
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Run</h2>
-          <dl className="grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
+          <dl className="grid grid-cols-[8rem_1fr] gap-y-1 text-sm">
             <Row label="Parameters" value={fmtInt(run.paramCount)} />
             <Row label="Last loss" value={fmtNumber(run.lastLoss, 4)} />
             <Row label="Tokens/s" value={fmtInt(run.tokensPerSec)} />
             <Row label="Created" value={fmtTime(run.createdAt)} />
             <Row label="Started" value={fmtTime(run.startedAt)} />
             <Row label="Ended" value={fmtTime(run.endedAt)} />
+            <Row label="Run id" value={run.id} />
+          </dl>
+        </section>
+        <section className="rounded-lg border border-slate-800 p-4">
+          <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
+          <dl className="grid grid-cols-[8rem_1fr_8rem_1fr] gap-x-2 gap-y-1 text-sm" data-testid="run-config">
             {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name").map((k) => (
               <Row key={k} label={LABELS[k]} value={String(run.config[k])} />
             ))}
