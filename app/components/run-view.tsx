@@ -3,7 +3,7 @@ import { useState } from "react";
 import { ACTIVE_STATUSES } from "../../lib/protocol";
 import { LABELS, type RunConfigKey } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
-import { fmtBytes, fmtInt, fmtNumber, fmtTime } from "../lib/format";
+import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
 import { MetricChart } from "./metric-chart";
 import { StatusBadge } from "./status-badge";
@@ -64,19 +64,19 @@ export function RunView(props: Props) {
         <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-3">
+      <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Checkpoints</h2>
           {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet. One is written every {run.config.checkpointInterval} steps and on stop.</p> : (
-            <table className="w-full text-sm" data-testid="checkpoints">
+            <table className="w-full whitespace-nowrap text-sm" data-testid="checkpoints">
               <thead className="text-left text-xs uppercase text-slate-500">
-                <tr><th className="py-1">Step</th><th>Size</th><th>sha256</th><th>Saved</th></tr>
+                <tr><th className="py-1 pr-3">Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th>Saved</th></tr>
               </thead>
               <tbody className="font-mono tabular-nums">
                 {checkpoints.map((c) => (
                   <tr key={c.step} className="border-t border-slate-800" title={c.path}>
-                    <td className="py-1">{c.step}</td><td>{fmtBytes(c.bytes)}</td>
-                    <td className="text-slate-400">{c.sha256.slice(0, 10)}…</td><td className="text-slate-400">{fmtTime(c.createdAt)}</td>
+                    <td className="py-1 pr-3">{c.step}</td><td className="pr-3">{fmtBytes(c.bytes)}</td>
+                    <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -97,7 +97,7 @@ export function RunView(props: Props) {
         </section>
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
-          <dl className="grid grid-cols-[8rem_1fr_8rem_1fr] gap-x-2 gap-y-1 text-sm" data-testid="run-config">
+          <dl className="grid grid-cols-[auto_1fr_auto_1fr] gap-x-3 gap-y-1 text-sm" data-testid="run-config">
             {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name").map((k) => (
               <Row key={k} label={LABELS[k]} value={String(run.config[k])} />
             ))}

@@ -20,3 +20,10 @@ export function fmtBytes(n: number): string {
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
+
+/** Time of day for today's events, the date for older ones. */
+export function fmtWhen(d: Date | string): string {
+  const date = new Date(d);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? date.toLocaleTimeString("en-GB") : date.toLocaleDateString("en-GB");
+}
