@@ -32,7 +32,8 @@ export class Reporter {
       this.orphanTimer = null;
       for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) this.send(seq);
     });
-    this.socket.on("disconnect", () => {
+    this.socket.on("disconnect", (reason) => {
+      if (reason === "io client disconnect") return; // we closed it ourselves
       this.orphanTimer ??= setTimeout(() => {
         console.error(`Lost the server for ${ORPHAN_AFTER_MS / 1000}s; stopping with a checkpoint.`);
         this.stopRequested = true;
