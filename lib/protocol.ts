@@ -37,6 +37,9 @@ export type CheckpointSaved = z.infer<typeof CheckpointSaved>;
 
 export const Heartbeat = z.object({ step: z.number().int().min(0) });
 
+/** Trainer → server: a human progress line (dataset preparation, resume, checkpoints). */
+export const TrainerLog = z.object({ message: z.string().min(1).max(2000) });
+
 /** Trainer → server: the way the trainer is about to exit. */
 export const TrainerDone = z.object({
   status: z.enum(["completed", "stopped", "failed"]),
@@ -56,6 +59,7 @@ export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running", "stop
 export const RunRoom = z.string().min(1).max(64);
 export const roomOf = (runId: string) => `run:${runId}`;
 export const RUNS_ROOM = "runs";
+export const DATASETS_ROOM = "datasets";
 
 /** The events, named noun:verb. */
 export const EV = {
@@ -63,6 +67,8 @@ export const EV = {
   trainerHello: "trainer:hello",
   trainerHeartbeat: "trainer:heartbeat",
   trainerDone: "trainer:done",
+  trainerLog: "trainer:log",
+  runLog: "run:log",
   checkpointSaved: "checkpoint:saved",
   checkpointNew: "checkpoint:new",
   runStop: "run:stop",
@@ -70,4 +76,7 @@ export const EV = {
   runSubscribe: "run:subscribe",
   runUnsubscribe: "run:unsubscribe",
   runsSubscribe: "runs:subscribe",
+  datasetsSubscribe: "datasets:subscribe",
+  datasetStatus: "dataset:status",
+  datasetProgress: "dataset:progress",
 } as const;

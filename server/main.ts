@@ -21,6 +21,7 @@ export async function startServer(env: Env) {
   let url = "";
   const services = createServices(db, env, io, () => url);
   await services.runs.markOrphans();
+  await services.datasets.markOrphans();
   attachSockets(io, services);
 
   const trpc = createHTTPHandler({ router: appRouter, basePath: "/api/trpc/", createContext: () => ({ services }) });
@@ -41,6 +42,7 @@ export async function startServer(env: Env) {
   return {
     url,
     async close() {
+      await services.datasets.cancelAll();
       await services.supervisor.stopAll();
       await services.writer.close();
       io.close();

@@ -1,7 +1,7 @@
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import {
-  CheckpointSaved, EV, Heartbeat, MetricBatch, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone, TrainerHello,
+  CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone, TrainerHello, TrainerLog,
 } from "../lib/protocol";
 import type { Services } from "./services";
 
@@ -38,6 +38,7 @@ function browserSocket(socket: Socket) {
   on(socket, EV.runSubscribe, RunRoom, async (runId) => void socket.join(roomOf(runId)));
   on(socket, EV.runUnsubscribe, RunRoom, async (runId) => void socket.leave(roomOf(runId)));
   socket.on(EV.runsSubscribe, () => void socket.join(RUNS_ROOM));
+  socket.on(EV.datasetsSubscribe, () => void socket.join(DATASETS_ROOM));
 }
 
 /** Trainers on /trainer, each authenticated by its run's token. */
@@ -59,6 +60,7 @@ function trainerSocket(socket: Socket, services: Services) {
     hub.checkpoint(runId, row);
   });
   on(socket, EV.trainerHeartbeat, Heartbeat, async () => {});
+  on(socket, EV.trainerLog, TrainerLog, async ({ message }) => hub.runLog(runId, message));
   on(socket, EV.trainerDone, TrainerDone, async (done) => {
     await writer.flush();
     await runs.trainerDone(runId, done);

@@ -92,7 +92,10 @@ try {
       console.log(`checkpoint step ${info.step} → ${info.path} (${info.bytes} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
       await reporter?.request(EV.checkpointSaved, info);
     },
-    onLog: (message) => console.log(message),
+    onLog(message) {
+      console.log(message);
+      reporter?.log(message);
+    },
     shouldStop: () => stopSignal || (reporter?.stopRequested ?? false),
   });
   console.log(`${result.status} at step ${result.step}`);

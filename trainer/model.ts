@@ -1,8 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../lib/rng";
 
-/** Byte-level vocabulary: every UTF-8 byte is a token. */
-export const VOCAB_SIZE = 256;
 const LN_EPS = 1e-5;
 
 export interface ModelConfig {
@@ -10,6 +8,8 @@ export interface ModelConfig {
   nHead: number;
   dModel: number;
   contextLength: number;
+  /** Token ids are in [0, vocabSize); set by the dataset's tokenizer. */
+  vocabSize: number;
 }
 
 export type Params = Map<string, tf.Variable>;
@@ -24,7 +24,7 @@ interface ParamSpec {
 function paramSpecs(cfg: ModelConfig): ParamSpec[] {
   const C = cfg.dModel;
   const specs: ParamSpec[] = [
-    { name: "wte", shape: [VOCAB_SIZE, C], init: "normal" },
+    { name: "wte", shape: [cfg.vocabSize, C], init: "normal" },
     { name: "wpe", shape: [cfg.contextLength, C], init: "normal" },
   ];
   for (let l = 0; l < cfg.nLayer; l++) {
@@ -210,29 +210,45 @@ export function forward(params: Params, cfg: ModelConfig, idx: tf.Tensor2D): tf.
   return tf.tidy(() => {
     const [B, T] = idx.shape;
     const logits = matmul(trunk(params, cfg, idx), tf.transpose(get(params, "wte")) as tf.Tensor2D);
-    return tf.reshape(logits, [B, T, VOCAB_SIZE]) as tf.Tensor3D;
+    return tf.reshape(logits, [B, T, cfg.vocabSize]) as tf.Tensor3D;
   });
 }
 
 /**
- * Mean next-token cross-entropy. Log-softmax is built from max/sub/exp/sum/log; the gradient is
- * the closed form (softmax - onehot) / N, which saves the backward pass of those ops.
+ * Mean cross-entropy of logits z [N, V] against integer targets [N]: mean(logsumexp(z) - z[target]).
+ * No [N, V] one-hot is built: the target logits are gathered from the flattened logits, and the
+ * closed-form gradient (softmax - onehot) / N is the scaled softmax with its N target entries
+ * rewritten by one scatter. On wasm this is faster than the one-hot form at every vocabulary
+ * measured (256 to 16384; see scripts/bench-cross-entropy.ts).
  */
+export function crossEntropy(z: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  const [N, V] = z.shape;
+  const ce = tf.customGrad(((logits: tf.Tensor2D, save: Saver) => {
+    const flatIdx = tf.add(tf.range(0, N * V, V, "int32"), tf.cast(targets, "int32"));
+    const shifted = tf.sub(logits, tf.max(logits, -1, true));
+    const e = tf.exp(shifted);
+    const s = tf.sum(e, -1);
+    const picked = tf.gather(tf.reshape(shifted, [N * V]), flatIdx);
+    save([e, s, flatIdx]); // saved, not closed over: tidy would dispose flatIdx before backward
+    return {
+      value: tf.mean(tf.sub(tf.log(s), picked)),
+      gradFunc: (dy: tf.Scalar, [se, ss, idx]: tf.Tensor[]) => {
+        const dyN = tf.div(dy, N);
+        const g = tf.reshape(tf.mul(se, tf.expandDims(tf.div(dyN, ss), 1)), [N * V]);
+        const atTargets = tf.sub(tf.gather(g, idx), dyN);
+        return tf.reshape(tf.tensorScatterUpdate(g, tf.expandDims(idx, 1), atTargets), [N, V]);
+      },
+    };
+  }) as unknown as CustomGradFn) as (z: tf.Tensor2D) => tf.Scalar;
+  return ce(z);
+}
+
+/** Mean next-token cross-entropy of the model on idx [B, T] against targets [B, T]. */
 export function lossFn(params: Params, cfg: ModelConfig, idx: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const [B, T] = idx.shape;
     const N = B * T;
-    const logits = tf.reshape(forward(params, cfg, idx), [N, VOCAB_SIZE]) as tf.Tensor2D;
-    const onehot = tf.cast(tf.oneHot(tf.reshape(targets, [N]), VOCAB_SIZE), "float32");
-    const ce = tf.customGrad(((z: tf.Tensor2D, save: Saver) => {
-      const shifted = tf.sub(z, tf.max(z, -1, true));
-      const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
-      save([logp, onehot]); // saved, not closed over: tidy would dispose onehot before backward
-      return {
-        value: tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))),
-        gradFunc: (dy: tf.Scalar, [lp, oh]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, N)),
-      };
-    }) as unknown as CustomGradFn) as (z: tf.Tensor2D) => tf.Scalar;
-    return ce(logits);
+    const logits = tf.reshape(forward(params, cfg, idx), [N, cfg.vocabSize]) as tf.Tensor2D;
+    return crossEntropy(logits, tf.reshape(targets, [N]) as tf.Tensor1D);
   });
 }

@@ -98,6 +98,11 @@ export class Reporter {
     }
   }
 
+  /** Progress text for the run page; best effort, never retried. */
+  log(message: string) {
+    if (this.socket.connected) this.socket.emit(EV.trainerLog, { message: message.slice(0, 2000) });
+  }
+
   /** Flushes and waits until every metric batch is acked (or the time runs out). */
   async drain(timeoutMs = 30_000) {
     this.flush();

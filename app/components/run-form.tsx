@@ -2,7 +2,8 @@
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
-import { BACKENDS, DATASETS, fieldErrors, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
+import { BACKENDS, fieldErrors, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
+import { DatasetSpec } from "../../lib/dataset-spec";
 import { fmtInt } from "../lib/format";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
@@ -12,25 +13,32 @@ const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
   { title: "Evaluation and checkpoints", keys: ["evalInterval", "evalBatches", "checkpointInterval", "logInterval"] },
   { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
 ];
-const CHOICES: Partial<Record<RunConfigKey, readonly string[]>> = { dataset: DATASETS, backend: BACKENDS };
+type Choice = { value: string; label: string };
+export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
+const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
 
 const defaults = Object.fromEntries(
   Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, String(v)]),
 ) as Record<RunConfigKey, string>;
 
+const TEXT_FIELDS = new Set<string>(["name", "dataset", "backend"]);
+
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
 function toInput(values: Record<RunConfigKey, string>) {
-  return Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [k, k === "name" || CHOICES[k as RunConfigKey] ? v : v.trim() === "" ? NaN : v]),
-  );
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, TEXT_FIELDS.has(k) ? v : v.trim() === "" ? NaN : v]));
 }
 
-export function RunForm({ defaultName }: { defaultName: string }) {
+export function RunForm({ defaultName, datasets }: { defaultName: string; datasets: DatasetChoice[] }) {
+  const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
+    dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
+    backend: BACKENDS.map((b) => ({ value: b, label: b })),
+  };
   const router = useRouter();
   const [values, setValues] = useState({ ...defaults, name: defaultName });
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [submitting, setSubmitting] = useState(false);
   const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);
+  const vocabSize = datasets.find((d) => d.id === values.dataset)?.vocabSize ?? DEFAULT_VOCAB;
 
   function set(key: RunConfigKey, value: string) {
     const next = { ...values, [key]: value };
@@ -62,7 +70,7 @@ export function RunForm({ defaultName }: { defaultName: string }) {
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
             <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
-              {g.keys.map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} />)}
+              {g.keys.map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
           </fieldset>
         ))}
@@ -72,10 +80,11 @@ export function RunForm({ defaultName }: { defaultName: string }) {
           <h2 className="font-semibold text-slate-200">Estimate</h2>
           {parsed.success ? (
             <dl className="grid grid-cols-2 gap-y-1 font-mono tabular-nums">
-              <dt className="text-slate-400">Parameters</dt><dd className="text-right">{fmtInt(paramCount(parsed.data))}</dd>
+              <dt className="text-slate-400">Vocabulary</dt><dd className="text-right">{fmtInt(vocabSize)}</dd>
+              <dt className="text-slate-400">Parameters</dt><dd className="text-right">{fmtInt(paramCount({ ...parsed.data, vocabSize }))}</dd>
               <dt className="text-slate-400">Tokens/step</dt><dd className="text-right">{fmtInt(tokensPerStep(parsed.data))}</dd>
               <dt className="text-slate-400">Total tokens</dt><dd className="text-right">{fmtInt(tokensPerStep(parsed.data) * parsed.data.steps)}</dd>
-              <dt className="text-slate-400">FLOPs/token</dt><dd className="text-right">{flopsPerToken(parsed.data).toExponential(2)}</dd>
+              <dt className="text-slate-400">FLOPs/token</dt><dd className="text-right">{flopsPerToken({ ...parsed.data, vocabSize }).toExponential(2)}</dd>
             </dl>
           ) : (
             <p className="text-amber-300">Fix the highlighted fields to see the estimate.</p>
@@ -90,10 +99,9 @@ export function RunForm({ defaultName }: { defaultName: string }) {
   );
 }
 
-function Field(props: { k: RunConfigKey; value: string; error?: string; onChange: (k: RunConfigKey, v: string) => void; wide?: boolean }) {
-  const { k, value, error } = props;
+function Field(props: { k: RunConfigKey; value: string; error?: string; onChange: (k: RunConfigKey, v: string) => void; wide?: boolean; choices?: Choice[] }) {
+  const { k, value, error, choices } = props;
   const id = `field-${k}`;
-  const choices = CHOICES[k];
   const cls = `mt-1 w-full rounded-md border bg-slate-950 px-2.5 py-1.5 font-mono text-sm text-slate-100 outline-none focus:ring-2 ${
     error ? "border-rose-500 focus:ring-rose-500/40" : "border-slate-700 focus:ring-indigo-500/40"
   }`;
@@ -102,7 +110,7 @@ function Field(props: { k: RunConfigKey; value: string; error?: string; onChange
       <label htmlFor={id} className="block text-sm font-medium text-slate-300">{LABELS[k]}</label>
       {choices ? (
         <select id={id} name={k} value={value} onChange={(e) => props.onChange(k, e.target.value)} className={cls}>
-          {choices.map((c) => <option key={c}>{c}</option>)}
+          {choices.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
         </select>
       ) : (
         <input id={id} name={k} value={value} inputMode={k === "name" ? "text" : "decimal"} autoComplete="off"

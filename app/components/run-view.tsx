@@ -12,7 +12,7 @@ import { useLiveRun, type SeriesMap } from "./use-live-run";
 type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap };
 
 export function RunView(props: Props) {
-  const { run, setRun, checkpoints, series } = useLiveRun(props);
+  const { run, setRun, checkpoints, series, log } = useLiveRun(props);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const active = ACTIVE_STATUSES.includes(run.status);
@@ -50,6 +50,7 @@ export function RunView(props: Props) {
             className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
         </div>
       </div>
+      {active && log && <p className="font-mono text-xs text-slate-400" data-testid="run-log">{log}</p>}
       {run.warning && <Notice tone="amber" text={run.warning} />}
       {run.error && <Notice tone="rose" text={run.error} />}
       {actionError && <Notice tone="rose" text={actionError} />}

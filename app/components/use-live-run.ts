@@ -30,6 +30,7 @@ export function useLiveRun(initial: { run: Run; checkpoints: Checkpoint[]; histo
   const [run, setRun] = useState(initial.run);
   const [checkpoints, setCheckpoints] = useState(initial.checkpoints);
   const [series, setSeries] = useState<SeriesMap>(initial.history);
+  const [log, setLog] = useState<string | null>(null);
   const runId = initial.run.id;
 
   useEffect(() => {
@@ -38,6 +39,7 @@ export function useLiveRun(initial: { run: Run; checkpoints: Checkpoint[]; histo
       if (msg.runId === runId) setSeries((s) => mergeSeries(s, groupByKey(msg.points)));
     };
     const onStatus = (r: Run) => r.id === runId && setRun(r);
+    const onLog = (msg: { runId: string; message: string }) => msg.runId === runId && setLog(msg.message);
     const onCheckpoint = (msg: { runId: string; checkpoint: Checkpoint }) => {
       if (msg.runId === runId) setCheckpoints((cs) => [msg.checkpoint, ...cs.filter((c) => c.step !== msg.checkpoint.step)]);
     };
@@ -55,6 +57,7 @@ export function useLiveRun(initial: { run: Run; checkpoints: Checkpoint[]; histo
     socket.on(EV.metricBatch, onMetrics);
     socket.on(EV.runStatus, onStatus);
     socket.on(EV.checkpointNew, onCheckpoint);
+    socket.on(EV.runLog, onLog);
     socket.on("connect", join);
     if (socket.connected) void join();
     return () => {
@@ -62,9 +65,10 @@ export function useLiveRun(initial: { run: Run; checkpoints: Checkpoint[]; histo
       socket.off(EV.metricBatch, onMetrics);
       socket.off(EV.runStatus, onStatus);
       socket.off(EV.checkpointNew, onCheckpoint);
+      socket.off(EV.runLog, onLog);
       socket.off("connect", join);
     };
   }, [runId]);
 
-  return { run, setRun, checkpoints, series };
+  return { run, setRun, checkpoints, series, log };
 }

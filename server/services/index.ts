@@ -1,6 +1,7 @@
 import type { Server } from "socket.io";
 import type { Db } from "../db";
 import type { Env } from "../env";
+import { DatasetService } from "./datasets";
 import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
@@ -14,5 +15,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000);
   runs.launcher = supervisor;
-  return { db, hub, runs, writer, supervisor };
+  const datasets = new DatasetService(db, hub, env.dataDir);
+  return { db, hub, runs, writer, supervisor, datasets };
 }

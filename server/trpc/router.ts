@@ -1,5 +1,6 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import { z } from "zod";
+import { DatasetSpec } from "../../lib/dataset-spec";
 import { RunConfig } from "../../lib/run-config";
 import { metricHistory } from "../services/metrics";
 import { createCallerFactory, procedure, router } from "./init";
@@ -27,6 +28,15 @@ export const appRouter = router({
         await ctx.services.runs.get(input.runId);
         return metricHistory(ctx.services.db, input.runId, input);
       }),
+  }),
+  dataset: router({
+    list: procedure.query(({ ctx }) => ctx.services.datasets.list()),
+    get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.datasets.get(input.id)),
+    prepare: procedure.input(DatasetSpec).mutation(({ ctx, input }) => ctx.services.datasets.prepare(input)),
+    cancel: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.datasets.cancel(input.id)),
+    flagged: procedure
+      .input(z.object({ id: z.string().min(1).max(64), limit: z.number().int().min(1).max(500).default(50) }))
+      .query(({ ctx, input }) => ctx.services.datasets.flagged(input.id, input.limit)),
   }),
   checkpoint: router({
     list: procedure

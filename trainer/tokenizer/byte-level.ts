@@ -61,13 +61,3 @@ export function forEachPretoken(text: string, emit: (piece: string) => void): vo
 export function pretokenize(text: string): string[] {
   return text.match(new RegExp(PRETOKENIZE_PATTERN, "gu")) ?? [];
 }
-
-const utf8 = new TextEncoder();
-
-/** UTF-8 bytes of `s`; a plain loop for ASCII, which is most words and avoids an allocation per call. */
-export function utf8Bytes(s: string): Uint8Array {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8.encode(s);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}

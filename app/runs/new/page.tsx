@@ -1,13 +1,15 @@
 import { RunForm } from "../../components/run-form";
+import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
 
-export default function NewRunPage() {
+export default async function NewRunPage() {
+  const datasets = (await caller().dataset.list()).filter((d) => d.status === "ready");
   const stamp = new Date().toISOString().slice(5, 16).replace("T", "-").replace(":", "");
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">New run</h1>
-      <RunForm defaultName={`gpt-${stamp}`} />
+      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} />
     </div>
   );
 }

@@ -1,0 +1,14 @@
+import { notFound } from "next/navigation";
+import { DatasetView } from "../../components/dataset-view";
+import { caller } from "../../lib/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function DatasetPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const api = caller();
+  const dataset = await api.dataset.get({ id }).catch(() => null);
+  if (!dataset) notFound();
+  const flagged = await api.dataset.flagged({ id, limit: 50 });
+  return <DatasetView initial={dataset} flagged={flagged} />;
+}
