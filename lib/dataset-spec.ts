@@ -65,7 +65,7 @@ export const SafetySettings = z.object({
 });
 
 export const TokenizerSettings = z.object({
-  /** Byte-level BPE vocabulary size, including the 256 byte tokens and the end-of-text token. */
+  /** Byte-level BPE vocabulary size: 256 byte tokens, merges, and the end-of-text token (so 256 means bytes only, 257 tokens). */
   vocabSize: z.number().int().min(256).max(16384).default(2048),
   /** Bytes of prepared text the BPE is trained on (a sample across domains). */
   trainBytes: z.number().int().min(10_000).max(1_000_000_000).default(4_000_000),

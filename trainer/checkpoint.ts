@@ -13,7 +13,8 @@ import path from "node:path";
 import type { CheckpointSaved } from "../lib/protocol";
 import { RunConfig } from "../lib/run-config";
 
-export const CHECKPOINT_FORMAT_VERSION = 1;
+/** 2: token datasets; `data_state` (mixture sampler JSON), `dataset_id` and `vocab_size` replace `data_cursor`. */
+export const CHECKPOINT_FORMAT_VERSION = 2;
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const SHA256_FILE = "checkpoint.sha256";
 
@@ -30,7 +31,11 @@ export interface TrainState {
   tensors: Map<string, HostTensor>;
   optimizerT: number;
   rngState: number[];
-  dataCursor: number;
+  /** The data sampler's position, as plain JSON (trainer/mixture.ts MixtureState). */
+  dataState: unknown;
+  /** The prepared dataset trained on (`ds-…`), resolved even when the config says `default`. */
+  datasetId: string;
+  vocabSize: number;
 }
 
 const isLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -110,7 +115,9 @@ export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSav
     config: JSON.stringify(state.config),
     optimizer_t: String(state.optimizerT),
     rng_state: JSON.stringify(state.rngState),
-    data_cursor: String(state.dataCursor),
+    data_state: JSON.stringify(state.dataState),
+    dataset_id: state.datasetId,
+    vocab_size: String(state.vocabSize),
   };
   const bytes = encodeSafetensors(state.tensors, metadata);
   const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
@@ -164,13 +171,19 @@ export function loadCheckpoint(file: string): TrainState {
     if (!Number.isInteger(v) || v < 0) throw new Error(`metadata ${key}=${metadata[key]} is not a non-negative integer`);
     return v;
   };
+  const str = (key: string) => {
+    if (typeof metadata[key] !== "string" || metadata[key] === "") throw new Error(`metadata ${key} is missing`);
+    return metadata[key];
+  };
   return {
     step: num("step"),
     config: RunConfig.parse(JSON.parse(metadata.config)),
     tensors,
     optimizerT: num("optimizer_t"),
     rngState: JSON.parse(metadata.rng_state),
-    dataCursor: num("data_cursor"),
+    dataState: JSON.parse(str("data_state")),
+    datasetId: str("dataset_id"),
+    vocabSize: num("vocab_size"),
   };
 }
 

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { DatasetSpec } from "../lib/dataset-spec";
 import type { CheckpointSaved, MetricPoint } from "../lib/protocol";
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
@@ -7,8 +8,9 @@ import { AdamW } from "./adamw";
 import { selectBackend } from "./backend";
 import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
-import { type Batch, loadDataset, trainBatch, valBatches } from "./data";
-import { countParams, createParams, disposeParams, lossFn, type Params } from "./model";
+import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
+import { countParams, createParams, disposeParams, lossFn, type ModelConfig, type Params } from "./model";
+import { datasetsRoot, readManifest, readShard, type DatasetManifest } from "./pipeline/manifest";
 
 export interface TrainHooks {
   onStart(info: { backend: string; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
@@ -25,17 +27,66 @@ export interface TrainResult {
 
 const OPTIM_PREFIX = "optim.";
 
+/** Log lines at most this often while the default dataset is prepared. */
+const PROGRESS_LOG_MS = 1000;
+
+/**
+ * The run's prepared dataset: `default` is prepared on first use (cached by its id afterwards);
+ * any other value must name a dataset already prepared under dataDir.
+ */
+export async function resolveDataset(dataset: string, dataDir: string, log: (msg: string) => void): Promise<DatasetManifest> {
+  if (dataset === "default") {
+    // Loaded only here: preparation pulls in the cleaning pipeline and the BPE trainer.
+    const { prepareDataset } = await import("./pipeline/prepare");
+    let last = 0;
+    return prepareDataset(DatasetSpec.parse({ name: "default" }), {
+      dataDir,
+      onProgress: (p) => {
+        const now = Date.now();
+        const final = p.stage === "done" || p.stage === "cached";
+        if (!final && now - last < PROGRESS_LOG_MS) return;
+        last = now;
+        log(final ? p.message : `preparing the default dataset: ${Math.round(p.fraction * 100)}% (${p.stage}) ${p.message}`);
+      },
+    });
+  }
+  const manifest = readManifest(dataDir, dataset);
+  if (!manifest) throw new Error(`dataset ${dataset} is not prepared in ${datasetsRoot(dataDir)}; prepare it first or pick another`);
+  return manifest;
+}
+
+/** The train and val shards of every weighted domain, checked against the manifest. */
+export function loadDomains(manifest: DatasetManifest, dataDir: string): MixtureDomain[] {
+  const V = manifest.tokenizer.vocabSize;
+  const shard = (domain: string, split: "train" | "val") => {
+    const row = manifest.shards.find((s) => s.domain === domain && s.split === split);
+    if (!row) throw new Error(`dataset ${manifest.id} lists no ${split} shard for domain ${domain}`);
+    const tokens = readShard(dataDir, manifest.id, row.file);
+    if (tokens.length !== row.tokens)
+      throw new Error(`dataset ${manifest.id}: ${row.file} holds ${tokens.length} tokens, the manifest says ${row.tokens}; prepare it again`);
+    for (let i = 0; i < tokens.length; i++)
+      if (tokens[i] >= V) throw new Error(`dataset ${manifest.id}: ${row.file} has token id ${tokens[i]} at ${i}, outside the vocabulary of ${V}`);
+    return tokens;
+  };
+  return Object.entries(manifest.domains)
+    .filter(([, d]) => d.weight > 0)
+    .map(([name, d]) => ({ name, weight: d.weight, train: shard(name, "train"), val: shard(name, "val") }));
+}
+
+/** Metric-key form of a domain name (domains match /^[a-z][a-z0-9_-]*$/; keys allow no '-'). */
+export const metricDomain = (domain: string) => domain.replace(/-/g, "_");
+
 function toTensors(batch: Batch, B: number, T: number): [tf.Tensor2D, tf.Tensor2D] {
   return [tf.tensor2d(batch.x, [B, T], "int32"), tf.tensor2d(batch.y, [B, T], "int32")];
 }
 
 /** Mean loss over the fixed validation batches, read back with one sync. */
-function evaluate(params: Params, config: RunConfig, batches: Batch[]): number {
+function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: number, T: number): number {
   const mean = tf.tidy(() => {
     let total: tf.Scalar = tf.scalar(0);
     for (const batch of batches) {
-      const [x, y] = toTensors(batch, config.batchSize, config.contextLength);
-      total = tf.add(total, lossFn(params, config, x, y));
+      const [x, y] = toTensors(batch, B, T);
+      total = tf.add(total, lossFn(params, model, x, y));
     }
     return tf.div(total, batches.length);
   });
@@ -69,35 +120,47 @@ function restore(params: Params, optim: AdamW, tensors: Map<string, HostTensor>,
  */
 export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
-  const data = await loadDataset(config.dataset, opts.dataDir, hooks.onLog);
+  const manifest = await resolveDataset(config.dataset, opts.dataDir, hooks.onLog);
+  const domains = loadDomains(manifest, opts.dataDir);
+  const vocabSize = manifest.tokenizer.vocabSize;
+  const model: ModelConfig = { nLayer: config.nLayer, nHead: config.nHead, dModel: config.dModel, contextLength: config.contextLength, vocabSize };
   const B = config.batchSize;
   const T = config.contextLength;
+  hooks.onLog(
+    `dataset ${manifest.id} (${manifest.name}): vocabulary ${vocabSize}, ` +
+      domains.map((d) => `${d.name} ${(d.weight * 100).toFixed(1)}% of ${d.train.length.toLocaleString("en-US")} tokens`).join(", "),
+  );
 
   const rng = new Rng(config.seed);
-  const params = createParams(config, rng);
+  const sampler = new MixtureSampler(domains, B, T, rng);
+  const params = createParams(model, rng);
   const optim = new AdamW(params, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
   const varList = [...params.values()];
   try {
-    let cursor = 0;
     let startStep = 0;
     const resumed = loadLatest(opts.runDir, hooks.onLog);
     if (resumed) {
+      // Checked before any tensor is touched: a different dataset or tokenizer is a different run.
+      if (resumed.datasetId !== manifest.id)
+        throw new Error(`checkpoint ${resumed.path} was trained on dataset ${resumed.datasetId}, this run's dataset is ${manifest.id}; start a new run`);
+      if (resumed.vocabSize !== vocabSize)
+        throw new Error(`checkpoint ${resumed.path} has a vocabulary of ${resumed.vocabSize}, dataset ${manifest.id} has ${vocabSize}; start a new run`);
       restore(params, optim, resumed.tensors, resumed.optimizerT);
       rng.setState(resumed.rngState);
-      cursor = resumed.dataCursor % data.train.length;
+      sampler.setState(resumed.dataState);
       startStep = resumed.step;
       hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
     }
-    await hooks.onStart({ backend: backend.name, paramCount: countParams(config), startStep, warning: backend.warning });
+    await hooks.onStart({ backend: backend.name, paramCount: countParams(model), startStep, warning: backend.warning });
     if (startStep >= config.steps) {
       hooks.onLog(`checkpoint at step ${startStep} already covers the ${config.steps} steps of this run; nothing to do`);
       return { status: "completed", step: startStep };
     }
 
-    const valSet = valBatches(data.val, B, T, config.evalBatches);
+    const valSet = sampler.valBatches(config.evalBatches);
     const now = () => Date.now() / 1000;
     const emitEval = (step: number) => {
-      const valLoss = evaluate(params, config, valSet);
+      const valLoss = evaluate(params, model, valSet, B, T);
       const wallTime = now();
       hooks.onMetrics([
         { step, key: "val_loss", value: valLoss, wallTime },
@@ -109,7 +172,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       for (const [name, p] of params) tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
       const state = optim.getState();
       for (const [name, t] of state.tensors) tensors.set(OPTIM_PREFIX + name, { shape: t.shape, data: t.dataSync() as Float32Array });
-      const saved = saveCheckpoint(opts.runDir, { step, config, tensors, optimizerT: state.t, rngState: rng.getState(), dataCursor: cursor });
+      const saved = saveCheckpoint(opts.runDir, {
+        step, config, tensors, optimizerT: state.t, rngState: rng.getState(),
+        dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
+      });
       await hooks.onCheckpoint(saved);
     };
 
@@ -121,11 +187,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       if (step % config.checkpointInterval === 0 && step > startStep) await checkpoint(step);
 
       const t0 = performance.now();
-      const batch = trainBatch(data.train, cursor, B, T);
-      cursor = batch.cursor;
+      const batch = sampler.nextBatch();
       const packed = tf.tidy(() => {
         const [x, y] = toTensors(batch, B, T);
-        const { value, grads } = tf.variableGrads(() => lossFn(params, config, x, y), varList);
+        const { value, grads } = tf.variableGrads(() => lossFn(params, model, x, y), varList);
         const named = new Map([...params].map(([name, p]) => [name, grads[p.name]]));
         const { grads: clipped, norm } = clipByGlobalNorm(named, config.clipNorm);
         optim.step(clipped, lr);
@@ -143,6 +208,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
           { step, key: "lr", value: lr, wallTime },
           { step, key: "grad_norm", value: gradNorm, wallTime },
           { step, key: "tokens_per_sec", value: tokensSinceLog / secondsSinceLog, wallTime },
+          ...sampler.names.flatMap((d) => [
+            { step, key: `data/share/${metricDomain(d)}`, value: sampler.share(d), wallTime },
+            { step, key: `data/epochs/${metricDomain(d)}`, value: sampler.epochs(d), wallTime },
+          ]),
         ]);
         tokensSinceLog = 0;
         secondsSinceLog = 0;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+import { prepareSmall, startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
 
 const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
 let server: TestServer | undefined;
@@ -20,6 +20,7 @@ if (missing) console.log(`# browser tests not run: ${missing}`);
 test("fill in the form, start a run, and watch the loss chart grow live", { skip: missing ?? false }, async () => {
   fs.mkdirSync(outDir, { recursive: true });
   server = await startServer(tempDataDir("e2e"));
+  const dataset = await prepareSmall(server);
   browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const pageErrors: string[] = [];
@@ -37,8 +38,8 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   assert.deepEqual(await server.api.run.list.query(), []);
   await page.screenshot({ path: path.join(outDir, "form-error.png"), fullPage: true });
 
-  for (const [field, value] of Object.entries({ nLayer: "1", nHead: "2", contextLength: "32", batchSize: "4", steps: "3000", evalInterval: "25", backend: "wasm" })) {
-    if (field === "backend") await page.selectOption(`#field-${field}`, value);
+  for (const [field, value] of Object.entries({ nLayer: "1", nHead: "2", contextLength: "32", batchSize: "4", steps: "3000", evalInterval: "25", backend: "wasm", dataset })) {
+    if (field === "backend" || field === "dataset") await page.selectOption(`#field-${field}`, value);
     else await page.fill(`#field-${field}`, value);
   }
   await page.click("button[type=submit]");
@@ -57,5 +58,10 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   await page.waitForSelector("[data-testid=runs-table]");
   assert.match((await page.textContent("[data-testid=runs-table]")) ?? "", /e2e-run/);
   await page.screenshot({ path: path.join(outDir, "runs.png"), fullPage: true });
+
+  await page.goto(`${server.url}/datasets/${dataset}`);
+  await page.waitForSelector("[data-testid=chart-stages] canvas");
+  assert.match((await page.textContent("[data-testid=domains]")) ?? "", /books/);
+  await page.screenshot({ path: path.join(outDir, "dataset.png"), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });

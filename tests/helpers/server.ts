@@ -71,6 +71,29 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
   }
 }
 
+/** A dataset small enough to prepare in seconds: every default domain, few documents. */
+export const SMALL_SPEC = {
+  name: "small",
+  sources: [
+    { domain: "web", kind: "spam-assassin" as const, weight: 45, maxDocuments: 150 },
+    { domain: "books", kind: "brown" as const, weight: 30, maxDocuments: 40 },
+    { domain: "dialogue", kind: "nlp-corpus" as const, weight: 12, maxDocuments: 1500 },
+    { domain: "code", kind: "node-modules-code" as const, weight: 13, maxDocuments: 40 },
+  ],
+  tokenizer: { vocabSize: 512, trainBytes: 300_000 },
+};
+
+/** Prepares SMALL_SPEC through the API and waits until it is ready; returns its id. */
+export async function prepareSmall(server: TestServer): Promise<string> {
+  const d = await server.api.dataset.prepare.mutate(SMALL_SPEC);
+  await waitFor(`dataset ${d.id}`, async () => {
+    const now = await server.api.dataset.get.query({ id: d.id });
+    if (now.status === "failed") throw new Error(`dataset failed: ${now.error}`);
+    return now.status === "ready";
+  }, 300_000);
+  return d.id;
+}
+
 /** A config small enough to train many steps a second on one CPU core. */
 export const TINY = {
   nLayer: 1, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 2000,

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import { browserSocket, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("lifecycle");
 let server: TestServer;
@@ -22,7 +22,8 @@ test("a run trains, streams, stops with a checkpoint, resumes without duplicates
   const live: MetricPoint[] = [];
   const socket = await browserSocket(server.url);
 
-  const created = await server.api.run.create.mutate({ ...TINY, name: "lifecycle" });
+  const dataset = await prepareSmall(server);
+  const created = await server.api.run.create.mutate({ ...TINY, name: "lifecycle", dataset });
   assert.equal(created.status, "queued");
   socket.emit(EV.runSubscribe, created.id);
   socket.on(EV.metricBatch, (msg: { runId: string; points: MetricPoint[] }) => {

@@ -2,11 +2,17 @@ import type { AnyNode, Element } from "domhandler";
 import { isTag, isText } from "domhandler";
 import { parseDocument } from "htmlparser2";
 
-/** Not content: code, styling, page furniture, controls, embedded documents. */
+/**
+ * Not content: code, styling, controls, embedded documents. The <head> children are listed one by
+ * one rather than <head> itself, because htmlparser2 builds no HTML5 tree: a stray <head> inside
+ * <body> (common in spam) would otherwise swallow the whole page.
+ */
 const DROP = new Set([
-  "script", "style", "noscript", "head", "title", "nav", "footer", "form", "iframe", "svg", "template",
-  "object", "embed", "applet", "select", "button", "canvas", "map",
+  "script", "style", "noscript", "title", "meta", "link", "iframe", "svg", "template", "object",
+  "embed", "applet", "select", "button", "textarea", "canvas", "map",
 ]);
+/** Page furniture, dropped unless it holds most of the text: many mails wrap their whole body in a <form>. */
+const FURNITURE = new Set(["head", "nav", "footer", "form"]);
 /** Elements that start a new paragraph. */
 const BLOCK = new Set([
   "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol", "dl", "dt", "dd",
@@ -22,6 +28,20 @@ function hidden(el: Element): boolean {
   return style.includes("display:none") || style.includes("visibility:hidden");
 }
 
+const SILENT = new Set(["script", "style", "noscript", "template"]);
+
+/** Characters of text under `root`, not counting scripts and styles. */
+function textLength(root: AnyNode): number {
+  let n = 0;
+  const stack: AnyNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (isText(node)) n += node.data.trim().length;
+    else if ("children" in node && !(isTag(node) && SILENT.has(node.name))) for (const c of node.children) stack.push(c);
+  }
+  return n;
+}
+
 const END_BLOCK = Symbol("end block");
 const END_PRE = Symbol("end pre");
 
@@ -32,6 +52,7 @@ const END_PRE = Symbol("end pre");
  */
 export function htmlToText(html: string): string {
   const doc = parseDocument(html, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true });
+  const total = textLength(doc);
   const out: string[] = [];
   const stack: (AnyNode | typeof END_BLOCK | typeof END_PRE)[] = [...doc.children].reverse();
   let pre = 0;
@@ -47,6 +68,7 @@ export function htmlToText(html: string): string {
     } else if (isTag(node)) {
       const name = node.name;
       if (DROP.has(name) || hidden(node)) continue;
+      if (FURNITURE.has(name) && textLength(node) < total / 2) continue;
       if (name === "br") {
         out.push("\n");
         continue;

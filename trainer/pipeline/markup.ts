@@ -8,14 +8,15 @@ const STEP = "markup";
 
 /**
  * Detection only (the text itself is extracted by a parser): the document opens with a tag, has
- * an <html>/<body> tag, or is dense with common formatting tags.
+ * an <html>/<body> tag, or has several common formatting tags, one of them a closing tag (prose
+ * has "<snip>" or "<grin>", but rarely "</a>").
  */
 export function looksLikeHtml(text: string): boolean {
   if (/^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|style|table|div|p|font|center|span|a|b|br|img|h[1-6])[\s>/]/i.test(text))
     return true;
   if (/<(?:html|body)[\s>]/i.test(text)) return true;
-  const tags = text.match(/<\/?(?:p|br|div|font|td|tr|table|a|b|center|span|img)\b[^<>]*>/gi);
-  return (tags?.length ?? 0) >= 5;
+  const tags = text.match(/<\/?(?:html|p|br|div|font|td|tr|table|a|b|i|u|center|span|img)\b[^<>]*>/gi) ?? [];
+  return tags.length >= 5 || (tags.length >= 2 && tags.some((t) => t.startsWith("</")));
 }
 
 const isHtmlFile = (doc: Doc) => /\.html?$/i.test(doc.source);

@@ -16,7 +16,7 @@ export const END_OF_TEXT = "<|endoftext|>";
 export const MIN_VOCAB_SIZE = 257;
 export const MAX_VOCAB_SIZE = 16384;
 
-/** Distinct words whose ids are kept; English text of any length needs far fewer. */
+/** Distinct words whose ids are kept: the 5.7 MB Brown corpus has 53k, Brown + nlp-corpus (14 MB) 101k. */
 const CACHE_ENTRIES = 100_000;
 /** Longer words are not cached: they are rare and would pin memory. */
 const CACHE_MAX_WORD = 64;
@@ -36,7 +36,7 @@ export interface TrainOptions {
   onProgress?(merges: number, target: number): void;
 }
 
-export interface AddedToken {
+interface AddedToken {
   id: number;
   content: string;
   special: boolean;

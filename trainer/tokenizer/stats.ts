@@ -34,7 +34,7 @@ export interface VocabSummary {
   longest: VocabToken[];
 }
 
-export function vocabSummary(tok: BpeTokenizer, longestCount = 20): VocabSummary {
+export function vocabularySummary(tok: BpeTokenizer, longestCount = 20): VocabSummary {
   const byByteLength: number[] = [0];
   const ordinary: VocabToken[] = [];
   let special = 0;
