@@ -58,7 +58,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   nLayer: "Transformer blocks; 2–4 for a quick CPU run, 12+ for GPT-2 small",
   nHead: "Attention heads per block; width must divide evenly",
   dModel: "Embedding width; 64–256 on CPU, 768 for GPT-2 small",
-  contextLength: "Tokens (bytes) per sequence; 64–256 on CPU",
+  contextLength: "Tokens per sequence; 64–256 on CPU",
   batchSize: "Sequences per step; tokens per step = batch × context",
   steps: "Optimizer steps in the whole run",
   lr: "Peak AdamW learning rate; 1e-3–3e-3 for tiny models, 6e-4 for GPT-2 small",

@@ -28,9 +28,9 @@ const backend = (process.argv[2] ?? "wasm") as "wasm" | "cpu";
 const N = Number(process.argv[3] ?? 512);
 await selectBackend(backend);
 
-function time(f: typeof crossEntropy, z: tf.Tensor2D, y: tf.Tensor1D, reps: number): { ms: number; loss: number; grad: Float32Array } {
+function time(f: typeof crossEntropy, z: tf.Variable, y: tf.Tensor1D, reps: number): { ms: number; loss: number; grad: Float32Array } {
   const run = () => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => f(z as tf.Variable as unknown as tf.Tensor2D, y), [z as tf.Variable]);
+    const { value, grads } = tf.variableGrads(() => f(z as unknown as tf.Tensor2D, y), [z]);
     return [value, Object.values(grads)[0]] as const;
   });
   for (let i = 0; i < 3; i++) run().forEach((t) => t.dataSync() && t.dispose());

@@ -12,7 +12,7 @@ const Env = z.object({
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string };
 
 /** Parses the environment once; a bad value stops the server with a message naming the variable. */
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const parsed = Env.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

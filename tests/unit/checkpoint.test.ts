@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
-import { type HostTensor, listCheckpoints, loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { encodeSafetensors, type HostTensor, listCheckpoints, loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -22,7 +22,9 @@ const state = (step: number): TrainState => ({
   tensors: new Map([["wte", rand([4, 3])], ["ln_f.b", rand([3])], ["optim.m.wte", rand([4, 3])], ["optim.v.wte", rand([4, 3])]]),
   optimizerT: step,
   rngState: rng.getState(),
-  dataCursor: step * 17,
+  dataState: { cursors: { web: step * 17, books: 3 }, drawn: { web: step, books: 1 } },
+  datasetId: "ds-0123456789abcdef",
+  vocabSize: 2048,
 });
 
 test("save writes real safetensors and load round-trips it exactly", () => {
@@ -49,7 +51,10 @@ test("save writes real safetensors and load round-trips it exactly", () => {
   const loaded = loadLatest(runDir)!;
   assert.equal(loaded.step, 12);
   assert.equal(loaded.optimizerT, 12);
-  assert.equal(loaded.dataCursor, 204);
+  assert.deepEqual(loaded.dataState, { cursors: { web: 204, books: 3 }, drawn: { web: 12, books: 1 } });
+  assert.equal(loaded.datasetId, "ds-0123456789abcdef");
+  assert.equal(loaded.vocabSize, 2048);
+  assert.equal(header.__metadata__.format_version, "2");
   assert.deepEqual(loaded.rngState, s.rngState);
   assert.deepEqual(loaded.config, config);
   assert.deepEqual([...loaded.tensors.keys()].sort(), [...s.tensors.keys()].sort());
@@ -92,4 +97,25 @@ test("no checkpoints: null; re-saving a step replaces it", () => {
   assert.deepEqual(Array.from(loadLatest(runDir)!.tensors.get("wte")!.data), Array.from(second.tensors.get("wte")!.data));
   assert.equal(fs.readdirSync(path.join(runDir, "checkpoints")).length, 1);
   assert.ok(fs.existsSync(saved.path));
+});
+
+test("a checkpoint of the byte-level format (version 1) or without a dataset id is skipped with the reason", () => {
+  const runDir = fs.mkdtempSync(path.join(root, "run-"));
+  const s = state(3);
+  const v1 = encodeSafetensors(s.tensors, {
+    format: "pretrain-dashboard/gpt", format_version: "1", step: "3", config: JSON.stringify(config),
+    optimizer_t: "3", rng_state: JSON.stringify(s.rngState), data_cursor: "51",
+  });
+  fs.mkdirSync(path.join(runDir, "checkpoints", "step-000003"), { recursive: true });
+  fs.writeFileSync(path.join(runDir, "checkpoints", "step-000003", "checkpoint.safetensors"), v1);
+  const noId = encodeSafetensors(s.tensors, {
+    format: "pretrain-dashboard/gpt", format_version: "2", step: "4", config: JSON.stringify(config),
+    optimizer_t: "4", rng_state: JSON.stringify(s.rngState), data_state: "{}", vocab_size: "2048",
+  });
+  fs.mkdirSync(path.join(runDir, "checkpoints", "step-000004"), { recursive: true });
+  fs.writeFileSync(path.join(runDir, "checkpoints", "step-000004", "checkpoint.safetensors"), noId);
+  const logs: string[] = [];
+  assert.equal(loadLatest(runDir, (m) => logs.push(m)), null);
+  assert.match(logs[0], /step 4.*dataset_id is missing/);
+  assert.match(logs[1], /step 3.*format version 1 is not 2/);
 });

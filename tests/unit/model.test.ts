@@ -3,10 +3,13 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend";
-import { countParams, createParams, disposeParams, forward, lossFn, VOCAB_SIZE } from "../../trainer/model";
+import { flopsPerToken, paramCount } from "../../lib/estimates";
+import { countParams, createParams, crossEntropy, disposeParams, forward, lossFn } from "../../trainer/model";
 
 await selectBackend("wasm");
-const cfg = { nLayer: 2, nHead: 2, dModel: 16, contextLength: 8 };
+// Not 256: the vocabulary comes from the config (the dataset's tokenizer), not a byte constant.
+const VOCAB_SIZE = 300;
+const cfg = { nLayer: 2, nHead: 2, dModel: 16, contextLength: 8, vocabSize: VOCAB_SIZE };
 const B = 2;
 const T = 8;
 const rng = new Rng(5);
@@ -22,6 +25,9 @@ test("parameters: sorted names, GPT-2 shapes and init, count", () => {
   assert.deepEqual(p.get("h.1.attn.c_attn.w")!.shape, [16, 48]);
   assert.deepEqual(p.get("h.0.mlp.c_fc.w")!.shape, [16, 64]);
   assert.equal(countParams(cfg), [...p.values()].reduce((n, v) => n + v.size, 0));
+  assert.equal(paramCount(cfg), countParams(cfg), "lib/estimates agrees with the model");
+  assert.equal(paramCount({ ...cfg, vocabSize: 2048 }) - paramCount(cfg), (2048 - VOCAB_SIZE) * 16);
+  assert.ok(flopsPerToken({ ...cfg, vocabSize: 2048 }) > flopsPerToken(cfg));
   const std = (name: string) => {
     const d = Array.from(p.get(name)!.dataSync());
     return Math.sqrt(d.reduce((s, x) => s + x * x, 0) / d.length);
@@ -44,13 +50,13 @@ test("same seed gives the same weights on wasm and cpu", async () => {
   await tf.setBackend("wasm");
 });
 
-test("forward gives [B, T, 256] logits and initial loss near ln 256", () => {
+test("forward gives [B, T, V] logits and initial loss near ln V", () => {
   const p = createParams(cfg, new Rng(1));
   const x = tf.tensor2d(ids, [B, T], "int32");
   const logits = forward(p, cfg, x);
   assert.deepEqual(logits.shape, [B, T, VOCAB_SIZE]);
   const loss = lossFn(p, cfg, x, tf.tensor2d(targets, [B, T], "int32")).dataSync()[0];
-  assert.ok(Math.abs(loss - Math.log(256)) < 0.1, `loss ${loss}`);
+  assert.ok(Math.abs(loss - Math.log(VOCAB_SIZE)) < 0.1, `loss ${loss}`);
   // A shorter sequence than the context works too.
   assert.deepEqual(forward(p, cfg, tf.tensor2d(ids.slice(0, 3), [1, 3], "int32")).shape, [1, 3, VOCAB_SIZE]);
   disposeParams(p);
@@ -138,4 +144,23 @@ test("loss and gradients equal a plain-autodiff reference (custom gradients are 
     a.forEach((g, i) => assert.ok(Math.abs(g - b[i]) <= 1e-3 * scale + 1e-7, `${name}[${i}] ${g} vs ${b[i]}`));
   }
   disposeParams(p);
+});
+
+test("cross-entropy without one-hots equals log-softmax autodiff at a large vocabulary", () => {
+  const N = 24;
+  const V = 5000;
+  const z = tf.variable(tf.randomNormal<tf.Rank.R2>([N, V], 0, 3, "float32", 4));
+  const y = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 997 + 13) % V), "int32");
+  const ours = tf.variableGrads(() => crossEntropy(z, y), [z]);
+  const ref = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, V), tf.logSoftmax(z)), -1))) as tf.Scalar, [z]);
+  assert.ok(Math.abs(ours.value.dataSync()[0] - ref.value.dataSync()[0]) < 1e-5);
+  const a = ours.grads[z.name].dataSync();
+  const b = ref.grads[z.name].dataSync();
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  assert.ok(worst < 1e-7, `max gradient difference ${worst}`);
+  // The target entries carry the -1/N: their gradients are negative, every other one positive.
+  const yd = y.dataSync();
+  for (let n = 0; n < N; n++) assert.ok(a[n * V + yd[n]] < 0 && a[n * V + ((yd[n] + 1) % V)] > 0);
+  z.dispose();
 });

@@ -31,7 +31,7 @@ test("bad values are refused with a message on their own field", () => {
     [{ name: "x", lr: 1e-3, minLr: 1e-2 }, "minLr", /exceed/],
     [{ name: "x", steps: 10, warmupSteps: 10 }, "warmupSteps", /shorter/],
     [{ name: "x", backend: "tpu" }, "backend", /One of/],
-    [{ name: "x", dataset: "../etc" }, "dataset", /One of/],
+    [{ name: "x", dataset: "../etc" }, "dataset", /prepared dataset/],
   ];
   for (const [input, field, message] of cases) {
     const r = RunConfig.safeParse(input);

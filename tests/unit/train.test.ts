@@ -8,15 +8,24 @@ import type { CheckpointSaved, MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { loadLatest, saveCheckpoint } from "../../trainer/checkpoint";
 import { type TrainHooks, train } from "../../trainer/train";
+import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-test-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
-const dataDir = path.join(root, "data"); // shared, so the dataset is built once
+const dataDir = path.join(root, "data");
+// Two domains; "code" is small, so the mixture repeats it. "web-text" checks metric-key sanitising.
+const synthetic = writeTokenDataset(dataDir, {
+  vocabSize: 64,
+  domains: [
+    { name: "web-text", weight: 0.6, trainTokens: 20_000, valTokens: 2_000 },
+    { name: "code", weight: 0.4, trainTokens: 600, valTokens: 300 },
+  ],
+});
 
 const tiny = (over: Partial<RunConfigInput> = {}) =>
   RunConfig.parse({
     name: "t", nLayer: 2, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 30, warmupSteps: 5,
-    evalInterval: 10, evalBatches: 2, checkpointInterval: 20, dataset: "brown", backend: "wasm", ...over,
+    evalInterval: 10, evalBatches: 2, checkpointInterval: 20, dataset: synthetic.id, backend: "wasm", ...over,
   });
 
 function recorder(stopAfter = Infinity) {
@@ -40,18 +49,31 @@ function recorder(stopAfter = Infinity) {
   return { hooks, metrics, checkpoints, logs, tensorsAtLog, series };
 }
 
-test("a short run on wasm learns, reports every metric, leaks no tensors", async () => {
+test("a short run on a prepared token dataset learns, reports every metric, leaks no tensors", async () => {
   const rec = recorder();
   const runDir = path.join(root, "short");
   const result = await train(tiny(), { runDir, dataDir }, rec.hooks);
   assert.deepEqual(result, { status: "completed", step: 30 });
   const loss = rec.series("loss").map((m) => m.value);
   assert.equal(loss.length, 30);
-  assert.ok(loss.at(-1)! < loss[0] - 1, `loss ${loss[0]} → ${loss.at(-1)}`);
+  const lastFive = loss.slice(-5).reduce((a, b) => a + b, 0) / 5;
+  assert.ok(Math.abs(loss[0] - Math.log(64)) < 0.1, `initial loss ${loss[0]} is near ln 64`);
+  assert.ok(lastFive < loss[0] - 0.8, `loss ${loss[0]} → ${lastFive} (mean of the last five)`);
   assert.deepEqual(rec.series("val_loss").map((m) => m.step), [0, 10, 20, 30]);
   assert.ok(rec.series("val_loss").at(-1)!.value < rec.series("val_loss")[0].value);
   for (const key of ["lr", "grad_norm", "tokens_per_sec", "val_ppl"]) assert.ok(rec.series(key).length > 0, key);
   assert.ok(rec.series("tokens_per_sec").every((m) => m.value > 0));
+  assert.ok(rec.metrics.every((m) => /^[a-z0-9_/.]+$/.test(m.key)), "metric keys are valid");
+  // Per-domain data metrics: measured shares sum to 1 and follow the weights; the small domain repeats.
+  const share = (d: string) => rec.series(`data/share/${d}`);
+  const epochs = (d: string) => rec.series(`data/epochs/${d}`);
+  assert.equal(share("web_text").length, 30);
+  share("web_text").forEach((m, i) => assert.ok(Math.abs(m.value + share("code")[i].value - 1) < 1e-12));
+  assert.ok(Math.abs(share("code").at(-1)!.value - 0.4) < 0.15, `code share ${share("code").at(-1)!.value}`);
+  const codeSeqs = share("code").at(-1)!.value * 30 * 4;
+  assert.ok(Math.abs(epochs("code").at(-1)!.value - (codeSeqs * 32) / 600) < 1e-9);
+  assert.ok(epochs("code").at(-1)!.value > 1 && epochs("web_text").at(-1)!.value < 0.2);
+  assert.ok(rec.logs.some((l) => l.includes(`dataset ${synthetic.id}`) && l.includes("vocabulary 64")), rec.logs.join("\n"));
   assert.ok(rec.metrics.every((m) => m.wallTime > 1.6e9 && m.wallTime < 1e11), "wallTime in seconds");
   assert.deepEqual(rec.checkpoints.map((c) => c.step), [20, 30]);
   assert.equal(rec.checkpoints[1].bytes, fs.statSync(rec.checkpoints[1].path).size);
@@ -80,7 +102,9 @@ test("stop + resume gives bit-identical weights to an uninterrupted run", async 
   const b = loadLatest(resumedDir)!;
   assert.equal(a.step, 12);
   assert.equal(b.step, 12);
-  assert.equal(b.dataCursor, a.dataCursor);
+  assert.deepEqual(b.dataState, a.dataState);
+  assert.equal(b.datasetId, synthetic.id);
+  assert.deepEqual(b.rngState, a.rngState);
   assert.equal(b.optimizerT, a.optimizerT);
   assert.deepEqual([...b.tensors.keys()], [...a.tensors.keys()]);
   for (const [name, t] of a.tensors) {
@@ -109,14 +133,39 @@ test("a non-finite loss is reported, not thrown", async () => {
   assert.ok(Number.isNaN(rec.series("val_loss").at(-1)!.value));
 });
 
-test("throughput of the default config on wasm (printed, not asserted)", async () => {
-  const config = RunConfig.parse({ name: "bench", backend: "wasm", dataset: "brown", steps: 40, warmupSteps: 5, evalInterval: 1000, checkpointInterval: 1000 });
+test("a dataset that is not prepared, or a checkpoint of another dataset or vocabulary, fails clearly", async () => {
+  await assert.rejects(
+    train(tiny({ dataset: "ds-ffffffffffffffff" }), { runDir: path.join(root, "missing"), dataDir }, recorder().hooks),
+    { message: `dataset ds-ffffffffffffffff is not prepared in ${path.join(dataDir, "datasets")}; prepare it first or pick another` },
+  );
+  const other = writeTokenDataset(dataDir, { vocabSize: 80, domains: [{ name: "web", weight: 1, trainTokens: 5_000, valTokens: 500 }] });
+  const source = loadLatest(path.join(root, "straight"))!;
+  const runDir = path.join(root, "other-dataset");
+  saveCheckpoint(runDir, { ...source, step: 2 });
+  await assert.rejects(
+    train(tiny({ dataset: other.id }), { runDir, dataDir }, recorder().hooks),
+    new RegExp(`was trained on dataset ${synthetic.id}, this run's dataset is ${other.id}`),
+  );
+  const vocabDir = path.join(root, "other-vocab");
+  saveCheckpoint(vocabDir, { ...source, step: 2, vocabSize: 65 });
+  await assert.rejects(train(tiny(), { runDir: vocabDir, dataDir }, recorder().hooks), /vocabulary of 65, dataset ds-\w+ has 64/);
+});
+
+test("throughput of the default config at vocabulary 2048 on wasm (printed, not asserted)", async () => {
+  const big = writeTokenDataset(dataDir, {
+    vocabSize: 2048,
+    domains: [
+      { name: "web", weight: 0.7, trainTokens: 200_000, valTokens: 5_000 },
+      { name: "code", weight: 0.3, trainTokens: 50_000, valTokens: 5_000 },
+    ],
+  });
+  const config = RunConfig.parse({ name: "bench", backend: "wasm", dataset: big.id, steps: 40, warmupSteps: 5, evalInterval: 1000, checkpointInterval: 1000 });
   const rec = recorder(25);
   await train(config, { runDir: path.join(root, "bench"), dataDir }, rec.hooks);
   const tps = rec.series("tokens_per_sec").slice(5).map((m) => m.value).sort((x, y) => x - y);
   const median = tps[Math.floor(tps.length / 2)];
   console.log(
-    `# default config (${config.nLayer} layers, ${config.nHead} heads, width ${config.dModel}, context ${config.contextLength}, batch ${config.batchSize}) ` +
+    `# default config (${config.nLayer} layers, ${config.nHead} heads, width ${config.dModel}, context ${config.contextLength}, batch ${config.batchSize}, vocabulary 2048) ` +
       `on wasm: median ${median.toFixed(0)} tokens/s (${((config.batchSize * config.contextLength) / median * 1000).toFixed(1)} ms/step)`,
   );
   assert.ok(median > 0);

@@ -86,6 +86,11 @@ function decodeBody(headers: Headers, body: string, charset?: string): string {
   const encoding = (headers.get("content-transfer-encoding") ?? "").trim().toLowerCase();
   if (encoding === "base64") return decodeBytes(Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64"), charset);
   if (encoding === "quoted-printable") return decodeQuotedPrintable(body, charset);
+  // The file was read as UTF-8 or windows-1252; a part in another charset (ISO-2022-JP is 7-bit
+  // with escape sequences, KOI8-R is 8-bit) is decoded again from its bytes when those survive
+  // as code points below 256.
+  if (charset && !/^(?:utf-?8|us-ascii|ascii)$/i.test(charset.trim()) && !/[^\u0000-\u00ff]/.test(body))
+    return decodeBytes(Buffer.from(body, "latin1"), charset);
   return body;
 }
 

@@ -63,16 +63,18 @@ export class MinHasher {
    * bijection x → mix(x ^ b) · a with a odd, over already well-mixed shingle hashes.
    */
   sign(shingles: Uint32Array, out: Uint32Array, offset = 0): void {
-    const P = this.numPerm;
-    const { mul, xor } = this;
-    out.fill(0xffffffff, offset, offset + P);
-    for (let s = 0; s < shingles.length; s++) {
-      const x = shingles[s];
-      for (let i = 0; i < P; i++) {
-        let v = Math.imul(x ^ xor[i], mul[i]);
+    // Permutation-major: the running minimum and the permutation's constants stay in registers
+    // while the shingles (a few KB) stream from cache.
+    for (let i = 0; i < this.numPerm; i++) {
+      const a = this.mul[i];
+      const b = this.xor[i];
+      let min = 0xffffffff;
+      for (let s = 0; s < shingles.length; s++) {
+        let v = Math.imul(shingles[s] ^ b, a);
         v = (v ^ (v >>> 16)) >>> 0;
-        if (v < out[offset + i]) out[offset + i] = v;
+        if (v < min) min = v;
       }
+      out[offset + i] = min;
     }
   }
 }

@@ -5,18 +5,32 @@
 
 const tokens = (text: string) => text.split(/\s+/).filter(Boolean);
 
+// Reused between calls (and reset through the list of touched entries): a fresh 64K table per
+// document would cost more than counting.
+const bmpCounts = new Uint32Array(65536);
+
 /** Shannon entropy of the character (code point) distribution, bits per character; 0 for empty text. */
 export function charEntropy(text: string): number {
-  const counts = new Map<number, number>();
+  const touched: number[] = [];
+  const astral = new Map<number, number>();
   let n = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    counts.set(c, (counts.get(c) ?? 0) + 1);
-    n++;
+  for (let i = 0; i < text.length; i++, n++) {
+    const c = text.codePointAt(i)!;
+    if (c > 0xffff) {
+      astral.set(c, (astral.get(c) ?? 0) + 1);
+      i++;
+    } else if (bmpCounts[c]++ === 0) touched.push(c);
   }
   let h = 0;
-  for (const c of counts.values()) h -= (c / n) * Math.log2(c / n);
-  return n ? h : 0;
+  const add = (count: number) => {
+    h -= (count / n) * Math.log2(count / n);
+  };
+  for (const c of touched) {
+    add(bmpCounts[c]);
+    bmpCounts[c] = 0;
+  }
+  astral.forEach(add);
+  return h;
 }
 
 /**
@@ -28,13 +42,26 @@ export function repeatedNgramFraction(text: string, n = 3): number {
   const w = tokens(text.toLowerCase());
   const total = w.reduce((s, x) => s + x.length, 0);
   if (w.length < n || total === 0) return 0;
-  const seen = new Set<string>();
+  // Words → small integers, so an n-gram is one exact number when the vocabulary allows it.
+  const vocab = new Map<string, number>();
+  const ids = w.map((x) => {
+    let id = vocab.get(x);
+    if (id === undefined) vocab.set(x, (id = vocab.size));
+    return id;
+  });
+  const numeric = vocab.size ** n < Number.MAX_SAFE_INTEGER;
+  const keyAt = (i: number): number | string => {
+    if (!numeric) return ids.slice(i, i + n).join(",");
+    let k = 0;
+    for (let j = i; j < i + n; j++) k = k * vocab.size + ids[j];
+    return k;
+  };
+  const seen = new Set<number | string>();
   let dup = 0;
   for (let i = 0; i + n <= w.length; ) {
-    const gram = w.slice(i, i + n);
-    const key = gram.join("\u0001");
+    const key = keyAt(i);
     if (seen.has(key)) {
-      dup += gram.reduce((s, x) => s + x.length, 0);
+      for (let j = i; j < i + n; j++) dup += w[j].length;
       i += n;
     } else {
       seen.add(key);
@@ -53,22 +80,52 @@ export function symbolToWordRatio(text: string): number {
   return words === 0 ? 0 : (text.match(SYMBOL)?.length ?? 0) / words;
 }
 
-/** Mean length of words with their leading and trailing punctuation removed, in characters. */
+const EDGE = /[\p{P}\p{S}]/u;
+/** Per BMP code unit: 0 unknown, 1 punctuation or symbol, 2 anything else. Filled lazily. */
+const edgeClass = new Uint8Array(65536);
+const isEdge = (u: number) => (edgeClass[u] || (edgeClass[u] = EDGE.test(String.fromCharCode(u)) ? 1 : 2)) === 1;
+
+/** Mean length of words with their leading and trailing punctuation and symbols removed, in code points. */
 export function meanWordLength(text: string): number {
   let n = 0;
   let chars = 0;
   for (const t of tokens(text)) {
-    const w = t.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
-    if (!w) continue;
+    let a = 0;
+    let b = t.length;
+    while (a < b && isEdge(t.charCodeAt(a))) a++;
+    while (b > a && isEdge(t.charCodeAt(b - 1))) b--;
+    if (a === b) continue;
     n++;
-    chars += [...w].length;
+    chars += b - a;
+    for (let i = a; i < b; i++) if ((t.charCodeAt(i) & 0xfc00) === 0xdc00) chars--; // a surrogate pair is one character
   }
   return n ? chars / n : 0;
 }
 
+const LETTER = /\p{L}/u;
+const LATIN = /\p{Script=Latin}/u;
+/** Per BMP code unit: 0 unknown, 1 not a letter, 2 Latin letter, 3 other letter. Filled lazily. */
+const letterClass = new Uint8Array(65536);
+
+function classify(ch: string): number {
+  return !LETTER.test(ch) ? 1 : LATIN.test(ch) ? 2 : 3;
+}
+
 /** Share of letters that are Latin script; 0 for text without letters. */
 export function latinShare(text: string): number {
-  const letters = text.match(/\p{L}/gu)?.length ?? 0;
-  if (letters === 0) return 0;
-  return (text.match(/\p{Script=Latin}/gu)?.length ?? 0) / letters;
+  let letters = 0;
+  let latin = 0;
+  for (let i = 0; i < text.length; i++) {
+    const u = text.charCodeAt(i);
+    let k: number;
+    if (u >= 0xd800 && u <= 0xdbff && i + 1 < text.length) {
+      k = classify(String.fromCodePoint(text.codePointAt(i)!));
+      i++;
+    } else {
+      k = letterClass[u] || (letterClass[u] = classify(text[i]));
+    }
+    if (k >= 2) letters++;
+    if (k === 2) latin++;
+  }
+  return letters ? latin / letters : 0;
 }

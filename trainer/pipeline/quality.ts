@@ -34,8 +34,10 @@ const fmt = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1
 
 /** Why `text` fails the rules, or null when it passes. */
 export function qualityFailure(text: string, settings: Quality): { rule: string; reason: string } | null {
+  const measured = new Map<Rule["measure"], number>(); // the two word-length rules share one measurement
   for (const rule of QUALITY_RULES) {
-    const v = rule.measure(text);
+    const v = measured.get(rule.measure) ?? rule.measure(text);
+    measured.set(rule.measure, v);
     const { kind, value } = rule.limit(settings);
     if (kind === "min" ? v < value : v > value)
       return { rule: rule.name, reason: `${rule.name} ${fmt(v)} ${kind === "min" ? "<" : ">"} ${kind} ${fmt(value)}` };
