@@ -74,7 +74,7 @@ export const TokenizerSettings = z.object({
 export const DEFAULT_SOURCES: DatasetSource[] = [
   { domain: "web", kind: "spam-assassin", weight: 45, maxDocuments: 0 },
   { domain: "books", kind: "brown", weight: 30, maxDocuments: 0 },
-  { domain: "dialogue", kind: "nlp-corpus", weight: 12, maxDocuments: 20_000 },
+  { domain: "dialogue", kind: "nlp-corpus", weight: 12, maxDocuments: 0 },
   { domain: "code", kind: "node-modules-code", weight: 13, maxDocuments: 600 },
 ];
 

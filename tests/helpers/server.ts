@@ -77,7 +77,7 @@ export const SMALL_SPEC = {
   sources: [
     { domain: "web", kind: "spam-assassin" as const, weight: 45, maxDocuments: 150 },
     { domain: "books", kind: "brown" as const, weight: 30, maxDocuments: 40 },
-    { domain: "dialogue", kind: "nlp-corpus" as const, weight: 12, maxDocuments: 1500 },
+    { domain: "dialogue", kind: "nlp-corpus" as const, weight: 12, maxDocuments: 150 },
     { domain: "code", kind: "node-modules-code" as const, weight: 13, maxDocuments: 40 },
   ],
   tokenizer: { vocabSize: 512, trainBytes: 300_000 },

@@ -98,9 +98,22 @@ test("perplexity: a model of the Brown corpus finds gibberish far above, prose b
   const max = defaults.perplexity.maxPerplexity;
   const pp = model.perplexity(PROSE);
   const pg = model.perplexity(gibberish(1, 80));
-  assert.ok(pp < max / 2, `prose ${pp}`);
+  assert.ok(pp < 10, `prose ${pp}`);
+  const unigram = CharNgramModel.train(books.map((d) => d.text), { order: 1 }).perplexity(PROSE);
+  assert.ok(pp < unigram / 2, `longer contexts must help: order 5 ${pp}, order 1 ${unigram}`);
   assert.ok(pg > max, `gibberish ${pg}`);
   assert.equal(model.perplexity(""), Infinity);
+  // The smoothed distributions are proper: over the alphabet plus "other" (\u0001 stands for it).
+  const symbols = [...model.alphabet, "\u0001"];
+  assert.ok(symbols.length > 40 && new Set(symbols).size === symbols.length);
+  for (const ctx of ["", "t", "th", "the q", "zqxj", "\u0001\u0001"]) {
+    const sum = symbols.reduce((n, s) => n + model.probability(ctx, s), 0);
+    assert.ok(Math.abs(sum - 1) < 1e-9, `context ${JSON.stringify(ctx)}: probabilities sum to ${sum}`);
+  }
+  assert.ok(model.probability("the quic", "k") > 0.5);
+  const text = "the river";
+  const bits = [...text].reduce((b, ch, i) => b - Math.log2(model.probability(text.slice(0, i), ch)), 0);
+  assert.ok(Math.abs(model.perplexity(text) - 2 ** (bits / text.length)) < 1e-9, "perplexity averages these probabilities");
 
   const g = gibberish(2, 80);
   assert.equal(qualityFailure(g, defaults), null, "the gibberish passes the heuristic rules");

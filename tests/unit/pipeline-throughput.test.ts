@@ -33,12 +33,12 @@ test("cleanDocuments on the default sources: throughput and per-domain rates", a
   console.log(STAGES.map((s, i) => `${s} ${stageTimes[i].toFixed(2)} s`).join(", "));
   const domains = spec.sources.map((s) => s.domain);
   const rows = result.reports.filter((r) => r.domain);
-  console.log("per domain: documents removed by each stage (share of the stage's input), bytes kept overall");
+  console.log("per domain: documents removed by each stage (share of the stage's input documents / bytes), bytes kept overall");
   for (const domain of domains) {
     const mine = rows.filter((r) => r.domain === domain);
     const first = mine[0];
     const lastR = mine[mine.length - 1];
-    const cells = mine.map((r) => `${r.step} −${r.docsIn - r.docsOut} (${pct(r.docsIn - r.docsOut, r.docsIn)})`);
+    const cells = mine.map((r) => `${r.step} −${r.docsIn - r.docsOut} (${pct(r.docsIn - r.docsOut, r.docsIn)} / ${pct(r.bytesIn - r.bytesOut, r.bytesIn)})`);
     console.log(`  ${domain}: ${first.docsIn} → ${lastR.docsOut} docs, ${pct(lastR.bytesOut, first.bytesIn)} of bytes kept; ${cells.join(", ")}`);
   }
   console.log(`flagged by safety: ${result.flagged.length}`);
@@ -58,5 +58,8 @@ test("cleanDocuments on the default sources: throughput and per-domain rates", a
   assert.equal(overall.at(-1)!.docsOut, result.docs.length);
   assert.equal(overall.at(-1)!.docsIn - result.docs.length, result.flagged.length);
   for (const domain of domains) assert.ok(result.docs.some((d) => d.domain === domain), `${domain} keeps documents`);
-  assert.ok(!result.docs.some((d) => /^Received: /m.test(d.text) && d.domain === "web"), "no mail headers survive");
+  // Bodies may quote headers (bounces, forwards), but no mail keeps its own header block.
+  const raw = new Map(docs.map((d) => [d.id, d.text]));
+  for (const d of result.docs.filter((x) => x.domain === "web"))
+    assert.ok(!d.text.includes(raw.get(d.id)!.split("\n").slice(0, 2).join("\n")), `${d.id} keeps its headers`);
 });

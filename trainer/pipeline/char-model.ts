@@ -75,6 +75,8 @@ export class CharNgramModel {
     /** tables[n] for n = 1..order. */
     private readonly tables: GramTable[],
     private readonly unigramTotal: number,
+    /** Alphabet plus "other": the add-one smoothing of the unigrams spreads over these. */
+    private readonly symbolCount: number,
   ) {}
 
   static train(texts: string[], opts: CharModelOptions = {}): CharNgramModel {
@@ -86,11 +88,13 @@ export class CharNgramModel {
 
     const freq = new Map<number, number>();
     for (const t of sample) for (let i = 0; i < t.length; i++) freq.set(t.charCodeAt(i), (freq.get(t.charCodeAt(i)) ?? 0) + 1);
-    const top = [...freq.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, BASE - 1);
-    const codes = new Uint8Array(65536); // UTF-16 code unit → symbol, 0 = other (surrogates too)
-    top.forEach(([unit], i) => {
-      if (unit < 0xd800 || unit > 0xdfff) codes[unit] = i + 1;
-    });
+    // Halves of surrogate pairs (emoji and other astral characters) stay "other".
+    const top = [...freq.entries()]
+      .filter(([unit]) => unit < 0xd800 || unit > 0xdfff)
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, BASE - 1);
+    const codes = new Uint8Array(65536); // UTF-16 code unit → symbol, 0 = other
+    top.forEach(([unit], i) => (codes[unit] = i + 1));
 
     const tables = Array.from({ length: order + 1 }, () => new GramTable());
     let total = 0;
@@ -118,7 +122,38 @@ export class CharNgramModel {
         ctxTable.data[ctx + FOLLOW_TYPES]++;
       }
     }
-    return new CharNgramModel(codes, order, tables, total);
+    return new CharNgramModel(codes, order, tables, total, top.length + 1);
+  }
+
+  /** The characters the model tells apart (lower-case); every other character is one "other" symbol. */
+  get alphabet(): string[] {
+    const out: string[] = [];
+    this.codes.forEach((id, unit) => {
+      if (id) out[id - 1] = String.fromCharCode(unit);
+    });
+    return out;
+  }
+
+  /** P(next | the last order−1 characters of context): the quantity perplexity() averages, one at a time. */
+  probability(context: string, next: string): number {
+    const ctx = encode(context.toLowerCase(), this.codes);
+    const w = encode(next.toLowerCase(), this.codes)[0];
+    const { tables, order } = this;
+    const uni = tables[1].lookup(w);
+    let p = ((uni >= 0 ? tables[1].data[uni + COUNT] : 0) + 1) / (this.unigramTotal + this.symbolCount);
+    let ctxKey = 0;
+    let scale = 1;
+    for (let n = 2; n <= order && ctx.length >= n - 1; n++) {
+      ctxKey += ctx[ctx.length - (n - 1)] * scale;
+      scale *= BASE;
+      const cd = tables[n - 1].data;
+      const at = tables[n - 1].lookup(ctxKey);
+      if (at < 0 || cd[at + FOLLOW_TOTAL] === 0) break;
+      const g = tables[n].lookup(ctxKey * BASE + w);
+      const c = g >= 0 ? tables[n].data[g + COUNT] : 0;
+      p = (Math.max(c - DISCOUNT, 0) + DISCOUNT * cd[at + FOLLOW_TYPES] * p) / cd[at + FOLLOW_TOTAL];
+    }
+    return p;
   }
 
   /**
@@ -137,7 +172,7 @@ export class CharNgramModel {
       const w = ids[i];
       cur.fill(-1);
       const uni = (cur[1] = tables[1].lookup(w));
-      let p = ((uni >= 0 ? tables[1].data[uni + COUNT] : 0) + 1) / (this.unigramTotal + BASE);
+      let p = ((uni >= 0 ? tables[1].data[uni + COUNT] : 0) + 1) / (this.unigramTotal + this.symbolCount);
       let key = w;
       let scale = BASE;
       for (let n = 2; n <= order && i - n + 1 >= 0; n++) {

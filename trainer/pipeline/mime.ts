@@ -46,8 +46,8 @@ function splitAtBlankLine(text: string): [string[], string] {
  * that opens with "Note: …" is not mistaken for a mail.
  */
 export function splitMail(text: string): { headers: Headers; body: string } | null {
+  if (!FIELD.test(text) && !MBOX_FROM.test(text)) return null;
   const t = text.replace(/\r\n?/g, "\n");
-  if (!FIELD.test(t) && !MBOX_FROM.test(t)) return null;
   const [lines, body] = splitAtBlankLine(t);
   const headers = parseHeaderLines(MBOX_FROM.test(lines[0]) ? lines.slice(1) : lines);
   if (!headers) return null;

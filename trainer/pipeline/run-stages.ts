@@ -18,7 +18,8 @@ export interface CleanResult {
 
 /**
  * Runs the cleaning stages in their fixed order. Dedup runs across domains, so a document
- * repeated in two domains is kept in the first source's domain only.
+ * repeated in two domains is kept in the first source's domain only. `onStage` is called before
+ * each stage (index 0…6) and once more with index = total when all are done.
  */
 export function cleanDocuments(
   docs: Doc[],
