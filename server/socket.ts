@@ -62,6 +62,7 @@ function trainerSocket(socket: Socket, services: Services) {
   on(socket, EV.trainerHeartbeat, Heartbeat, async () => {});
   on(socket, EV.trainerLog, TrainerLog, async ({ message }) => hub.runLog(runId, message));
   on(socket, EV.trainerDone, TrainerDone, async (done) => {
+    supervisor.reportedDone(runId);
     await writer.flush();
     await runs.trainerDone(runId, done);
   });

@@ -5,6 +5,7 @@ import { LABELS, type RunConfigKey } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
+import { PALETTE } from "./bar-chart";
 import { MetricChart } from "./metric-chart";
 import { StatusBadge } from "./status-badge";
 import { useLiveRun, type SeriesMap } from "./use-live-run";
@@ -31,6 +32,11 @@ export function RunView(props: Props) {
   }
 
   const s = (key: string) => series[key] ?? [];
+  const domainSeries = (prefix: string) =>
+    Object.keys(series).filter((k) => k.startsWith(prefix)).sort()
+      .map((k, i) => ({ label: k.slice(prefix.length), color: PALETTE[i % PALETTE.length], points: series[k] }));
+  const shares = domainSeries("data/share/");
+  const epochs = domainSeries("data/epochs/");
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-center gap-3">
@@ -63,6 +69,8 @@ export function RunView(props: Props) {
         <MetricChart title="learning rate" series={[{ label: "lr", color: "#34d399", points: s("lr") }]} />
         <MetricChart title="grad norm" series={[{ label: "grad norm (pre-clip)", color: "#fbbf24", points: s("grad_norm") }]} />
         <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
+        {shares.length > 0 && <MetricChart title="domain share of sequences (measured)" series={shares} />}
+        {epochs.length > 0 && <MetricChart title="epochs per domain" series={epochs} />}
       </div>
 
       <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">

@@ -14,6 +14,8 @@ interface Child {
   socket: Socket | null;
   tail: string[];
   stopRequested: boolean;
+  /** The trainer said how it ended (trainer:done); its exit then changes nothing. */
+  reportedDone: boolean;
   killTimer: NodeJS.Timeout | null;
   exited: Promise<void>;
 }
@@ -33,6 +35,9 @@ export class Supervisor implements Launcher {
   ) {}
 
   launch(run: { id: string; token: string; config: RunConfig }) {
+    // A resumed run waits for its previous trainer to be gone, so two never share a run directory.
+    const previous = this.children.get(run.id);
+    if (previous) return void previous.exited.then(() => this.launch(run));
     const runDir = this.runs.runDir(run.id);
     fs.mkdirSync(runDir, { recursive: true });
     const configPath = path.join(runDir, "config.json");
@@ -44,7 +49,7 @@ export class Supervisor implements Launcher {
         "--data-dir", this.runs.dataDir, "--server", this.serverUrl(), "--run-id", run.id],
       { cwd: root, env: { ...process.env, TRAINER_TOKEN: run.token }, stdio: ["ignore", "pipe", "pipe"] },
     );
-    const child: Child = { proc, socket: null, tail: [], stopRequested: false, killTimer: null, exited: Promise.resolve() };
+    const child: Child = { proc, socket: null, tail: [], stopRequested: false, reportedDone: false, killTimer: null, exited: Promise.resolve() };
     const keep = (chunk: Buffer) => {
       log.write(chunk);
       child.tail.push(...chunk.toString().split("\n").filter(Boolean));
@@ -58,6 +63,7 @@ export class Supervisor implements Launcher {
         log.end();
         if (child.killTimer) clearTimeout(child.killTimer);
         if (this.children.get(run.id) === child) this.children.delete(run.id);
+        if (child.reportedDone && code === 0) return resolve();
         const clean = code === 0 || (child.stopRequested && signal === "SIGTERM");
         const reason = clean ? null : `Trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}: ${lastError(child.tail)}`;
         this.runs
@@ -75,6 +81,11 @@ export class Supervisor implements Launcher {
     child.socket = socket;
     if (child.stopRequested) socket.emit(EV.runStop);
     return true;
+  }
+
+  reportedDone(runId: string) {
+    const child = this.children.get(runId);
+    if (child) child.reportedDone = true;
   }
 
   requestStop(runId: string): boolean {

@@ -19,7 +19,7 @@ const t = initTRPC.context<Context>().create({
     const issues = issuesOf(error.cause);
     if (!issues) return shape;
     const fieldErrors: Record<string, string> = {};
-    for (const i of issues) fieldErrors[String(i.path?.[0] ?? "form")] ??= i.message;
+    for (const i of issues) fieldErrors[i.path?.length ? i.path.map(String).join(".") : "form"] ??= i.message;
     const message = Object.entries(fieldErrors).map(([k, m]) => `${k}: ${m}`).join("; ");
     return { ...shape, message, data: { ...shape.data, fieldErrors } };
   },
