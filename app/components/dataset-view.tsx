@@ -61,7 +61,8 @@ function Prepared({ m, flagged }: { m: NonNullable<Detail["manifest"]>; flagged:
           series={[{ label: "tokens", values: Object.values(m.domains).map((d) => d.trainTokens) }]} />
       </div>
 
-      <Section title="Dedup and filter rates (share of documents removed by each step)">
+      <Section title="Dedup and filter rates by domain">
+        <p className="mb-2 text-xs text-slate-500">Each cell: documents removed · bytes removed. Hover for the counts.</p>
         <table className="w-full text-sm" data-testid="rates">
           <thead className="text-left text-xs uppercase text-slate-500"><tr><th className="py-1">Domain</th>{stages.map((s) => <th key={s} className="px-2">{s}</th>)}</tr></thead>
           <tbody className="font-mono tabular-nums">
@@ -70,7 +71,7 @@ function Prepared({ m, flagged }: { m: NonNullable<Detail["manifest"]>; flagged:
                 <td className="py-1 font-sans">{d}</td>
                 {stages.map((s) => {
                   const r = byDomain(d).find((x) => x.step === s);
-                  return <td key={s} className="px-2" title={r ? `${r.docsIn} → ${r.docsOut} documents, ${fmtBytes(r.bytesIn)} → ${fmtBytes(r.bytesOut)}` : ""}>{r && r.enabled ? (r.docsIn ? pct(1 - r.docsOut / r.docsIn) : "—") : "off"}</td>;
+                  return <td key={s} className="px-2" title={r ? `${r.docsIn} → ${r.docsOut} documents, ${fmtBytes(r.bytesIn)} → ${fmtBytes(r.bytesOut)}` : ""}>{r && r.enabled ? (r.docsIn ? `${pct(1 - r.docsOut / r.docsIn)} · ${pct(1 - r.bytesOut / Math.max(1, r.bytesIn))}` : "—") : "off"}</td>;
                 })}
               </tr>
             ))}
@@ -92,6 +93,7 @@ function Prepared({ m, flagged }: { m: NonNullable<Detail["manifest"]>; flagged:
             ))}
           </tbody>
         </table>
+        <LongestTokens summary={m.tokenizer.summary} />
         {m.emptyDomains.length > 0 && <p className="mt-2 text-sm text-amber-300">No documents left in: {m.emptyDomains.join(", ")} — left out of the mixture.</p>}
       </Section>
 
@@ -129,6 +131,21 @@ function Examples({ report }: { report: Report }) {
         </div>
       ))}
     </details>
+  );
+}
+
+function LongestTokens({ summary }: { summary: unknown }) {
+  const s = summary as { meanBytes?: number; longest?: { id: number; text: string; bytes: number }[] } | null;
+  if (!s?.longest?.length) return null;
+  return (
+    <div className="mt-3 text-sm">
+      <p className="text-slate-400">Mean token length {fmtNumber(s.meanBytes, 2)} bytes. Longest tokens:</p>
+      <div className="mt-1 flex flex-wrap gap-1.5" data-testid="longest-tokens">
+        {s.longest.slice(0, 20).map((t) => (
+          <code key={t.id} title={`id ${t.id}, ${t.bytes} bytes`} className="rounded bg-slate-800 px-1.5 py-0.5 text-xs text-slate-200">{JSON.stringify(t.text).slice(1, -1)}</code>
+        ))}
+      </div>
+    </div>
   );
 }
 
