@@ -105,7 +105,7 @@ function Prepared({ m, flagged }: { m: NonNullable<Detail["manifest"]>; flagged:
 
       <Section title={`Flagged documents (${fmtInt(flagged.total)})`}>
         {flagged.items.length === 0 ? <p className="text-sm text-slate-500">None.</p> : (
-          <ul className="space-y-2" data-testid="flagged">
+          <ul className="max-h-[32rem] space-y-2 overflow-y-auto pr-1" data-testid="flagged">
             {(flagged.items as { id: string; domain: string; score: number; hits: string[]; text: string }[]).map((f) => (
               <li key={f.id} className="rounded border border-slate-800 p-2 text-sm">
                 <div className="flex gap-3 text-xs text-slate-400"><span>{f.domain}</span><span>score {fmtNumber(f.score, 1)}</span><span className="truncate">{f.hits.join(", ")}</span></div>
