@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+export const ARCHITECTURES = ["gpt2", "llama"] as const;
+export const OBJECTIVES = ["clm", "mlm", "prefix"] as const;
+export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
+export const SCHEDULES = ["cosine", "step", "plateau"] as const;
 /** Backends the trainer can run on; `auto` tries tensorflow, then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
@@ -10,6 +14,8 @@ const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ?
 const num = (min: number, max: number) =>
   z.coerce.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
 const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
+/** Form selects send "true"/"false"; z.coerce.boolean would read "false" as true. */
+const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "Must be true or false" }));
 
 /**
  * Everything a run needs, shared by the form (browser), the API (server) and the trainer CLI.
@@ -17,16 +23,36 @@ const int = (min: number, max: number) => num(min, max).int("Must be a whole num
  */
 export const RunConfigFields = z.object({
   name: z.string().trim().min(1, "Give the run a name").max(100, "At most 100 characters"),
+  arch: z.enum(ARCHITECTURES).default("gpt2"),
+  objective: z.enum(OBJECTIVES).default("clm"),
+  /** Prefix LM: share of each sequence that is the bidirectional prefix. */
+  prefixFraction: num(0.05, 0.95).default(0.5),
   nLayer: int(1, 48).default(2),
   nHead: int(1, 32).default(2),
   dModel: int(8, 2048).default(64),
   contextLength: int(8, 2048).default(64),
   batchSize: int(1, 1024).default(8),
+  /** Sequences per forward/backward pass; batchSize / microBatchSize passes are accumulated per step. 0 = the whole batch. */
+  microBatchSize: int(0, 1024).default(0),
+  /** Progressive batch size: start at this many sequences (0 = off) and grow linearly to batchSize over batchRampTokens. */
+  batchRampStart: int(0, 1024).default(0),
+  batchRampTokens: int(0, 1e12).default(0),
   steps: int(1, 10_000_000).default(300),
   lr: num(1e-7, 1).default(3e-3),
   minLr: num(0, 1).default(3e-4),
   warmupSteps: int(0, 1_000_000).default(20),
   weightDecay: num(0, 10).default(0.1),
+  optimizer: z.enum(OPTIMIZERS).default("adamw"),
+  /** Adafactor: use its own relative step size (lr ignored) instead of the schedule's lr. */
+  adafactorRelativeStep: bool().default(false),
+  schedule: z.enum(SCHEDULES).default("cosine"),
+  /** Step decay: multiply the lr by decayFactor every decayEvery steps after warmup. */
+  decayEvery: int(1, 10_000_000).default(100),
+  decayFactor: num(0.001, 1).default(0.5),
+  /** Reduce on plateau: multiply the lr by plateauFactor after plateauPatience evals without a val-loss improvement. */
+  plateauPatience: int(1, 1000).default(3),
+  plateauFactor: num(0.001, 1).default(0.5),
+  gradientCheckpointing: bool().default(false),
   beta1: num(0, 0.9999).default(0.9),
   beta2: num(0, 0.99999).default(0.95),
   clipNorm: num(0, 1000).default(1),
@@ -46,6 +72,14 @@ export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
     ctx.addIssue({ code: "custom", path: ["minLr"], message: "Minimum learning rate must not exceed the learning rate" });
   if (c.warmupSteps >= c.steps)
     ctx.addIssue({ code: "custom", path: ["warmupSteps"], message: "Warmup must be shorter than the run" });
+  if (c.microBatchSize > 0 && c.batchSize % c.microBatchSize !== 0)
+    ctx.addIssue({ code: "custom", path: ["microBatchSize"], message: `The micro-batch must divide the batch (${c.batchSize})` });
+  if (c.batchRampStart > c.batchSize)
+    ctx.addIssue({ code: "custom", path: ["batchRampStart"], message: "The ramp must start at or below the batch size" });
+  if (c.batchRampStart > 0 && c.batchRampTokens === 0)
+    ctx.addIssue({ code: "custom", path: ["batchRampTokens"], message: "Give the ramp a length in tokens" });
+  if (c.arch === "llama" && (c.dModel / c.nHead) % 2 !== 0)
+    ctx.addIssue({ code: "custom", path: ["dModel"], message: "Rotary embeddings need an even head width (width / heads)" });
 });
 
 export type RunConfig = z.infer<typeof RunConfig>;
@@ -55,18 +89,32 @@ export type RunConfigKey = keyof RunConfig;
 /** One-line hints shown beside each form field: meaning and usual range. */
 export const HINTS: Record<RunConfigKey, string> = {
   name: "A label for the runs table",
+  arch: "gpt2 = LayerNorm, GELU, learned positions; llama = RMSNorm, SwiGLU, rotary positions",
+  objective: "clm = next token (decoder-only); mlm = BERT-style 15% masking; prefix = bidirectional prefix, causal after",
+  prefixFraction: "Prefix LM only: share of each sequence seen bidirectionally; 0.5 is usual",
   nLayer: "Transformer blocks; 2–4 for a quick CPU run, 12+ for GPT-2 small",
   nHead: "Attention heads per block; width must divide evenly",
   dModel: "Embedding width; 64–256 on CPU, 768 for GPT-2 small",
   contextLength: "Tokens per sequence; 64–256 on CPU",
-  batchSize: "Sequences per step; tokens per step = batch × context",
+  batchSize: "Sequences per step; tokens per step = batch × context; 256–4096 at full scale",
+  microBatchSize: "Sequences per pass; batch / micro-batch passes are accumulated; 0 = no accumulation",
+  batchRampStart: "Progressive batch: first step's batch (0 = off); grows linearly to the batch size",
+  batchRampTokens: "Tokens over which the batch ramps up to its full size",
   steps: "Optimizer steps in the whole run",
-  lr: "Peak AdamW learning rate; 1e-3–3e-3 for tiny models, 6e-4 for GPT-2 small",
+  lr: "Peak learning rate; 1e-4–5e-4 at scale, 1e-3–3e-3 for tiny models",
   minLr: "Floor of the cosine decay; usually lr / 10",
-  warmupSteps: "Linear warmup steps; usually 1–5% of the run",
-  weightDecay: "Decoupled weight decay on matrices; 0.01–0.1",
-  beta1: "AdamW first-moment decay; 0.9",
-  beta2: "AdamW second-moment decay; 0.95 for LMs, 0.999 classic",
+  warmupSteps: "Linear warmup steps; usually 1–2% of the run",
+  weightDecay: "Decoupled weight decay on matrices; 0.01–0.1 (Lion: 3–10× AdamW's)",
+  optimizer: "adamw; adafactor (factored, memory-light); lion (sign update: lr 3–10× smaller, decay 3–10× larger)",
+  adafactorRelativeStep: "Adafactor only: its own step size min(1e-2, 1/√t) instead of the lr schedule",
+  schedule: "cosine = warmup then cosine decay; step = piecewise constant; plateau = cut on flat val loss",
+  decayEvery: "Step schedule: steps between lr cuts",
+  decayFactor: "Step schedule: lr multiplier at each cut; 0.1–0.5",
+  plateauPatience: "Plateau schedule: evals without improvement before a cut",
+  plateauFactor: "Plateau schedule: lr multiplier at each cut; 0.5 is usual",
+  gradientCheckpointing: "Recompute each block in backward: less activation memory, ~30% more compute",
+  beta1: "First-moment decay (AdamW, Lion); 0.9",
+  beta2: "AdamW: second-moment decay, 0.95 for LMs; Lion: 0.99",
   clipNorm: "Clip the global gradient norm to this; 1.0 is usual, 0 turns it off",
   evalInterval: "Steps between validation passes",
   evalBatches: "Validation batches per pass; more is smoother and slower",
@@ -80,16 +128,30 @@ export const HINTS: Record<RunConfigKey, string> = {
 /** Labels for the form and the config table. */
 export const LABELS: Record<RunConfigKey, string> = {
   name: "Name",
+  arch: "Architecture",
+  objective: "Objective",
+  prefixFraction: "Prefix share",
   nLayer: "Layers",
   nHead: "Heads",
   dModel: "Width",
   contextLength: "Context length",
   batchSize: "Batch size",
+  microBatchSize: "Micro-batch",
+  batchRampStart: "Ramp start batch",
+  batchRampTokens: "Ramp tokens",
   steps: "Steps",
   lr: "Learning rate",
   minLr: "Min learning rate",
   warmupSteps: "Warmup steps",
   weightDecay: "Weight decay",
+  optimizer: "Optimizer",
+  adafactorRelativeStep: "Adafactor relative step",
+  schedule: "Schedule",
+  decayEvery: "Decay every",
+  decayFactor: "Decay factor",
+  plateauPatience: "Plateau patience",
+  plateauFactor: "Plateau factor",
+  gradientCheckpointing: "Gradient checkpointing",
   beta1: "β1",
   beta2: "β2",
   clipNorm: "Clip norm",
