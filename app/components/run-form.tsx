@@ -2,17 +2,33 @@
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
-import { BACKENDS, fieldErrors, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
+import { ARCHITECTURES, BACKENDS, fieldErrors, OBJECTIVES, OPTIMIZERS, SCHEDULES, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { fmtInt } from "../lib/format";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
-  { title: "Model", keys: ["nLayer", "nHead", "dModel", "contextLength"] },
-  { title: "Optimization", keys: ["batchSize", "steps", "lr", "minLr", "warmupSteps", "weightDecay", "beta1", "beta2", "clipNorm"] },
-  { title: "Evaluation and checkpoints", keys: ["evalInterval", "evalBatches", "checkpointInterval", "logInterval"] },
+  { title: "Model", keys: ["arch", "nLayer", "nHead", "dModel", "contextLength"] },
+  { title: "Objective", keys: ["objective", "prefixFraction"] },
+  { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
+  { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
+  { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
+  { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "checkpointInterval", "logInterval", "gradientCheckpointing"] },
   { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
 ];
+
+/** Fields that only mean something for one choice are shown only with it. */
+function relevant(k: RunConfigKey, v: Record<RunConfigKey, string>): boolean {
+  if (k === "prefixFraction") return v.objective === "prefix";
+  if (k === "adafactorRelativeStep") return v.optimizer === "adafactor";
+  if (k === "decayEvery" || k === "decayFactor") return v.schedule === "step";
+  if (k === "plateauPatience" || k === "plateauFactor") return v.schedule === "plateau";
+  if (k === "batchRampTokens") return Number(v.batchRampStart) > 0;
+  return true;
+}
+
+const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
+const BOOLEAN = options(["false", "true"]);
 type Choice = { value: string; label: string };
 export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
@@ -21,7 +37,7 @@ const defaults = Object.fromEntries(
   Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, String(v)]),
 ) as Record<RunConfigKey, string>;
 
-const TEXT_FIELDS = new Set<string>(["name", "dataset", "backend"]);
+const TEXT_FIELDS = new Set<string>(["name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing"]);
 
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
 function toInput(values: Record<RunConfigKey, string>) {
@@ -31,7 +47,13 @@ function toInput(values: Record<RunConfigKey, string>) {
 export function RunForm({ defaultName, datasets }: { defaultName: string; datasets: DatasetChoice[] }) {
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
-    backend: BACKENDS.map((b) => ({ value: b, label: b })),
+    backend: options(BACKENDS),
+    arch: options(ARCHITECTURES),
+    objective: options(OBJECTIVES),
+    optimizer: options(OPTIMIZERS),
+    schedule: options(SCHEDULES),
+    adafactorRelativeStep: BOOLEAN,
+    gradientCheckpointing: BOOLEAN,
   };
   const router = useRouter();
   const [values, setValues] = useState({ ...defaults, name: defaultName });
@@ -70,7 +92,7 @@ export function RunForm({ defaultName, datasets }: { defaultName: string; datase
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
             <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
-              {g.keys.map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
+              {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
           </fieldset>
         ))}
