@@ -5,6 +5,7 @@ import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
 import { ARCHITECTURES, BACKENDS, fieldErrors, OBJECTIVES, OPTIMIZERS, SCHEDULES, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { fmtInt } from "../lib/format";
+import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
@@ -88,6 +89,7 @@ export function RunForm({ defaultName, datasets }: { defaultName: string; datase
     <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[1fr_18rem]" data-testid="run-form">
       <div className="space-y-6">
         <Field k="name" value={values.name} error={errors.name} onChange={set} wide />
+        <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).map(([k, x]) => [k, String(x)])) }))} />
         {GROUPS.map((g) => (
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
