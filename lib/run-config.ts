@@ -114,7 +114,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   plateauFactor: "Plateau schedule: lr multiplier at each cut; 0.5 is usual",
   gradientCheckpointing: "Recompute each block in backward: less activation memory, ~30% more compute",
   beta1: "First-moment decay (AdamW, Lion); 0.9",
-  beta2: "AdamW: second-moment decay, 0.95 for LMs; Lion: 0.99",
+  beta2: "AdamW second-moment decay; 0.95 for LMs (Lion uses 0.99, Adafactor 1 − t^−0.8)",
   clipNorm: "Clip the global gradient norm to this; 1.0 is usual, 0 turns it off",
   evalInterval: "Steps between validation passes",
   evalBatches: "Validation batches per pass; more is smoother and slower",

@@ -43,6 +43,7 @@ export async function startServer(env: Env) {
     url,
     async close() {
       await services.datasets.cancelAll();
+      services.cliJobs.killAll();
       await services.supervisor.stopAll();
       await services.writer.close();
       io.close();

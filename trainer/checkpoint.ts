@@ -13,8 +13,11 @@ import path from "node:path";
 import type { CheckpointSaved } from "../lib/protocol";
 import { RunConfig } from "../lib/run-config";
 
-/** 2: token datasets; `data_state` (mixture sampler JSON), `dataset_id` and `vocab_size` replace `data_cursor`. */
-export const CHECKPOINT_FORMAT_VERSION = 2;
+/**
+ * 2: token datasets; `data_state` (mixture sampler JSON), `dataset_id` and `vocab_size` replace `data_cursor`.
+ * 3: `tokens_seen` (batch ramp) and `schedule_state` (plateau schedule JSON); optimizer slots other than AdamW's.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 3;
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const SHA256_FILE = "checkpoint.sha256";
 
@@ -27,9 +30,16 @@ export interface HostTensor {
 export interface TrainState {
   step: number;
   config: RunConfig;
-  /** Model parameters by name, and optimizer moments as `optim.m.<name>` / `optim.v.<name>`. */
+  /**
+   * Model parameters by name, and optimizer state as `optim.<slot>.<name>` (AdamW: m, v; Lion: m;
+   * Adafactor: vr, vc for matrices, v for vectors). config.optimizer says which optimizer wrote them.
+   */
   tensors: Map<string, HostTensor>;
   optimizerT: number;
+  /** Training tokens consumed so far; the batch-size ramp is a function of it. */
+  tokensSeen: number;
+  /** The lr schedule's state, as plain JSON (null for the stateless schedules). */
+  scheduleState: unknown;
   rngState: number[];
   /** The data sampler's position, as plain JSON (trainer/mixture.ts MixtureState). */
   dataState: unknown;
@@ -114,6 +124,8 @@ export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSav
     step: String(state.step),
     config: JSON.stringify(state.config),
     optimizer_t: String(state.optimizerT),
+    tokens_seen: String(state.tokensSeen),
+    schedule_state: JSON.stringify(state.scheduleState ?? null),
     rng_state: JSON.stringify(state.rngState),
     data_state: JSON.stringify(state.dataState),
     dataset_id: state.datasetId,
@@ -180,6 +192,8 @@ export function loadCheckpoint(file: string): TrainState {
     config: RunConfig.parse(JSON.parse(metadata.config)),
     tensors,
     optimizerT: num("optimizer_t"),
+    tokensSeen: num("tokens_seen"),
+    scheduleState: JSON.parse(str("schedule_state")),
     rngState: JSON.parse(metadata.rng_state),
     dataState: JSON.parse(str("data_state")),
     datasetId: str("dataset_id"),

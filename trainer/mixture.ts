@@ -62,9 +62,15 @@ export class MixtureSampler {
     return i < 0 ? this.domains.length - 1 : i; // u just under 1 with rounding in the sums
   }
 
-  /** B windows of T+1 tokens (x = first T, y = last T); each advances its domain's cursor by T. */
-  nextBatch(): Batch {
-    const { B, T } = this;
+  /**
+   * `size` (default B) windows of T+1 tokens (x = first T, y = last T); each advances its domain's
+   * cursor by T. Each window draws once from the rng, so the stream of windows is the same however
+   * it is cut into batches: a batch-size ramp stays deterministic and resumable.
+   */
+  nextBatch(size: number = this.B): Batch {
+    if (!Number.isSafeInteger(size) || size < 1) throw new Error(`batch size ${size} is not a positive integer`);
+    const B = size;
+    const { T } = this;
     const batch: Batch = { x: new Int32Array(B * T), y: new Int32Array(B * T) };
     for (let b = 0; b < B; b++) {
       const i = this.pick();

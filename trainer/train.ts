@@ -3,13 +3,15 @@ import { DatasetSpec } from "../lib/dataset-spec";
 import type { CheckpointSaved, MetricPoint } from "../lib/protocol";
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
-import { lrAt } from "../lib/schedule";
-import { AdamW } from "./adamw";
+import { batchSizeAt, createSchedule } from "../lib/schedule";
+import { accumulateGradients } from "./accumulate";
 import { selectBackend } from "./backend";
 import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
 import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
-import { countParams, createParams, disposeParams, lossFn, type ModelConfig, type Params } from "./model";
+import { countParams, createParams, disposeParams, type ModelConfig, type Params } from "./model";
+import { objectiveLoss } from "./objectives";
+import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
 import { datasetsRoot, readManifest, readShard, type DatasetManifest } from "./pipeline/manifest";
 
 export interface TrainHooks {
@@ -85,8 +87,7 @@ function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: numbe
   const mean = tf.tidy(() => {
     let total: tf.Scalar = tf.scalar(0);
     for (const batch of batches) {
-      const [x, y] = toTensors(batch, B, T);
-      total = tf.add(total, lossFn(params, model, x, y));
+      total = tf.add(total, objectiveLoss(params, model, { ...batch, B, T }));
     }
     return tf.div(total, batches.length);
   });
@@ -95,8 +96,8 @@ function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: numbe
   return value;
 }
 
-function restore(params: Params, optim: AdamW, tensors: Map<string, HostTensor>, optimizerT: number): void {
-  const optimTensors = new Map<string, tf.Tensor>();
+async function restore(params: Params, optim: NamedOptimizer, tensors: Map<string, HostTensor>, optimizerT: number): Promise<void> {
+  const weights: NamedTensor[] = [{ name: "iter", tensor: tf.scalar(optimizerT, "int32") }];
   try {
     for (const [name, p] of params) {
       const saved = tensors.get(name);
@@ -106,17 +107,18 @@ function restore(params: Params, optim: AdamW, tensors: Map<string, HostTensor>,
       tf.tidy(() => p.assign(tf.tensor(saved.data, saved.shape)));
     }
     for (const [name, t] of tensors)
-      if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), tf.tensor(t.data, t.shape));
-    optim.setState({ t: optimizerT, tensors: optimTensors });
+      if (name.startsWith(OPTIM_PREFIX)) weights.push({ name: name.slice(OPTIM_PREFIX.length), tensor: tf.tensor(t.data, t.shape) });
+    await optim.setWeights(weights);
   } finally {
-    for (const t of optimTensors.values()) t.dispose();
+    tf.dispose(weights.map((w) => w.tensor));
   }
 }
 
 /**
  * Trains a GPT on config.dataset for config.steps optimizer updates, resuming from the newest
- * valid checkpoint in opts.runDir. Per iteration, nanoGPT order: lr, eval, checkpoint,
- * forward/backward, clip, AdamW, log; then yields to the event loop and polls shouldStop.
+ * valid checkpoint in opts.runDir. Per iteration, nanoGPT order: lr, eval, checkpoint, forward/backward
+ * accumulated over micro-batches, clip, optimizer step, log; then yields to the event loop and polls
+ * shouldStop. The step's batch follows the batch-size ramp; the plateau schedule reads the evals.
  */
 export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
@@ -134,7 +136,9 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const rng = new Rng(config.seed);
   const sampler = new MixtureSampler(domains, B, T, rng);
   const params = createParams(model, rng);
-  const optim = new AdamW(params, { beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay });
+  const optim = createOptimizer(config, params);
+  const schedule = createSchedule(config);
+  let tokensSeen = 0;
   const varList = [...params.values()];
   try {
     let startStep = 0;
@@ -145,9 +149,13 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         throw new Error(`checkpoint ${resumed.path} was trained on dataset ${resumed.datasetId}, this run's dataset is ${manifest.id}; start a new run`);
       if (resumed.vocabSize !== vocabSize)
         throw new Error(`checkpoint ${resumed.path} has a vocabulary of ${resumed.vocabSize}, dataset ${manifest.id} has ${vocabSize}; start a new run`);
-      restore(params, optim, resumed.tensors, resumed.optimizerT);
+      if (resumed.config.optimizer !== config.optimizer)
+        throw new Error(`checkpoint ${resumed.path} holds ${resumed.config.optimizer} state, this run's optimizer is ${config.optimizer}; start a new run`);
+      await restore(params, optim, resumed.tensors, resumed.optimizerT);
       rng.setState(resumed.rngState);
       sampler.setState(resumed.dataState);
+      schedule.setState(resumed.scheduleState);
+      tokensSeen = resumed.tokensSeen;
       startStep = resumed.step;
       hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
     }
@@ -161,6 +169,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     const now = () => Date.now() / 1000;
     const emitEval = (step: number) => {
       const valLoss = evaluate(params, model, valSet, B, T);
+      schedule.observe(step, valLoss);
       const wallTime = now();
       hooks.onMetrics([
         { step, key: "val_loss", value: valLoss, wallTime },
@@ -170,11 +179,12 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     const checkpoint = async (step: number) => {
       const tensors = new Map<string, HostTensor>();
       for (const [name, p] of params) tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
-      const state = optim.getState();
-      for (const [name, t] of state.tensors) tensors.set(OPTIM_PREFIX + name, { shape: t.shape, data: t.dataSync() as Float32Array });
+      const [iter, ...slots] = await optim.getWeights();
+      iter.tensor.dispose(); // the count goes in the metadata as an exact integer
+      for (const { name, tensor } of slots) tensors.set(OPTIM_PREFIX + name, { shape: tensor.shape, data: tensor.dataSync() as Float32Array });
       const saved = saveCheckpoint(opts.runDir, {
-        step, config, tensors, optimizerT: state.t, rngState: rng.getState(),
-        dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
+        step, config, tensors, optimizerT: optim.iterations, tokensSeen, scheduleState: schedule.getState(),
+        rngState: rng.getState(), dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
       });
       await hooks.onCheckpoint(saved);
     };
@@ -182,32 +192,38 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     let tokensSinceLog = 0;
     let secondsSinceLog = 0;
     for (let step = startStep; step < config.steps; step++) {
-      const lr = lrAt(step, config);
+      const lr = schedule.lrAt(step);
       if (step % config.evalInterval === 0) emitEval(step);
       if (step % config.checkpointInterval === 0 && step > startStep) await checkpoint(step);
 
       const t0 = performance.now();
-      const batch = sampler.nextBatch();
+      const rows = batchSizeAt(tokensSeen, config);
+      const batch = sampler.nextBatch(rows);
+      const pass = (part: Batch, n: number) => {
+        const { value, grads } = tf.variableGrads(() => objectiveLoss(params, model, { ...part, B: n, T }, rng, manifest.tokenizer.eotId), varList);
+        return { value, grads };
+      };
       const packed = tf.tidy(() => {
-        const [x, y] = toTensors(batch, B, T);
-        const { value, grads } = tf.variableGrads(() => lossFn(params, model, x, y), varList);
-        const named = new Map([...params].map(([name, p]) => [name, grads[p.name]]));
-        const { grads: clipped, norm } = clipByGlobalNorm(named, config.clipNorm);
-        optim.step(clipped, lr);
-        return tf.stack([value, norm]);
+        const { loss, grads } = accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
+        const { grads: clipped, norm } = clipByGlobalNorm(grads, config.clipNorm);
+        optim.learningRate = lr;
+        optim.applyGradients(Object.fromEntries(clipped));
+        return tf.stack([loss, norm]);
       });
       const [loss, gradNorm] = packed.dataSync(); // the step's only device read
       packed.dispose();
-      tokensSinceLog += B * T;
+      tokensSeen += rows * T;
+      tokensSinceLog += rows * T;
       secondsSinceLog += (performance.now() - t0) / 1000;
 
       if (step % config.logInterval === 0) {
         const wallTime = now();
         hooks.onMetrics([
           { step, key: "loss", value: loss, wallTime },
-          { step, key: "lr", value: lr, wallTime },
+          { step, key: "lr", value: reportedLr(config, lr, step + 1), wallTime },
           { step, key: "grad_norm", value: gradNorm, wallTime },
           { step, key: "tokens_per_sec", value: tokensSinceLog / secondsSinceLog, wallTime },
+          { step, key: "batch_size", value: rows, wallTime },
           ...sampler.names.flatMap((d) => [
             { step, key: `data/share/${metricDomain(d)}`, value: sampler.share(d), wallTime },
             { step, key: `data/epochs/${metricDomain(d)}`, value: sampler.epochs(d), wallTime },

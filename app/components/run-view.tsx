@@ -6,6 +6,8 @@ import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
 import { PALETTE } from "./bar-chart";
+import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
+import { GeneratePanel } from "./generate-panel";
 import { MetricChart } from "./metric-chart";
 import { StatusBadge } from "./status-badge";
 import { useLiveRun, type SeriesMap } from "./use-live-run";
@@ -16,6 +18,7 @@ export function RunView(props: Props) {
   const { run, setRun, checkpoints, series, log } = useLiveRun(props);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const exporter = useCheckpointExport(run.id);
   const active = ACTIVE_STATUSES.includes(run.status);
   const canResume = !active && run.status !== "completed";
 
@@ -79,18 +82,22 @@ export function RunView(props: Props) {
           {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet. One is written every {run.config.checkpointInterval} steps and on stop.</p> : (
             <table className="w-full whitespace-nowrap text-sm" data-testid="checkpoints">
               <thead className="text-left text-xs uppercase text-slate-500">
-                <tr><th className="py-1 pr-3">Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th>Saved</th></tr>
+                <tr><th className="py-1 pr-3">Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th className="pr-3">Saved</th><th /></tr>
               </thead>
               <tbody className="font-mono tabular-nums">
                 {checkpoints.map((c) => (
                   <tr key={c.step} className="border-t border-slate-800" title={c.path}>
                     <td className="py-1 pr-3">{c.step}</td><td className="pr-3">{fmtBytes(c.bytes)}</td>
-                    <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
+                    <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="pr-3 text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
+                    <td><button onClick={() => exporter.exportStep(c.step)} disabled={exporter.busy} data-testid={`export-${c.step}`}
+                      title="Weights as model.safetensors, config.json and tokenizer.json, in an export folder beside the checkpoint"
+                      className="rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800 disabled:opacity-40">Export</button></td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
+          <ExportStatus state={exporter.state} />
         </section>
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Run</h2>
@@ -113,6 +120,7 @@ export function RunView(props: Props) {
           </dl>
         </section>
       </div>
+      <GeneratePanel runId={run.id} steps={checkpoints.map((c) => c.step)} />
     </div>
   );
 }

@@ -1,7 +1,10 @@
 import type { Server } from "socket.io";
 import type { Db } from "../db";
 import type { Env } from "../env";
+import { CliJobs } from "./cli-jobs";
 import { DatasetService } from "./datasets";
+import { ExportService } from "./export";
+import { GenerateService } from "./generate";
 import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
@@ -16,5 +19,8 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000);
   runs.launcher = supervisor;
   const datasets = new DatasetService(db, hub, env.dataDir);
-  return { db, hub, runs, writer, supervisor, datasets };
+  const cliJobs = new CliJobs();
+  const exporter = new ExportService(db, cliJobs, env.dataDir);
+  const generator = new GenerateService(db, cliJobs, env.dataDir);
+  return { db, hub, runs, writer, supervisor, datasets, cliJobs, exporter, generator };
 }

@@ -1,6 +1,7 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import { z } from "zod";
 import { DatasetSpec } from "../../lib/dataset-spec";
+import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { RunConfig } from "../../lib/run-config";
 import { metricHistory } from "../services/metrics";
 import { createCallerFactory, procedure, router } from "./init";
@@ -42,6 +43,8 @@ export const appRouter = router({
     list: procedure
       .input(z.object({ runId: z.string().min(1).max(64) }))
       .query(({ ctx, input }) => ctx.services.runs.checkpoints(input.runId)),
+    export: procedure.input(ExportRequest).mutation(({ ctx, input }) => ctx.services.exporter.export(input)),
+    generate: procedure.input(GenerateRequest).mutation(({ ctx, input }) => ctx.services.generator.generate(input)),
   }),
 });
 

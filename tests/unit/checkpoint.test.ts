@@ -21,6 +21,8 @@ const state = (step: number): TrainState => ({
   config,
   tensors: new Map([["wte", rand([4, 3])], ["ln_f.b", rand([3])], ["optim.m.wte", rand([4, 3])], ["optim.v.wte", rand([4, 3])]]),
   optimizerT: step,
+  tokensSeen: step * 512,
+  scheduleState: { best: 3.25, bad: 1, cuts: 2, lastEval: step, lastCut: null },
   rngState: rng.getState(),
   dataState: { cursors: { web: step * 17, books: 3 }, drawn: { web: step, books: 1 } },
   datasetId: "ds-0123456789abcdef",
@@ -54,7 +56,9 @@ test("save writes real safetensors and load round-trips it exactly", () => {
   assert.deepEqual(loaded.dataState, { cursors: { web: 204, books: 3 }, drawn: { web: 12, books: 1 } });
   assert.equal(loaded.datasetId, "ds-0123456789abcdef");
   assert.equal(loaded.vocabSize, 2048);
-  assert.equal(header.__metadata__.format_version, "2");
+  assert.equal(header.__metadata__.format_version, "3");
+  assert.equal(loaded.tokensSeen, 12 * 512);
+  assert.deepEqual(loaded.scheduleState, s.scheduleState);
   assert.deepEqual(loaded.rngState, s.rngState);
   assert.deepEqual(loaded.config, config);
   assert.deepEqual([...loaded.tensors.keys()].sort(), [...s.tensors.keys()].sort());
@@ -99,7 +103,7 @@ test("no checkpoints: null; re-saving a step replaces it", () => {
   assert.ok(fs.existsSync(saved.path));
 });
 
-test("a checkpoint of the byte-level format (version 1) or without a dataset id is skipped with the reason", () => {
+test("a checkpoint of an older format (versions 1 and 2) or without a dataset id is skipped with the reason", () => {
   const runDir = fs.mkdtempSync(path.join(root, "run-"));
   const s = state(3);
   const v1 = encodeSafetensors(s.tensors, {
@@ -109,13 +113,21 @@ test("a checkpoint of the byte-level format (version 1) or without a dataset id 
   fs.mkdirSync(path.join(runDir, "checkpoints", "step-000003"), { recursive: true });
   fs.writeFileSync(path.join(runDir, "checkpoints", "step-000003", "checkpoint.safetensors"), v1);
   const noId = encodeSafetensors(s.tensors, {
-    format: "pretrain-dashboard/gpt", format_version: "2", step: "4", config: JSON.stringify(config),
-    optimizer_t: "4", rng_state: JSON.stringify(s.rngState), data_state: "{}", vocab_size: "2048",
+    format: "pretrain-dashboard/gpt", format_version: "3", step: "4", config: JSON.stringify(config),
+    optimizer_t: "4", tokens_seen: "0", schedule_state: "null", rng_state: JSON.stringify(s.rngState), data_state: "{}", vocab_size: "2048",
   });
   fs.mkdirSync(path.join(runDir, "checkpoints", "step-000004"), { recursive: true });
   fs.writeFileSync(path.join(runDir, "checkpoints", "step-000004", "checkpoint.safetensors"), noId);
+  // Version 2: complete in its day, but it lacks tokens_seen and schedule_state.
+  const v2 = encodeSafetensors(s.tensors, {
+    format: "pretrain-dashboard/gpt", format_version: "2", step: "5", config: JSON.stringify(config),
+    optimizer_t: "5", rng_state: JSON.stringify(s.rngState), data_state: "{}", dataset_id: "ds-0123456789abcdef", vocab_size: "2048",
+  });
+  fs.mkdirSync(path.join(runDir, "checkpoints", "step-000005"), { recursive: true });
+  fs.writeFileSync(path.join(runDir, "checkpoints", "step-000005", "checkpoint.safetensors"), v2);
   const logs: string[] = [];
   assert.equal(loadLatest(runDir, (m) => logs.push(m)), null);
-  assert.match(logs[0], /step 4.*dataset_id is missing/);
-  assert.match(logs[1], /step 3.*format version 1 is not 2/);
+  assert.match(logs[0], /step 5.*format version 2 is not 3/);
+  assert.match(logs[1], /step 4.*dataset_id is missing/);
+  assert.match(logs[2], /step 3.*format version 1 is not 3/);
 });

@@ -82,6 +82,25 @@ test("state round trip (through JSON) gives identical next batches", () => {
   assert.notDeepEqual(u.nextBatch(), expected[0]);
 });
 
+test("a batch size per call: the window stream is the same however it is cut, and resumes mid-ramp", () => {
+  const T = 8;
+  const whole = new MixtureSampler(three(), 4, T, new Rng(5)).nextBatch(12);
+  const rng = new Rng(5);
+  const s = new MixtureSampler(three(), 4, T, rng);
+  const first = s.nextBatch(3);
+  assert.equal(first.x.length, 3 * T);
+  const saved = JSON.parse(JSON.stringify({ data: s.getState(), rng: rng.getState() }));
+  const rest = [s.nextBatch(), s.nextBatch(5)]; // the default B = 4, then 5
+  assert.deepEqual([first, ...rest].flatMap((b) => Array.from(b.x)), Array.from(whole.x));
+  assert.deepEqual([first, ...rest].flatMap((b) => Array.from(b.y)), Array.from(whole.y));
+  const rng2 = new Rng(0);
+  const t = new MixtureSampler(three(), 4, T, rng2);
+  t.setState(saved.data);
+  rng2.setState(saved.rng);
+  assert.deepEqual([t.nextBatch(4), t.nextBatch(5)], rest);
+  assert.throws(() => s.nextBatch(0), /batch size 0 is not a positive integer/);
+});
+
 test("setState rejects state from another dataset or out of range", () => {
   const s = new MixtureSampler(three(), 2, 8, new Rng(1));
   assert.throws(() => s.setState({ cursors: { web: 0 }, drawn: { web: 0 } }), /domains \[web\].*\[books,code-js,web\]/);

@@ -82,41 +82,93 @@ test("a short run on a prepared token dataset learns, reports every metric, leak
   assert.ok(tf.memory().numTensors <= rec.tensorsAtLog[0], "params and optimizer state are disposed at the end");
 });
 
-test("stop + resume gives bit-identical weights to an uninterrupted run", async () => {
-  const config = tiny({ steps: 12, evalInterval: 5, checkpointInterval: 100, seed: 7 });
+/**
+ * Trains `config` straight through, and again stopped after `stopAfter` steps and resumed; with
+ * `crash`, the stop checkpoint is deleted first, so the run resumes from the periodic checkpoint at
+ * `resumeAt`, written after that step's eval (which the resumed run repeats). Both must end
+ * bit-identical, with the same per-step loss, lr and batch size after the resume.
+ */
+async function exactResume(name: string, config: RunConfig, o: { stopAfter: number; resumeAt: number; crash?: boolean }) {
   const straight = recorder();
-  await train(config, { runDir: path.join(root, "straight"), dataDir }, straight.hooks);
+  const straightDir = path.join(root, name);
+  await train(config, { runDir: straightDir, dataDir }, straight.hooks);
 
-  const resumedDir = path.join(root, "resumed");
-  const first = recorder(6);
-  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, first.hooks), { status: "stopped", step: 6 });
-  assert.deepEqual(first.checkpoints.map((c) => c.step), [6]);
+  const resumedDir = path.join(root, `${name}-resumed`);
+  const first = recorder(o.stopAfter);
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, first.hooks), { status: "stopped", step: o.stopAfter });
+  assert.equal(first.checkpoints.at(-1)!.step, o.stopAfter);
+  if (o.crash) fs.rmSync(path.dirname(first.checkpoints.at(-1)!.path), { recursive: true });
   const second = recorder();
   const starts: number[] = [];
   second.hooks.onStart = (info) => void starts.push(info.startStep);
-  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, second.hooks), { status: "completed", step: 12 });
-  assert.deepEqual(starts, [6]);
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, second.hooks), { status: "completed", step: config.steps });
+  assert.deepEqual(starts, [o.resumeAt]);
   assert.ok(second.logs.some((l) => l.includes("resumed")));
 
-  const a = loadLatest(path.join(root, "straight"))!;
+  const a = loadLatest(straightDir)!;
   const b = loadLatest(resumedDir)!;
-  assert.equal(a.step, 12);
-  assert.equal(b.step, 12);
+  assert.equal(a.step, config.steps);
+  assert.equal(b.step, config.steps);
   assert.deepEqual(b.dataState, a.dataState);
   assert.equal(b.datasetId, synthetic.id);
   assert.deepEqual(b.rngState, a.rngState);
   assert.equal(b.optimizerT, a.optimizerT);
+  assert.equal(b.tokensSeen, a.tokensSeen);
+  assert.deepEqual(b.scheduleState, a.scheduleState);
   assert.deepEqual([...b.tensors.keys()], [...a.tensors.keys()]);
   for (const [name, t] of a.tensors) {
     const u = b.tensors.get(name)!.data;
     assert.equal(Buffer.compare(Buffer.from(u.buffer), Buffer.from(t.data.buffer)), 0, `${name} differs`);
   }
   const third = recorder();
-  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, third.hooks), { status: "completed", step: 12 });
+  assert.deepEqual(await train(config, { runDir: resumedDir, dataDir }, third.hooks), { status: "completed", step: config.steps });
   assert.equal(third.checkpoints.length + third.series("loss").length, 0, "a finished run is not trained again");
 
-  const lossAt = (r: ReturnType<typeof recorder>, step: number) => r.series("loss").find((m) => m.step === step)!.value;
-  for (let s = 6; s < 12; s++) assert.equal(lossAt(second, s), lossAt(straight, s), `loss at ${s}`);
+  for (const key of ["loss", "lr", "batch_size"]) {
+    const at = (r: ReturnType<typeof recorder>, step: number) => r.series(key).find((m) => m.step === step)!.value;
+    for (let s = o.resumeAt; s < config.steps; s++) assert.equal(at(second, s), at(straight, s), `${key} at ${s}`);
+  }
+  return { straight, checkpoint: a };
+}
+
+test("stop + resume gives bit-identical weights to an uninterrupted run", async () => {
+  const { checkpoint } = await exactResume("straight", tiny({ steps: 12, evalInterval: 5, checkpointInterval: 100, seed: 7 }), { stopAfter: 6, resumeAt: 6 });
+  assert.deepEqual([...checkpoint.tensors.keys()].filter((k) => k.startsWith("optim.")).slice(0, 2), ["optim.m.h.0.attn.c_attn.b", "optim.m.h.0.attn.c_attn.w"]);
+  assert.equal(checkpoint.scheduleState, null);
+  assert.equal(checkpoint.tokensSeen, 12 * 4 * 32);
+});
+
+test("exact resume with Lion, the plateau schedule, accumulation and a batch ramp, from a periodic checkpoint", async () => {
+  // Lion at a deliberately high lr, so the val loss rises at some eval and the plateau schedule cuts.
+  const config = tiny({
+    steps: 12, seed: 7, warmupSteps: 2, evalInterval: 2, checkpointInterval: 4, optimizer: "lion", lr: 2e-2, weightDecay: 0.5,
+    schedule: "plateau", plateauPatience: 1, plateauFactor: 0.5, minLr: 1e-4, batchSize: 4, microBatchSize: 1, batchRampStart: 2, batchRampTokens: 640,
+  });
+  const { straight, checkpoint } = await exactResume("lion", config, { stopAfter: 6, resumeAt: 4, crash: true });
+  const batches = straight.series("batch_size").map((m) => m.value);
+  assert.deepEqual([batches[0], batches.at(-1)], [2, 4]);
+  assert.ok(batches.slice(0, 4).includes(2) && batches.slice(4).some((b) => b < 4), `the ramp spans the resume: ${batches}`);
+  assert.equal(checkpoint.tokensSeen, batches.reduce((a, b) => a + b, 0) * 32);
+  const plateau = checkpoint.scheduleState as { cuts: number };
+  assert.ok(plateau.cuts >= 1, `the plateau schedule cut the lr: ${JSON.stringify(plateau)}`);
+  assert.ok(Math.min(...straight.series("lr").map((m) => m.value)) < 2e-2);
+});
+
+test("exact resume with Adafactor, the step schedule and accumulation; another optimizer's checkpoint is refused", async () => {
+  const config = tiny({
+    steps: 12, seed: 7, evalInterval: 5, checkpointInterval: 100, optimizer: "adafactor", lr: 1e-2,
+    schedule: "step", decayEvery: 3, microBatchSize: 2,
+  });
+  const { straight, checkpoint } = await exactResume("adafactor", config, { stopAfter: 7, resumeAt: 7 });
+  const lr = straight.series("lr").map((m) => m.value);
+  assert.deepEqual([lr[5], lr[8], lr[11]], [1e-2, 5e-3, 2.5e-3]);
+  assert.deepEqual(checkpoint.tensors.get("optim.vr.wte")!.shape, [64]);
+  assert.deepEqual(checkpoint.tensors.get("optim.vc.wte")!.shape, [32]);
+  assert.ok(!checkpoint.tensors.has("optim.m.wte"), "no first moment at β1 = 0");
+  await assert.rejects(
+    train({ ...config, optimizer: "adamw" }, { runDir: path.join(root, "adafactor"), dataDir }, recorder().hooks),
+    /holds adafactor state, this run's optimizer is adamw; start a new run/,
+  );
 });
 
 test("a non-finite loss is reported, not thrown", async () => {

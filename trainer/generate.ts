@@ -1,0 +1,147 @@
+/**
+ * Text generation from a checkpoint: the dataset's tokenizer encodes the prompt, the model runs
+ * autoregressively on the last contextLength tokens, and tokens are drawn by trainer/sampling.ts
+ * until maxTokens or the end-of-text token.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { GenerateResult, SamplingOptions } from "../lib/generation";
+import { Rng } from "../lib/rng";
+import { selectBackend } from "./backend";
+import { loadCheckpoint, type TrainState } from "./checkpoint";
+import { dataDirOf, datasetFiles, resolveCheckpointFile } from "./checkpoint-locate";
+import { modelTensors } from "./checkpoint-weights";
+import { hiddenStates, lmHead, modelConfig, type ModelConfig, type Params } from "./model";
+import { sampleToken } from "./sampling";
+import { BpeTokenizer } from "./tokenizer/bpe";
+
+export interface Generator {
+  readonly backend: string;
+  readonly vocabSize: number;
+  readonly contextLength: number;
+  readonly eotId: number;
+  readonly tokenizer: BpeTokenizer;
+  sample(opts: SamplingOptions): Promise<Omit<GenerateResult, "loadMs">>;
+  dispose(): void;
+}
+
+/** A request this checkpoint cannot serve (the CLI exits 2 for it, as for bad flags). */
+export class InputError extends Error {}
+
+// Engine variable names are unique per process, and tests load several generators.
+let loads = 0;
+
+function readTokenizer(state: TrainState, dataDir: string): BpeTokenizer {
+  const { tokenizerFile } = datasetFiles(dataDir, state.datasetId);
+  if (!tokenizerFile)
+    throw new Error(`the checkpoint's dataset ${state.datasetId} has no tokenizer.json under ${path.join(dataDir, "datasets")}; pass --data-dir with the data directory it was trained from`);
+  let tokenizer: BpeTokenizer;
+  try {
+    tokenizer = BpeTokenizer.fromJSON(fs.readFileSync(tokenizerFile, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot load ${tokenizerFile}: ${(e as Error).message}`, { cause: e });
+  }
+  if (tokenizer.vocabSize !== state.vocabSize)
+    throw new Error(`${tokenizerFile} has ${tokenizer.vocabSize} tokens, the checkpoint's model has ${state.vocabSize}`);
+  return tokenizer;
+}
+
+/**
+ * Logits [V] after the last token of `window`, read back with one sync. The window is padded on
+ * the right to a power of two: the model caches one attention mask per length, and tokens after
+ * the last real one cannot change it under a causal or prefix mask. A prefix model sees the
+ * prompt tokens still in the window as its bidirectional prefix.
+ */
+function nextLogits(params: Params, cfg: ModelConfig, window: number[], promptInWindow: number, pad: number): Float32Array {
+  const n = window.length;
+  const T = Math.min(cfg.contextLength, 2 ** Math.ceil(Math.log2(n)));
+  const ids = Int32Array.from({ length: T }, (_, i) => (i < n ? window[i] : pad));
+  const stepCfg = cfg.objective === "prefix" ? { ...cfg, prefixFraction: promptInWindow / T } : cfg;
+  const last = tf.tidy(() => {
+    // The LM head on the last position only: over all T it would cost T x dModel x vocab per token.
+    const h = hiddenStates(params, stepCfg, tf.tensor2d(ids, [1, T], "int32"));
+    return tf.reshape(lmHead(params, tf.slice(h, [n - 1, 0], [1, cfg.dModel])), [cfg.vocabSize]);
+  });
+  const data = last.dataSync() as Float32Array;
+  last.dispose();
+  return data;
+}
+
+/** Loads the checkpoint (sha256-verified) and its dataset's tokenizer onto the wasm backend. */
+export async function loadGenerator(checkpoint: string, dataDir?: string): Promise<Generator> {
+  const { name: backend } = await selectBackend("wasm");
+  const file = resolveCheckpointFile(checkpoint);
+  let state: TrainState;
+  try {
+    state = loadCheckpoint(file);
+  } catch (e) {
+    throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (state.config.objective === "mlm")
+    throw new InputError(`checkpoint ${file} was trained as a masked LM (objective mlm); it does not predict the next token, so it cannot generate text`);
+  const tokenizer = readTokenizer(state, path.resolve(dataDir ?? dataDirOf(file) ?? process.env.DATA_DIR ?? "./data"));
+  const cfg: ModelConfig = { ...modelConfig(state.config, state.vocabSize), gradientCheckpointing: false };
+  const prefix = `gen${loads++}/`;
+  const params: Params = new Map();
+  for (const [name, t] of modelTensors(state.tensors)) {
+    const init = tf.tensor(t.data, t.shape, "float32");
+    params.set(name, tf.variable(init, false, prefix + name));
+    init.dispose();
+  }
+  const eotId = tokenizer.eotId;
+
+  return {
+    backend,
+    vocabSize: cfg.vocabSize,
+    contextLength: cfg.contextLength,
+    eotId,
+    tokenizer,
+    async sample(opts) {
+      if (opts.topK > cfg.vocabSize) throw new InputError(`topK ${opts.topK} exceeds the vocabulary of ${cfg.vocabSize} tokens`);
+      const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+      const rng = new Rng(seed);
+      const promptIds = tokenizer.encode(opts.prompt);
+      // An empty prompt starts a new document, as every training document follows end-of-text.
+      const ids = promptIds.length ? [...promptIds] : [eotId];
+      const tokens: number[] = [];
+      let stop: GenerateResult["stop"] = "max_tokens";
+      const t0 = performance.now();
+      const promptLength = ids.length;
+      while (tokens.length < opts.maxTokens) {
+        const window = ids.slice(-cfg.contextLength);
+        const promptInWindow = Math.max(0, promptLength - (ids.length - window.length));
+        const next = sampleToken(nextLogits(params, cfg, window, promptInWindow, eotId), opts.temperature, opts.topK, rng);
+        if (next === eotId) {
+          stop = "eot";
+          break;
+        }
+        tokens.push(next);
+        ids.push(next);
+      }
+      const ms = performance.now() - t0;
+      return { text: tokenizer.decode(tokens), tokens, promptTokens: promptIds.length, stop, seed, ms, backend };
+    },
+    dispose() {
+      for (const v of params.values()) v.dispose();
+    },
+  };
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** checkpoint.safetensors or its step-NNNNNN directory. */
+  checkpointFile: string;
+  /** Default: the data directory the checkpoint sits in, else $DATA_DIR or ./data. */
+  dataDir?: string;
+}
+
+export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const gen = await loadGenerator(opts.checkpointFile, opts.dataDir);
+  const loadMs = performance.now() - t0;
+  try {
+    return { ...(await gen.sample(opts)), loadMs };
+  } finally {
+    gen.dispose();
+  }
+}
