@@ -9,7 +9,7 @@ import { selectBackend } from "./backend";
 import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
 import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
-import { countParams, createParams, disposeParams, type ModelConfig, type Params } from "./model";
+import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
 import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
 import { datasetsRoot, readManifest, readShard, type DatasetManifest } from "./pipeline/manifest";
@@ -78,10 +78,6 @@ export function loadDomains(manifest: DatasetManifest, dataDir: string): Mixture
 /** Metric-key form of a domain name (domains match /^[a-z][a-z0-9_-]*$/; keys allow no '-'). */
 export const metricDomain = (domain: string) => domain.replace(/-/g, "_");
 
-function toTensors(batch: Batch, B: number, T: number): [tf.Tensor2D, tf.Tensor2D] {
-  return [tf.tensor2d(batch.x, [B, T], "int32"), tf.tensor2d(batch.y, [B, T], "int32")];
-}
-
 /** Mean loss over the fixed validation batches, read back with one sync. */
 function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: number, T: number): number {
   const mean = tf.tidy(() => {
@@ -125,7 +121,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const manifest = await resolveDataset(config.dataset, opts.dataDir, hooks.onLog);
   const domains = loadDomains(manifest, opts.dataDir);
   const vocabSize = manifest.tokenizer.vocabSize;
-  const model: ModelConfig = { nLayer: config.nLayer, nHead: config.nHead, dModel: config.dModel, contextLength: config.contextLength, vocabSize };
+  const model: ModelConfig = modelConfig(config, vocabSize);
   const B = config.batchSize;
   const T = config.contextLength;
   hooks.onLog(
