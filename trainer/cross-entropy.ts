@@ -6,7 +6,7 @@ import type { CustomGradFn, Saver } from "./layers";
  * No [N, V] one-hot is built: the target logits are gathered from the flattened logits, and the
  * closed-form gradient (softmax - onehot) / N is the scaled softmax with its N target entries
  * rewritten by one scatter. On wasm this is faster than the one-hot form at every vocabulary
- * measured (256 to 16384; see scripts/bench-cross-entropy.ts).
+ * measured (256 to 16384; see bench/cross-entropy.ts).
  */
 export function crossEntropy(z: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   const [N, V] = z.shape;

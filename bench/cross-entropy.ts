@@ -1,6 +1,6 @@
 // Benchmark: the trainer's cross-entropy (gather + scatter, trainer/model.ts) against the one-hot
 // form it replaced, forward + backward on [N, V] logits, on the chosen backend (default wasm).
-// `node --import tsx scripts/bench-cross-entropy.ts [wasm|cpu] [N]`. Prints ms per call and the ratio.
+// `node --import tsx bench/cross-entropy.ts [wasm|cpu] [N]`. Prints ms per call and the ratio.
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../trainer/backend";
 import { crossEntropy } from "../trainer/model";
