@@ -68,6 +68,7 @@ export const EV = {
   trainerHeartbeat: "trainer:heartbeat",
   trainerDone: "trainer:done",
   trainerLog: "trainer:log",
+  evalPredictions: "eval:predictions",
   runLog: "run:log",
   checkpointSaved: "checkpoint:saved",
   checkpointNew: "checkpoint:new",

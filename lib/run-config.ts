@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_EVALS, EvalSource } from "./eval/contracts";
 
 export const ARCHITECTURES = ["gpt2", "llama"] as const;
 export const OBJECTIVES = ["clm", "mlm", "prefix"] as const;
@@ -59,6 +60,12 @@ export const RunConfigFields = z.object({
   evalInterval: int(1, 1_000_000).default(50),
   evalBatches: int(1, 1000).default(4),
   checkpointInterval: int(1, 1_000_000).default(100),
+  /** Benchmarks run at every eval interval and checkpoint. */
+  evals: z.array(EvalSource).max(8).default(DEFAULT_EVALS),
+  /** Examples per task per evaluation: a fixed, seeded subset. */
+  evalExamples: int(1, 100_000).default(64),
+  /** Most of the training time evaluation may take; examples beyond the budget are skipped for that round. */
+  evalBudget: num(0.01, 0.9).default(0.1),
   logInterval: int(1, 1_000_000).default(1),
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
@@ -119,6 +126,9 @@ export const HINTS: Record<RunConfigKey, string> = {
   evalInterval: "Steps between validation passes",
   evalBatches: "Validation batches per pass; more is smoother and slower",
   checkpointInterval: "Steps between checkpoints (one is also written on stop)",
+  evals: "Benchmarks scored as lm-evaluation-harness does; synthetic sets are built from held-out data",
+  evalExamples: "Examples per task per evaluation (a fixed seeded subset); 64–500",
+  evalBudget: "Largest share of training time evaluation may use; 0.05–0.2",
   logInterval: "Steps between metric points",
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
@@ -158,6 +168,9 @@ export const LABELS: Record<RunConfigKey, string> = {
   evalInterval: "Eval interval",
   evalBatches: "Eval batches",
   checkpointInterval: "Checkpoint interval",
+  evals: "Benchmarks",
+  evalExamples: "Benchmark examples",
+  evalBudget: "Benchmark time budget",
   logInterval: "Log interval",
   seed: "Seed",
   dataset: "Dataset",

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import {
   CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone, TrainerHello, TrainerLog,
 } from "../lib/protocol";
+import { EvalPredictions } from "../lib/eval/contracts";
 import type { Services } from "./services";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
@@ -60,6 +61,7 @@ function trainerSocket(socket: Socket, services: Services) {
     hub.checkpoint(runId, row);
   });
   on(socket, EV.trainerHeartbeat, Heartbeat, async () => {});
+  on(socket, EV.evalPredictions, EvalPredictions, async (p) => services.evals.storePredictions(runId, p));
   on(socket, EV.trainerLog, TrainerLog, async ({ message }) => hub.runLog(runId, message));
   on(socket, EV.trainerDone, TrainerDone, async (done) => {
     supervisor.reportedDone(runId);

@@ -71,6 +71,11 @@ let stopSignal = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (stopSignal = true));
 
 const started = { at: Date.now(), step: 0 };
+// Predictions go out without holding up training; a failed one is logged, as they only feed the
+// per-example view, while the metrics carry the scores.
+const predictionsSent = new Set<Promise<void>>();
+const settlePredictions = (timeoutMs: number) =>
+  Promise.race([Promise.allSettled(predictionsSent), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 let lastPrinted = 0;
 try {
   const result = await train(config, { runDir, dataDir }, {
@@ -92,6 +97,14 @@ try {
       console.log(`checkpoint step ${info.step} → ${info.path} (${info.bytes} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
       await reporter?.request(EV.checkpointSaved, info);
     },
+    onEvalPredictions(p) {
+      if (!reporter) return;
+      const sent = reporter
+        .request(EV.evalPredictions, p)
+        .catch((e: Error) => console.error(`warning: ${p.task} predictions at step ${p.step} were not stored: ${e.message}`))
+        .finally(() => predictionsSent.delete(sent));
+      predictionsSent.add(sent);
+    },
     onLog(message) {
       console.log(message);
       reporter?.log(message);
@@ -99,6 +112,7 @@ try {
     shouldStop: () => stopSignal || (reporter?.stopRequested ?? false),
   });
   console.log(`${result.status} at step ${result.step}`);
+  await settlePredictions(60_000);
   await reporter?.drain();
   await reporter?.request(EV.trainerDone, { status: result.status, step: result.step });
   reporter?.close();
@@ -106,6 +120,7 @@ try {
 } catch (e) {
   const message = e instanceof Error ? e.message : String(e);
   console.error(`error: ${message}`);
+  await settlePredictions(5000);
   await reporter?.drain(5000).catch(() => {});
   await reporter?.request(EV.trainerDone, { status: "failed", step: reporter.lastStep, error: message.slice(0, 4000) }, 5000).catch(() => {});
   reporter?.close();

@@ -32,19 +32,46 @@ export class InputError extends Error {}
 // Engine variable names are unique per process, and tests load several generators.
 let loads = 0;
 
-function readTokenizer(state: TrainState, dataDir: string): BpeTokenizer {
-  const { tokenizerFile } = datasetFiles(dataDir, state.datasetId);
+/** The tokenizer of a prepared dataset, checked against the model's vocabulary. */
+export function readDatasetTokenizer(dataDir: string, datasetId: string, vocabSize: number): BpeTokenizer {
+  const { tokenizerFile } = datasetFiles(dataDir, datasetId);
   if (!tokenizerFile)
-    throw new Error(`the checkpoint's dataset ${state.datasetId} has no tokenizer.json under ${path.join(dataDir, "datasets")}; pass --data-dir with the data directory it was trained from`);
+    throw new Error(`the checkpoint's dataset ${datasetId} has no tokenizer.json under ${path.join(dataDir, "datasets")}; pass --data-dir with the data directory it was trained from`);
   let tokenizer: BpeTokenizer;
   try {
     tokenizer = BpeTokenizer.fromJSON(fs.readFileSync(tokenizerFile, "utf8"));
   } catch (e) {
     throw new Error(`cannot load ${tokenizerFile}: ${(e as Error).message}`, { cause: e });
   }
-  if (tokenizer.vocabSize !== state.vocabSize)
-    throw new Error(`${tokenizerFile} has ${tokenizer.vocabSize} tokens, the checkpoint's model has ${state.vocabSize}`);
+  if (tokenizer.vocabSize !== vocabSize)
+    throw new Error(`${tokenizerFile} has ${tokenizer.vocabSize} tokens, the checkpoint's model has ${vocabSize}`);
   return tokenizer;
+}
+
+/** A checkpoint file (or its step directory) read and sha256-verified. */
+export function readCheckpoint(checkpoint: string): { file: string; state: TrainState } {
+  const file = resolveCheckpointFile(checkpoint);
+  try {
+    return { file, state: loadCheckpoint(file) };
+  } catch (e) {
+    throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Where a checkpoint's dataset is looked for: the flag, else the data directory it sits in, else $DATA_DIR or ./data. */
+export const checkpointDataDir = (file: string, dataDir?: string) => path.resolve(dataDir ?? dataDirOf(file) ?? process.env.DATA_DIR ?? "./data");
+
+/** The checkpoint's model weights as non-trainable variables, and its model config. */
+export function checkpointModel(state: TrainState): { params: Params; cfg: ModelConfig } {
+  const cfg: ModelConfig = { ...modelConfig(state.config, state.vocabSize), gradientCheckpointing: false };
+  const prefix = `gen${loads++}/`;
+  const params: Params = new Map();
+  for (const [name, t] of modelTensors(state.tensors)) {
+    const init = tf.tensor(t.data, t.shape, "float32");
+    params.set(name, tf.variable(init, false, prefix + name));
+    init.dispose();
+  }
+  return { params, cfg };
 }
 
 /**
@@ -71,24 +98,11 @@ function nextLogits(params: Params, cfg: ModelConfig, window: number[], promptIn
 /** Loads the checkpoint (sha256-verified) and its dataset's tokenizer onto the wasm backend. */
 export async function loadGenerator(checkpoint: string, dataDir?: string): Promise<Generator> {
   const { name: backend } = await selectBackend("wasm");
-  const file = resolveCheckpointFile(checkpoint);
-  let state: TrainState;
-  try {
-    state = loadCheckpoint(file);
-  } catch (e) {
-    throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const { file, state } = readCheckpoint(checkpoint);
   if (state.config.objective === "mlm")
     throw new InputError(`checkpoint ${file} was trained as a masked LM (objective mlm); it does not predict the next token, so it cannot generate text`);
-  const tokenizer = readTokenizer(state, path.resolve(dataDir ?? dataDirOf(file) ?? process.env.DATA_DIR ?? "./data"));
-  const cfg: ModelConfig = { ...modelConfig(state.config, state.vocabSize), gradientCheckpointing: false };
-  const prefix = `gen${loads++}/`;
-  const params: Params = new Map();
-  for (const [name, t] of modelTensors(state.tensors)) {
-    const init = tf.tensor(t.data, t.shape, "float32");
-    params.set(name, tf.variable(init, false, prefix + name));
-    init.dispose();
-  }
+  const tokenizer = readDatasetTokenizer(checkpointDataDir(file, dataDir), state.datasetId, state.vocabSize);
+  const { params, cfg } = checkpointModel(state);
   const eotId = tokenizer.eotId;
 
   return {

@@ -1,4 +1,5 @@
 import { io, type Socket } from "socket.io-client";
+import type { EvalPredictions } from "../lib/eval/contracts";
 import { EV, type CheckpointSaved, type MetricPoint, type TrainerDone, type TrainerHello } from "../lib/protocol";
 
 type Reply = { ok: boolean; error?: string; seq?: number };
@@ -84,7 +85,7 @@ export class Reporter {
   }
 
   /** Sends a message that must arrive, retrying across reconnects until the server acks it. */
-  async request(event: string, payload: TrainerHello | CheckpointSaved | TrainerDone, timeoutMs = 60_000): Promise<void> {
+  async request(event: string, payload: TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

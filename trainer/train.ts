@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
+import type { EvalPredictions } from "../lib/eval/contracts";
 import type { CheckpointSaved, MetricPoint } from "../lib/protocol";
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
@@ -8,6 +9,7 @@ import { accumulateGradients } from "./accumulate";
 import { selectBackend } from "./backend";
 import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
+import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
 import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
@@ -18,6 +20,8 @@ export interface TrainHooks {
   onStart(info: { backend: string; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
   onMetrics(points: MetricPoint[]): void;
   onCheckpoint(info: CheckpointSaved): void | Promise<void>;
+  /** Per-example benchmark predictions, one call per task after each benchmark round. */
+  onEvalPredictions?(p: EvalPredictions): void | Promise<void>;
   onLog(message: string): void;
   shouldStop(): boolean;
 }
@@ -115,6 +119,8 @@ async function restore(params: Params, optim: NamedOptimizer, tensors: Map<strin
  * valid checkpoint in opts.runDir. Per iteration, nanoGPT order: lr, eval, checkpoint, forward/backward
  * accumulated over micro-batches, clip, optimizer step, log; then yields to the event loop and polls
  * shouldStop. The step's batch follows the batch-size ramp; the plateau schedule reads the evals.
+ * Benchmarks (config.evals) run at every eval step and checkpoint, within config.evalBudget of the
+ * training time; they draw from no rng of the run's, so resume stays exact.
  */
 export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
@@ -161,6 +167,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       return { status: "completed", step: startStep };
     }
 
+    const suite = await prepareRunEvals(config, manifest, opts.dataDir, hooks.onLog);
     const valSet = sampler.valBatches(config.evalBatches);
     const now = () => Date.now() / 1000;
     const emitEval = (step: number) => {
@@ -185,12 +192,32 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       await hooks.onCheckpoint(saved);
     };
 
+    const budget = new EvalBudget(config.evalBudget);
+    const benchmarks = async (step: number) => {
+      if (!suite) return;
+      const allowance = budget.allowance();
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      if (allowance <= 0) {
+        hooks.onLog(`benchmarks skipped at step ${step}: evaluation has taken ${seconds(budget.spentMs)} of its ${config.evalBudget} share of ${seconds(budget.trainMs)} training`);
+        return;
+      }
+      const result = suite.run(params, model, step, allowance);
+      budget.record(result.ms);
+      const wallTime = now();
+      hooks.onMetrics(Object.entries(result.metrics).map(([key, value]) => ({ step, key, value, wallTime })));
+      hooks.onLog(`benchmarks at step ${step} in ${seconds(result.ms)}${result.complete ? "" : " (cut short by the time budget)"}: ${formatEvalMetrics(result.metrics)}`);
+      for (const p of result.predictions) await hooks.onEvalPredictions?.(p);
+    };
+
     let tokensSinceLog = 0;
     let secondsSinceLog = 0;
     for (let step = startStep; step < config.steps; step++) {
       const lr = schedule.lrAt(step);
-      if (step % config.evalInterval === 0) emitEval(step);
-      if (step % config.checkpointInterval === 0 && step > startStep) await checkpoint(step);
+      const evalStep = step % config.evalInterval === 0;
+      const checkpointStep = step % config.checkpointInterval === 0 && step > startStep;
+      if (evalStep) emitEval(step);
+      if (checkpointStep) await checkpoint(step);
+      if (evalStep || checkpointStep) await benchmarks(step);
 
       const t0 = performance.now();
       const rows = batchSizeAt(tokensSeen, config);
@@ -231,6 +258,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
 
       await new Promise((r) => setImmediate(r)); // let the caller's socket I/O run
       if (hooks.shouldStop() && step + 1 < config.steps) {
+        // No benchmarks here: the supervisor kills a trainer that takes too long to stop.
         hooks.onLog(`stop requested; checkpointing at step ${step + 1}`);
         await checkpoint(step + 1);
         return { status: "stopped", step: step + 1 };
@@ -238,6 +266,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     }
     emitEval(config.steps);
     await checkpoint(config.steps);
+    await benchmarks(config.steps);
     return { status: "completed", step: config.steps };
   } finally {
     optim.dispose();

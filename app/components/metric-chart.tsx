@@ -13,9 +13,11 @@ export interface Series {
   points: Point[];
   /** Draw each point as a dot, for sparse series such as validation loss. */
   dots?: boolean;
+  /** A reference line (e.g. random chance) rather than data. */
+  dashed?: boolean;
 }
 
-export function MetricChart({ title, series, logY = false, unit }: { title: string; series: Series[]; logY?: boolean; unit?: string }) {
+export function MetricChart({ title, series, logY = false, unit, note }: { title: string; series: Series[]; logY?: boolean; unit?: string; note?: string }) {
   const count = series.reduce((n, s) => n + s.points.length, 0);
   const latest = series[0]?.points[series[0].points.length - 1]?.value;
   const options: ChartOptions<"line"> = {
@@ -41,13 +43,14 @@ export function MetricChart({ title, series, logY = false, unit }: { title: stri
       backgroundColor: s.color,
       borderWidth: 1.5,
       pointRadius: s.dots ? 2.5 : 0,
+      borderDash: s.dashed ? [6, 4] : [],
       spanGaps: false,
     })),
   };
   return (
     <div className="rounded-lg border border-slate-800 bg-slate-900 p-3" data-testid={`chart-${title}`} data-points={count}>
       <div className="mb-1 flex items-baseline justify-between text-sm">
-        <h3 className="font-medium text-slate-300">{title}</h3>
+        <h3 className="font-medium text-slate-300">{title}{note && <span className="ml-2 rounded bg-amber-500/15 px-1.5 text-xs text-amber-300">{note}</span>}</h3>
         <span className="font-mono tabular-nums text-slate-400">
           {latest === undefined ? "no data yet" : latest === null ? "NaN" : latest.toPrecision(4)}
         </span>

@@ -6,6 +6,7 @@ import { ARCHITECTURES, BACKENDS, fieldErrors, OBJECTIVES, OPTIMIZERS, SCHEDULES
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
+import { EvalPicker, type RegisteredSet } from "./eval-picker";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
@@ -14,7 +15,7 @@ const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
   { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
-  { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "checkpointInterval", "logInterval", "gradientCheckpointing"] },
+  { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
   { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
 ];
 
@@ -35,17 +36,17 @@ export type DatasetChoice = { id: string; name: string; vocabSize: number | null
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
 
 const defaults = Object.fromEntries(
-  Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, String(v)]),
+  Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
 ) as Record<RunConfigKey, string>;
 
 const TEXT_FIELDS = new Set<string>(["name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing"]);
 
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
 function toInput(values: Record<RunConfigKey, string>) {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, TEXT_FIELDS.has(k) ? v : v.trim() === "" ? NaN : v]));
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k === "evals" ? JSON.parse(v) : TEXT_FIELDS.has(k) ? v : v.trim() === "" ? NaN : v]));
 }
 
-export function RunForm({ defaultName, datasets }: { defaultName: string; datasets: DatasetChoice[] }) {
+export function RunForm({ defaultName, datasets, evalSets }: { defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[] }) {
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
     backend: options(BACKENDS),
@@ -94,7 +95,10 @@ export function RunForm({ defaultName, datasets }: { defaultName: string; datase
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
             <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
-              {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) => <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
+              {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
+                k === "evals"
+                  ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
+                  : <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
           </fieldset>
         ))}

@@ -8,6 +8,7 @@ import { trpc } from "../lib/trpc";
 import { PALETTE } from "./bar-chart";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { GeneratePanel } from "./generate-panel";
+import { EvalCharts, EvalTable } from "./eval-panels";
 import { MetricChart } from "./metric-chart";
 import { StatusBadge } from "./status-badge";
 import { useLiveRun, type SeriesMap } from "./use-live-run";
@@ -39,6 +40,7 @@ export function RunView(props: Props) {
     Object.keys(series).filter((k) => k.startsWith(prefix)).sort()
       .map((k, i) => ({ label: k.slice(prefix.length), color: PALETTE[i % PALETTE.length], points: series[k] }));
   const shares = domainSeries("data/share/");
+  const synthetic = new Set(run.config.evals.filter((e) => e.file === "synthetic").map((e) => e.task as string));
   const epochs = domainSeries("data/epochs/");
   return (
     <div className="space-y-6">
@@ -74,7 +76,9 @@ export function RunView(props: Props) {
         <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
         {shares.length > 0 && <MetricChart title="domain share of sequences (measured)" series={shares} />}
         {epochs.length > 0 && <MetricChart title="epochs per domain" series={epochs} />}
+        <EvalCharts series={series} synthetic={synthetic} />
       </div>
+      <EvalTable series={series} synthetic={synthetic} />
 
       <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
         <section className="rounded-lg border border-slate-800 p-4">
@@ -115,7 +119,7 @@ export function RunView(props: Props) {
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
           <dl className="grid grid-cols-[auto_1fr_auto_1fr] gap-x-3 gap-y-1 text-sm" data-testid="run-config">
             {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name").map((k) => (
-              <Row key={k} label={LABELS[k]} value={String(run.config[k])} />
+              <Row key={k} label={LABELS[k]} value={k === "evals" ? run.config.evals.map((e) => `${e.task}${e.file === "synthetic" ? " (synthetic)" : ""}`).join(", ") || "none" : String(run.config[k])} />
             ))}
           </dl>
         </section>

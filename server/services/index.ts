@@ -3,6 +3,7 @@ import type { Db } from "../db";
 import type { Env } from "../env";
 import { CliJobs } from "./cli-jobs";
 import { DatasetService } from "./datasets";
+import { EvalService } from "./evals";
 import { ExportService } from "./export";
 import { GenerateService } from "./generate";
 import { Hub } from "./hub";
@@ -19,8 +20,9 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000);
   runs.launcher = supervisor;
   const datasets = new DatasetService(db, hub, env.dataDir);
+  const evals = new EvalService(db, env.dataDir);
   const cliJobs = new CliJobs();
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
-  return { db, hub, runs, writer, supervisor, datasets, cliJobs, exporter, generator };
+  return { db, hub, runs, writer, supervisor, datasets, evals, cliJobs, exporter, generator };
 }

@@ -2,6 +2,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { z } from "zod";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
+import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
 import { metricHistory } from "../services/metrics";
 import { createCallerFactory, procedure, router } from "./init";
@@ -12,7 +13,10 @@ export const appRouter = router({
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
-    create: procedure.input(RunConfig).mutation(({ ctx, input }) => ctx.services.runs.create(input)),
+    create: procedure.input(RunConfig).mutation(async ({ ctx, input }) => {
+      await ctx.services.evals.checkRunEvals(input.evals);
+      return ctx.services.runs.create(input);
+    }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
     resume: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.resume(input.id)),
   }),
@@ -29,6 +33,22 @@ export const appRouter = router({
         await ctx.services.runs.get(input.runId);
         return metricHistory(ctx.services.db, input.runId, input);
       }),
+  }),
+  evalSet: router({
+    list: procedure.query(({ ctx }) => ctx.services.evals.listSets()),
+    register: procedure
+      .input(
+        z.object({
+          task: z.enum(EVAL_TASKS),
+          name: z.string().trim().min(1).max(200),
+          path: z.string().min(1).max(4096).optional(),
+          content: z.string().max(60_000_000).optional(),
+        }).refine((x) => Boolean(x.path) !== (x.content !== undefined), { message: "Give either a path or an upload", path: ["path"] }),
+      )
+      .mutation(({ ctx, input }) => ctx.services.evals.register(input)),
+    predictions: procedure
+      .input(z.object({ runId: z.string().min(1).max(64), task: z.enum(EVAL_TASKS), step: z.number().int().min(0) }))
+      .query(({ ctx, input }) => ctx.services.evals.predictions(input.runId, input.task, input.step)),
   }),
   dataset: router({
     list: procedure.query(({ ctx }) => ctx.services.datasets.list()),

@@ -22,9 +22,10 @@ const synthetic = writeTokenDataset(dataDir, {
   ],
 });
 
+// No benchmarks: this dataset's tokenizer.json is a stub (tests/unit/eval-train.test.ts covers them).
 const tiny = (over: Partial<RunConfigInput> = {}) =>
   RunConfig.parse({
-    name: "t", nLayer: 2, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 30, warmupSteps: 5,
+    name: "t", evals: [], nLayer: 2, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 30, warmupSteps: 5,
     evalInterval: 10, evalBatches: 2, checkpointInterval: 20, dataset: synthetic.id, backend: "wasm", ...over,
   });
 
@@ -211,7 +212,7 @@ test("throughput of the default config at vocabulary 2048 on wasm (printed, not 
       { name: "code", weight: 0.3, trainTokens: 50_000, valTokens: 5_000 },
     ],
   });
-  const config = RunConfig.parse({ name: "bench", backend: "wasm", dataset: big.id, steps: 40, warmupSteps: 5, evalInterval: 1000, checkpointInterval: 1000 });
+  const config = RunConfig.parse({ name: "bench", backend: "wasm", dataset: big.id, evals: [], steps: 40, warmupSteps: 5, evalInterval: 1000, checkpointInterval: 1000 });
   const rec = recorder(25);
   await train(config, { runDir: path.join(root, "bench"), dataDir }, rec.hooks);
   const tps = rec.series("tokens_per_sec").slice(5).map((m) => m.value).sort((x, y) => x - y);

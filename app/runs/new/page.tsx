@@ -5,11 +5,12 @@ export const dynamic = "force-dynamic";
 
 export default async function NewRunPage() {
   const datasets = (await caller().dataset.list()).filter((d) => d.status === "ready");
+  const evalSets = await caller().evalSet.list();
   const stamp = new Date().toISOString().slice(5, 16).replace("T", "-").replace(":", "");
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">New run</h1>
-      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} />
+      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} />
     </div>
   );
 }

@@ -1,0 +1,14 @@
+import { EvalSets } from "../components/eval-sets";
+import { caller } from "../lib/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function EvalsPage() {
+  const sets = await caller().evalSet.list();
+  return (
+    <div className="space-y-4">
+      <h1 className="text-xl font-semibold text-slate-100">Benchmarks</h1>
+      <EvalSets initial={sets} />
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+// A tiny fixed GPT-2 whose next-token distributions are far from uniform (scaled-up random
+// weights), so that an off-by-one position or a wrong mask changes log-likelihoods visibly.
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../lib/rng";
+import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model";
+import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+
+export const TEXTS = [
+  "The quick brown fox jumps over the lazy dog near the river bank.",
+  "A model that reads the text learns which token comes next in a sentence.",
+  "She sells sea shells by the sea shore, and the shells she sells are sea shells.",
+  "Every evening the old man walked his dog along the quiet harbour wall.",
+];
+
+export function smallTokenizer(): BpeTokenizer {
+  return BpeTokenizer.train(Array.from({ length: 10 }, () => TEXTS).flat(), { vocabSize: 320 });
+}
+
+const SCALE: [RegExp, number][] = [[/^wte$/, 40], [/^wpe$/, 20], [/\.w$/, 8]];
+
+export function peakedModel(vocabSize: number, over: Partial<ModelConfig> = {}, seed = 5): { params: Params; cfg: ModelConfig } {
+  const cfg: ModelConfig = { nLayer: 2, nHead: 2, dModel: 32, contextLength: 16, vocabSize, ...over };
+  const params = createParams(cfg, new Rng(seed));
+  for (const [name, p] of params) {
+    const k = SCALE.find(([re]) => re.test(name))?.[1];
+    if (k) tf.tidy(() => p.assign(tf.mul(p, k)));
+  }
+  return { params, cfg };
+}
+
+/** Per-position log-softmax of one unbatched causal forward pass, in float64 JS. */
+export function referenceLogProbs(params: Params, cfg: ModelConfig, input: number[]): number[][] {
+  const logits = tf.tidy(() => forward(params, { ...cfg, objective: "clm" }, tf.tensor2d(input, [1, input.length], "int32")));
+  const flat = logits.dataSync();
+  logits.dispose();
+  const V = cfg.vocabSize;
+  return input.map((_, t) => {
+    const row = Array.from(flat.subarray(t * V, (t + 1) * V));
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
+    return row.map((x) => x - lse);
+  });
+}
+
+/** The harness's loglikelihood for one request, computed the slow way. */
+export function referenceLoglik(params: Params, cfg: ModelConfig, tok: BpeTokenizer, context: string, continuation: string) {
+  const ctx = context === "" ? [tok.eotId] : tok.encode(context);
+  const cont = tok.encode(continuation);
+  const all = [...ctx, ...cont];
+  const window = all.slice(Math.max(0, all.length - (cfg.contextLength + 1)));
+  const input = window.slice(0, -1);
+  const lp = referenceLogProbs(params, cfg, input);
+  let ll = 0;
+  let isGreedy = true;
+  const n = Math.min(cont.length, input.length);
+  for (let k = window.length - n; k < window.length; k++) {
+    const row = lp[k - 1];
+    ll += row[window[k]];
+    isGreedy &&= row.indexOf(Math.max(...row)) === window[k];
+  }
+  return { ll, isGreedy, tokens: all.length };
+}

@@ -1,0 +1,10 @@
+import fs from "node:fs"; import os from "node:os"; import path from "node:path";
+import { writeTextDataset } from "../tests/helpers/text-dataset";
+import { valDocuments } from "../trainer/eval/synthetic-set";
+import { makeSyntheticHellaswag, makeSyntheticLambada } from "../lib/eval/synthetic";
+import { Rng } from "../lib/rng";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s1-"));
+const { manifest, tokenizer } = writeTextDataset(dir);
+const docs = valDocuments(dir, manifest, (ids) => tokenizer.decode(ids));
+console.log(docs.length, JSON.stringify(docs.slice(0, 3)));
+console.log(makeSyntheticLambada(docs, new Rng(1), 100).length, makeSyntheticHellaswag(docs, new Rng(1), 100).length);

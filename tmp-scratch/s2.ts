@@ -1,0 +1,15 @@
+import fs from "node:fs"; import os from "node:os"; import path from "node:path";
+import { DatasetSpec } from "../lib/dataset-spec";
+import { prepareDataset } from "../trainer/pipeline/prepare";
+import { valDocuments } from "../trainer/eval/synthetic-set";
+import { readDatasetTokenizer } from "../trainer/generate";
+import { makeSyntheticHellaswag, makeSyntheticLambada } from "../lib/eval/synthetic";
+import { Rng } from "../lib/rng";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2-"));
+const t0 = performance.now();
+const m = await prepareDataset(DatasetSpec.parse({ name: "brown", sources: [{ domain: "books", kind: "brown", weight: 1, maxDocuments: Number(process.argv[2] ?? 30) }], tokenizer: { vocabSize: 512, trainBytes: 300_000 }, valFraction: Number(process.argv[3] ?? 0.02) }), { dataDir: dir });
+console.log("prepare ms", performance.now() - t0, m.shards);
+const tok = readDatasetTokenizer(dir, m.id, m.tokenizer.vocabSize);
+const docs = valDocuments(dir, m, (ids) => tok.decode(ids));
+console.log(docs.length, docs.map(d=>d.length));
+console.log(makeSyntheticLambada(docs, new Rng(1), 1000).length, makeSyntheticHellaswag(docs, new Rng(1), 1000).length);
