@@ -63,9 +63,9 @@ export const RunConfigFields = z.object({
   /** Benchmarks run at every eval interval and checkpoint. */
   evals: z.array(EvalSource).max(8).default(DEFAULT_EVALS),
   /** Examples per task per evaluation: a fixed, seeded subset. */
-  evalExamples: int(1, 100_000).default(64),
+  evalExamples: int(1, 20_000).default(32),
   /** Most of the training time evaluation may take; examples beyond the budget are skipped for that round. */
-  evalBudget: num(0.01, 0.9).default(0.1),
+  evalBudget: num(0.01, 0.9).default(0.2),
   logInterval: int(1, 1_000_000).default(1),
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
@@ -85,6 +85,10 @@ export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
     ctx.addIssue({ code: "custom", path: ["batchRampStart"], message: "The ramp must start at or below the batch size" });
   if (c.batchRampStart > 0 && c.batchRampTokens === 0)
     ctx.addIssue({ code: "custom", path: ["batchRampTokens"], message: "Give the ramp a length in tokens" });
+  c.evals.forEach((e, i) => {
+    if (e.file === "synthetic" && e.task !== "lambada" && e.task !== "hellaswag")
+      ctx.addIssue({ code: "custom", path: ["evals", i, "file"], message: `${e.task} has no synthetic set; register a file for it` });
+  });
   if (c.arch === "llama" && (c.dModel / c.nHead) % 2 !== 0)
     ctx.addIssue({ code: "custom", path: ["dModel"], message: "Rotary embeddings need an even head width (width / heads)" });
 });
@@ -127,8 +131,8 @@ export const HINTS: Record<RunConfigKey, string> = {
   evalBatches: "Validation batches per pass; more is smoother and slower",
   checkpointInterval: "Steps between checkpoints (one is also written on stop)",
   evals: "Benchmarks scored as lm-evaluation-harness does; synthetic sets are built from held-out data",
-  evalExamples: "Examples per task per evaluation (a fixed seeded subset); 64–500",
-  evalBudget: "Largest share of training time evaluation may use; 0.05–0.2",
+  evalExamples: "Examples per task per evaluation (a fixed seeded subset); 32–500",
+  evalBudget: "Largest share of training time evaluation may use; rounds over it are skipped; 0.1–0.3",
   logInterval: "Steps between metric points",
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",

@@ -4,19 +4,11 @@
  * produced it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { pyRstrip } from "../../lib/eval/preprocess";
+import type { LoglikRequest, LoglikResult } from "../../lib/eval/tasks";
 import { hiddenStates, lmHead, type ModelConfig, type Params } from "../model";
 
-export interface LoglikRequest {
-  context: string;
-  continuation: string;
-}
-
-export interface LoglikResult {
-  /** Sum of log p(token | everything before it) over the continuation's tokens. */
-  ll: number;
-  /** The argmax token equals the continuation's token at every continuation position. */
-  isGreedy: boolean;
-}
+export type { LoglikRequest, LoglikResult };
 
 export interface Encoder {
   encode(text: string): number[];
@@ -37,7 +29,7 @@ interface Prepared {
  * becomes the end-of-text token, so the first continuation token has something to follow.
  */
 export function prepareRequest(tokenizer: Encoder, contextLength: number, req: LoglikRequest): Prepared {
-  const context = req.context.trimEnd();
+  const context = pyRstrip(req.context);
   const continuation = req.context.slice(context.length) + req.continuation;
   const ctx = context === "" ? [tokenizer.eotId] : tokenizer.encode(context);
   const cont = tokenizer.encode(continuation);

@@ -63,7 +63,7 @@ export class EvalBudget {
   }
 }
 
-const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
+const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e5 ? x.toExponential(2) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
 /** `lambada acc 0.312 perplexity 41.2 (n 64) │ hellaswag acc 0.281 acc_norm 0.297 (n 64)`. */
 export function formatEvalMetrics(metrics: Record<string, number>): string {
