@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CheckpointSaved } from "../lib/protocol";
 import { RunConfig } from "../lib/run-config";
+import { writeDirAtomic } from "./atomic-dir";
 
 /**
  * 2: token datasets; `data_state` (mixture sampler JSON), `dataset_id` and `vocab_size` replace `data_cursor`.
@@ -106,15 +107,6 @@ export function decodeSafetensors(buf: Uint8Array): { tensors: Map<string, HostT
 
 const stepDirName = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSaved {
   const root = path.join(runDir, "checkpoints");
   fs.mkdirSync(root, { recursive: true });
@@ -135,34 +127,11 @@ export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSav
   const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
 
   const finalDir = path.join(root, stepDirName(state.step));
-  const tmp = fs.mkdtempSync(path.join(root, `.tmp-${stepDirName(state.step)}-`));
-  try {
-    for (const [name, content] of [
-      [CHECKPOINT_FILE, bytes],
-      [SHA256_FILE, Buffer.from(`${sha256}  ${CHECKPOINT_FILE}\n`)],
-    ] as const) {
-      const fd = fs.openSync(path.join(tmp, name), "w");
-      try {
-        fs.writeSync(fd, content);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-    fsyncPath(tmp);
-    // Re-saving a step (resuming a finished run) replaces the old copy; rename cannot replace a directory.
-    let old: string | null = null;
-    if (fs.existsSync(finalDir)) {
-      old = `${tmp}.old`;
-      fs.renameSync(finalDir, old);
-    }
-    fs.renameSync(tmp, finalDir);
-    fsyncPath(root);
-    if (old) fs.rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  // Re-saving a step (resuming a finished run) replaces the old copy.
+  writeDirAtomic(finalDir, [
+    [CHECKPOINT_FILE, bytes],
+    [SHA256_FILE, Buffer.from(`${sha256}  ${CHECKPOINT_FILE}\n`)],
+  ], () => true);
   return { step: state.step, path: path.join(finalDir, CHECKPOINT_FILE), bytes: bytes.length, sha256 };
 }
 
