@@ -3,10 +3,10 @@
 // and reports over socket.io instead.
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EV, type MetricPoint } from "../lib/protocol";
 import { RunConfig } from "../lib/run-config";
+import { fail, parseFlags } from "./cli-flags";
 import { formatProgress } from "./progress";
 import { Reporter } from "./reporter";
 import { train } from "./train";
@@ -19,27 +19,13 @@ const Flags = z.object({
   "run-id": z.string().min(1).max(64).optional(),
 });
 
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
-
-function parseFlags() {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" },
-        server: { type: "string" }, "run-id": { type: "string" },
-      },
-    }).values;
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  const flags = Flags.safeParse(values);
-  if (!flags.success) fail(flags.error.issues.map((i) => i.message).join("; "));
-  if (Boolean(flags.data.server) !== Boolean(flags.data["run-id"])) fail("--server and --run-id go together");
-  return flags.data;
+function parseCliFlags() {
+  const flags = parseFlags(
+    { config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" }, server: { type: "string" }, "run-id": { type: "string" } },
+    Flags,
+  );
+  if (Boolean(flags.server) !== Boolean(flags["run-id"])) fail("--server and --run-id go together", 2);
+  return flags;
 }
 
 function readConfig(file: string): RunConfig {
@@ -47,24 +33,24 @@ function readConfig(file: string): RunConfig {
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    fail(`cannot read config ${file}: ${(e as Error).message}`);
+    fail(`cannot read config ${file}: ${(e as Error).message}`, 2);
   }
   const parsed = RunConfig.safeParse(raw);
   if (!parsed.success)
-    fail(`invalid config ${file}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+    fail(`invalid config ${file}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`, 2);
   return parsed.data;
 }
 
-const flags = parseFlags();
+const flags = parseCliFlags();
 const config = readConfig(flags.config);
 const dataDir = path.resolve(flags["data-dir"]);
 const runDir = path.resolve(flags["run-dir"] ?? path.join(dataDir, "runs", `cli-${config.name.replace(/[^\w.-]+/g, "_")}`));
 
 let reporter: Reporter | null = null;
 if (flags.server && flags["run-id"]) {
-  const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set");
+  const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set", 2);
   reporter = new Reporter(flags.server, flags["run-id"], token);
-  await reporter.connected().catch((e: Error) => fail(e.message));
+  await reporter.connected().catch((e: Error) => fail(e.message, 2));
 }
 
 let stopSignal = false;

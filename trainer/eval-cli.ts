@@ -4,10 +4,10 @@
 // --limit N it scores the same seeded subset that a run with evalExamples N scores.
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { EVAL_TASKS, SYNTHETIC } from "../lib/eval/contracts";
 import { selectBackend } from "./backend";
+import { fail, parseFlags } from "./cli-flags";
 import { formatEvalMetrics } from "./eval/mid-training";
 import { EvalSuite } from "./eval/run-evals";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "./generate";
@@ -21,24 +21,10 @@ const Flags = z.object({
   "data-dir": z.string().min(1).optional(),
 });
 
-function fail(message: string, code: number): never {
-  console.error(`error: ${message}`);
-  process.exit(code);
-}
-
-let values;
-try {
-  values = parseArgs({
-    options: {
-      checkpoint: { type: "string" }, task: { type: "string" }, data: { type: "string" }, limit: { type: "string" }, "data-dir": { type: "string" },
-    },
-  }).values;
-} catch (e) {
-  fail((e as Error).message, 2);
-}
-const parsed = Flags.safeParse(values);
-if (!parsed.success) fail(parsed.error.issues.map((i) => i.message).join("; "), 2);
-const flags = parsed.data;
+const flags = parseFlags(
+  { checkpoint: { type: "string" }, task: { type: "string" }, data: { type: "string" }, limit: { type: "string" }, "data-dir": { type: "string" } },
+  Flags,
+);
 
 try {
   const backend = (await selectBackend("wasm")).name;

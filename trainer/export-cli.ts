@@ -1,6 +1,6 @@
 // `npm run export -- --checkpoint <checkpoint.safetensors | step dir> [--out <dir>] [--data-dir <dir>] [--json]`
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { fail, parseFlags } from "./cli-flags";
 import { exportCheckpoint } from "./export";
 
 const Flags = z.object({
@@ -10,25 +10,14 @@ const Flags = z.object({
   json: z.boolean().default(false),
 });
 
-function fail(message: string, code: number): never {
-  console.error(`error: ${message}`);
-  process.exit(code);
-}
-
-let values;
-try {
-  values = parseArgs({
-    options: { checkpoint: { type: "string" }, out: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
-  }).values;
-} catch (e) {
-  fail((e as Error).message, 2);
-}
-const flags = Flags.safeParse(values);
-if (!flags.success) fail(flags.error.issues.map((i) => i.message).join("; "), 2);
+const flags = parseFlags(
+  { checkpoint: { type: "string" }, out: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" } },
+  Flags,
+);
 
 try {
-  const result = exportCheckpoint({ checkpoint: flags.data.checkpoint, outDir: flags.data.out, dataDir: flags.data["data-dir"] });
-  if (flags.data.json) console.log(JSON.stringify(result));
+  const result = exportCheckpoint({ checkpoint: flags.checkpoint, outDir: flags.out, dataDir: flags["data-dir"] });
+  if (flags.json) console.log(JSON.stringify(result));
   else {
     console.log(`exported step ${result.step} → ${result.outDir}`);
     for (const f of result.files) console.log(`  ${f.name.padEnd(18)} ${f.bytes.toLocaleString("en-US")} bytes`);

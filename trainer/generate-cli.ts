@@ -1,9 +1,9 @@
 // `npm run generate -- --checkpoint <checkpoint.safetensors | step dir> --prompt "…" [--temperature 0.8]
 //   [--top-k 40] [--max-tokens 100] [--seed N] [--data-dir <dir>] [--json]`
 // Prints the prompt and its continuation; --json prints one GenerateResult line instead (the server's form).
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { SamplingOptions } from "../lib/generation";
+import { fail, parseFlags } from "./cli-flags";
 import { generate, InputError } from "./generate";
 
 const Flags = SamplingOptions.extend({
@@ -13,27 +13,16 @@ const Flags = SamplingOptions.extend({
   json: z.boolean().default(false),
 });
 
-function fail(message: string, code: number): never {
-  console.error(`error: ${message}`);
-  process.exit(code);
-}
-
-let values;
-try {
-  values = parseArgs({
-    options: {
-      checkpoint: { type: "string" }, prompt: { type: "string" }, temperature: { type: "string" }, "top-k": { type: "string" },
-      "max-tokens": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
-    },
-  }).values;
-} catch (e) {
-  fail((e as Error).message, 2);
-}
-const { "top-k": topK, "max-tokens": maxTokens, "data-dir": dataDir, ...rest } = values;
-const flags = Flags.safeParse({ ...rest, topK, maxTokens, dataDir });
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-if (!flags.success) fail(flags.error.issues.map((i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`).join("; "), 2);
-const opts = flags.data;
+const opts = parseFlags(
+  {
+    checkpoint: { type: "string" }, prompt: { type: "string" }, temperature: { type: "string" }, "top-k": { type: "string" },
+    "max-tokens": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" },
+  },
+  Flags,
+  ({ "top-k": topK, "max-tokens": maxTokens, "data-dir": dataDir, ...rest }) => ({ ...rest, topK, maxTokens, dataDir }),
+  (i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`,
+);
 
 try {
   const result = await generate({ ...opts, checkpointFile: opts.checkpoint });
