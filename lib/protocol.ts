@@ -35,7 +35,32 @@ export const CheckpointSaved = z.object({
 });
 export type CheckpointSaved = z.infer<typeof CheckpointSaved>;
 
-export const Heartbeat = z.object({ step: z.number().int().min(0) });
+/** What the trainer is doing, so a long evaluation or checkpoint is not taken for a stall. */
+export const TRAINER_PHASES = ["setup", "train", "eval", "checkpoint"] as const;
+
+/** Trainer → server every few seconds: liveness, progress, and memory against its limit. */
+export const Heartbeat = z.object({
+  step: z.number().int().min(0),
+  phase: z.enum(TRAINER_PHASES).default("train"),
+  rssBytes: z.number().min(0).optional(),
+  memoryLimitBytes: z.number().positive().optional(),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** Trainer → server: what a recovery policy did. */
+export const RecoveryEvent = z.object({
+  type: z.enum(["skip_step", "rollback", "recovery_exhausted"]),
+  /** The step whose update was skipped or that triggered the rollback. */
+  step: z.number().int().min(0),
+  /** Rollback: the checkpoint step training went back to; later steps' metrics are superseded. */
+  toStep: z.number().int().min(0).optional(),
+  /** Rollback: which attempt this is (1-based). */
+  attempt: z.number().int().min(1).optional(),
+  value: z.number().nullable(),
+  threshold: z.number().nullable(),
+  message: z.string().min(1).max(2000),
+});
+export type RecoveryEvent = z.infer<typeof RecoveryEvent>;
 
 /** Trainer → server: a human progress line (dataset preparation, resume, checkpoints). */
 export const TrainerLog = z.object({ message: z.string().min(1).max(2000) });
@@ -60,6 +85,8 @@ export const RunRoom = z.string().min(1).max(64);
 export const roomOf = (runId: string) => `run:${runId}`;
 export const RUNS_ROOM = "runs";
 export const DATASETS_ROOM = "datasets";
+/** Every page's header listens here for new alerts. */
+export const ALERTS_ROOM = "alerts";
 
 /** The events, named noun:verb. */
 export const EV = {
@@ -68,6 +95,7 @@ export const EV = {
   trainerHeartbeat: "trainer:heartbeat",
   trainerDone: "trainer:done",
   trainerLog: "trainer:log",
+  trainerRecovery: "trainer:recovery",
   evalPredictions: "eval:predictions",
   runLog: "run:log",
   checkpointSaved: "checkpoint:saved",
@@ -80,4 +108,11 @@ export const EV = {
   datasetsSubscribe: "datasets:subscribe",
   datasetStatus: "dataset:status",
   datasetProgress: "dataset:progress",
+  alertsSubscribe: "alerts:subscribe",
+  alertNew: "alert:new",
+  /** Alerts were acknowledged or muted: clients refetch their counts. */
+  alertsChanged: "alerts:changed",
+  /** A rollback superseded a run's metrics after toStep: charts drop and refetch them. */
+  runRollback: "run:rollback",
+  webhookDelivery: "webhook:delivery",
 } as const;

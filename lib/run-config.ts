@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { AnomalyThresholds } from "./anomaly/thresholds";
 import { DEFAULT_EVALS, EvalSource } from "./eval/contracts";
+import { Fault } from "./faults";
 
 export const ARCHITECTURES = ["gpt2", "llama"] as const;
 export const OBJECTIVES = ["clm", "mlm", "prefix"] as const;
@@ -7,6 +9,8 @@ export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
 export const SCHEDULES = ["cosine", "step", "plateau"] as const;
 /** Backends the trainer can run on; `auto` tries tensorflow, then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+/** What the trainer does when a step's loss spikes or goes NaN (the alert is raised whatever the policy). */
+export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
 export const DEFAULT_DATASET = "default";
 export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
@@ -70,6 +74,22 @@ export const RunConfigFields = z.object({
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
   backend: z.enum(BACKENDS, { error: `One of: ${BACKENDS.join(", ")}` }).default("auto"),
+  recovery: z.enum(RECOVERY_POLICIES, { error: `One of: ${RECOVERY_POLICIES.join(", ")}` }).default("none"),
+  /** Rollback: data batches skipped beyond the one that spiked. */
+  rollbackSkipBatches: int(0, 1_000_000).default(20),
+  /** Rollback: learning-rate multiplier for the rollbackLrSteps steps after a rollback (1 = unchanged). */
+  rollbackLrScale: num(0.001, 1).default(1),
+  rollbackLrSteps: int(0, 1_000_000).default(100),
+  /** Rollback attempts before the run fails. */
+  maxRollbacks: int(1, 100).default(3),
+  /** Resume automatically from the last checkpoint when the trainer process dies. */
+  restartOnCrash: bool().default(false),
+  maxRestarts: int(1, 100).default(3),
+  /** Optional per-run webhook, POSTed on every alert of this run (global webhooks are set on the Alerts page). */
+  alertWebhook: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "An http(s) URL, or empty" })]).default(""),
+  anomaly: AnomalyThresholds.default(AnomalyThresholds.parse({})),
+  /** Test-only fault injection (see lib/faults.ts); never set from the form. */
+  faults: z.array(Fault).max(32).default([]),
 });
 
 export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
@@ -137,6 +157,16 @@ export const HINTS: Record<RunConfigKey, string> = {
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
   backend: "auto picks tensorflow (GPU/native) if it loads, then wasm, then cpu",
+  recovery: "On a loss spike or NaN: none = alert only; skip-step = drop that update; rollback = reload the last checkpoint and skip the bad data",
+  rollbackSkipBatches: "Rollback: batches skipped past the one that spiked; PaLM skipped ~200–500",
+  rollbackLrScale: "Rollback: lr multiplier for a while after (1 = unchanged; 0.5 is a common choice)",
+  rollbackLrSteps: "Rollback: steps the lr multiplier lasts",
+  maxRollbacks: "Rollbacks before the run fails with the reason",
+  restartOnCrash: "Resume from the last checkpoint automatically when the trainer dies",
+  maxRestarts: "Automatic restarts before the run stays crashed",
+  alertWebhook: "Optional URL to POST this run's alerts to (JSON); global webhooks live on the Alerts page",
+  anomaly: "Detector thresholds: loss spike, drop, grad norm, throughput, stall, memory, eval regression",
+  faults: "Test-only fault injection (JSON/API only)",
 };
 
 /** Labels for the form and the config table. */
@@ -179,6 +209,16 @@ export const LABELS: Record<RunConfigKey, string> = {
   seed: "Seed",
   dataset: "Dataset",
   backend: "Backend",
+  recovery: "Recovery",
+  rollbackSkipBatches: "Rollback skip batches",
+  rollbackLrScale: "Rollback lr scale",
+  rollbackLrSteps: "Rollback lr steps",
+  maxRollbacks: "Max rollbacks",
+  restartOnCrash: "Restart on crash",
+  maxRestarts: "Max restarts",
+  alertWebhook: "Alert webhook",
+  anomaly: "Anomaly thresholds",
+  faults: "Fault injection",
 };
 
 /** Field errors keyed by field name, for showing beside each input. */

@@ -46,6 +46,8 @@ export async function startServer(env: Env) {
       services.cliJobs.killAll();
       await services.supervisor.stopAll();
       await services.writer.close();
+      services.watch.close();
+      await services.webhooks.close();
       io.close();
       await ui.close?.();
       await db.$disconnect();

@@ -1,7 +1,8 @@
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import {
-  CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone, TrainerHello, TrainerLog,
+  ALERTS_ROOM, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
+  TrainerHello, TrainerLog,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
 import type { Services } from "./services";
@@ -40,11 +41,12 @@ function browserSocket(socket: Socket) {
   on(socket, EV.runUnsubscribe, RunRoom, async (runId) => void socket.leave(roomOf(runId)));
   socket.on(EV.runsSubscribe, () => void socket.join(RUNS_ROOM));
   socket.on(EV.datasetsSubscribe, () => void socket.join(DATASETS_ROOM));
+  socket.on(EV.alertsSubscribe, () => void socket.join(ALERTS_ROOM));
 }
 
 /** Trainers on /trainer, each authenticated by its run's token. */
 function trainerSocket(socket: Socket, services: Services) {
-  const { runs, supervisor, writer, hub } = services;
+  const { runs, supervisor, writer, hub, watch } = services;
   const runId: string = socket.data.runId;
   on(socket, EV.trainerHello, TrainerHello, async (hello) => {
     // A trainer this server did not start (an orphan from before a restart) is told to stop.
@@ -53,6 +55,7 @@ function trainerSocket(socket: Socket, services: Services) {
   });
   on(socket, EV.metricBatch, MetricBatch, async (batch) => {
     hub.metrics(runId, batch.points);
+    watch.metrics(runId, batch.points);
     await writer.enqueue(runId, batch.points);
     return { seq: batch.seq };
   });
@@ -60,7 +63,14 @@ function trainerSocket(socket: Socket, services: Services) {
     const row = await runs.recordCheckpoint(runId, c);
     hub.checkpoint(runId, row);
   });
-  on(socket, EV.trainerHeartbeat, Heartbeat, async () => {});
+  on(socket, EV.trainerHeartbeat, Heartbeat, async (beat) => watch.heartbeat(runId, beat));
+  on(socket, EV.trainerRecovery, RecoveryEvent, async (event) => {
+    if (event.type === "rollback" && event.toStep !== undefined) {
+      await writer.supersede(runId, event.toStep, event.attempt ?? 1);
+      hub.rollback(runId, event.toStep);
+    }
+    watch.recovered(runId, event);
+  });
   on(socket, EV.evalPredictions, EvalPredictions, async (p) => services.evals.storePredictions(runId, p));
   on(socket, EV.trainerLog, TrainerLog, async ({ message }) => hub.runLog(runId, message));
   on(socket, EV.trainerDone, TrainerDone, async (done) => {

@@ -182,9 +182,9 @@ export function listCheckpoints(runDir: string): { step: number; file: string }[
     .sort((a, b) => b.step - a.step);
 }
 
-/** The newest checkpoint that reads and verifies; damaged ones are skipped with a message. */
-export function loadLatest(runDir: string, log: (msg: string) => void = () => {}): (TrainState & { path: string }) | null {
-  for (const { step, file } of listCheckpoints(runDir)) {
+/** The newest checkpoint (at or before atMost) that reads and verifies; damaged ones are skipped with a message. */
+export function loadLatest(runDir: string, log: (msg: string) => void = () => {}, atMost = Infinity): (TrainState & { path: string }) | null {
+  for (const { step, file } of listCheckpoints(runDir).filter((c) => c.step <= atMost)) {
     try {
       return { ...loadCheckpoint(file), path: file };
     } catch (e) {

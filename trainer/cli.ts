@@ -91,6 +91,14 @@ try {
         .finally(() => predictionsSent.delete(sent));
       predictionsSent.add(sent);
     },
+    onPhase(phase) {
+      if (reporter) reporter.phase = phase;
+    },
+    async onRecovery(event) {
+      if (!reporter) return;
+      reporter.flush(); // the step's metrics first, so the server supersedes them too on a rollback
+      await reporter.request(EV.trainerRecovery, event);
+    },
     onLog(message) {
       console.log(message);
       reporter?.log(message);

@@ -1,10 +1,13 @@
 import { io, type Socket } from "socket.io-client";
+import { memoryLimitBytes } from "./memory-limit";
 import type { EvalPredictions } from "../lib/eval/contracts";
-import { EV, type CheckpointSaved, type MetricPoint, type TrainerDone, type TrainerHello } from "../lib/protocol";
+import { EV, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello } from "../lib/protocol";
 
 type Reply = { ok: boolean; error?: string; seq?: number };
 
 const FLUSH_MS = 100;
+/** Well under the smallest stall threshold a run may set, so a live trainer is never taken for a stalled one. */
+const HEARTBEAT_MS = 1000;
 const ACK_TIMEOUT_MS = 10_000;
 /** A trainer that cannot reach its server this long stops (with a checkpoint) rather than train unseen. */
 const ORPHAN_AFTER_MS = 60_000;
@@ -24,6 +27,8 @@ export class Reporter {
   private heartbeat: NodeJS.Timeout;
   stopRequested = false;
   lastStep = 0;
+  phase: Heartbeat["phase"] = "setup";
+  private readonly memoryLimit = memoryLimitBytes();
 
   constructor(url: string, runId: string, token: string) {
     this.socket = io(`${url}/trainer`, { auth: { runId, token }, reconnectionDelayMax: 2000 });
@@ -40,7 +45,7 @@ export class Reporter {
         this.stopRequested = true;
       }, ORPHAN_AFTER_MS);
     });
-    this.heartbeat = setInterval(() => this.socket.emit(EV.trainerHeartbeat, { step: this.lastStep }), 5000);
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
   }
 
   /** Resolves on the first connection; rejects with the server's reason if it refuses us. */
@@ -56,12 +61,18 @@ export class Reporter {
     });
   }
 
+  private beat() {
+    const beat: Heartbeat = { step: this.lastStep, phase: this.phase, rssBytes: process.memoryUsage.rss(), memoryLimitBytes: this.memoryLimit };
+    this.socket.emit(EV.trainerHeartbeat, beat);
+  }
+
   push(points: MetricPoint[]) {
     for (const p of points) this.buffer.push(p);
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
-  private flush() {
+  /** Sends what is buffered now, so an event sent next arrives after these points. */
+  flush() {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.buffer.length === 0) return;
@@ -85,7 +96,7 @@ export class Reporter {
   }
 
   /** Sends a message that must arrive, retrying across reconnects until the server acks it. */
-  async request(event: string, payload: TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions, timeoutMs = 60_000): Promise<void> {
+  async request(event: string, payload: TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

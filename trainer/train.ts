@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
 import type { EvalPredictions } from "../lib/eval/contracts";
-import type { CheckpointSaved, MetricPoint } from "../lib/protocol";
+import type { CheckpointSaved, Heartbeat, MetricPoint, RecoveryEvent } from "../lib/protocol";
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
 import { batchSizeAt, createSchedule } from "../lib/schedule";
@@ -10,11 +10,13 @@ import { selectBackend } from "./backend";
 import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
+import { disrupt, FaultInjector, gradFactor, lossFactor } from "./faults";
 import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
 import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
 import { datasetsRoot, readManifest, readShard, type DatasetManifest } from "./pipeline/manifest";
+import { Recovery } from "./recovery";
 
 export interface TrainHooks {
   onStart(info: { backend: string; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
@@ -23,6 +25,10 @@ export interface TrainHooks {
   /** Per-example benchmark predictions, one call per task after each benchmark round. */
   onEvalPredictions?(p: EvalPredictions): void | Promise<void>;
   onLog(message: string): void;
+  /** What the trainer is doing now, for liveness: a long evaluation is not a stall. */
+  onPhase?(phase: Heartbeat["phase"]): void;
+  /** A recovery policy acted (skipped an update, rolled back, gave up); sent after the step's metrics. */
+  onRecovery?(event: RecoveryEvent): void | Promise<void>;
   shouldStop(): boolean;
 }
 
@@ -192,6 +198,12 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       await hooks.onCheckpoint(saved);
     };
 
+    const faults = new FaultInjector(config.faults, opts.runDir);
+    const recovery = new Recovery(config);
+    // A rollback needs a checkpoint to go back to, even before the first interval.
+    if (config.recovery === "rollback" && !resumed) await checkpoint(startStep);
+    let restoredAt = -1;
+
     const budget = new EvalBudget(config.evalBudget);
     const benchmarks = async (step: number) => {
       if (!suite) return;
@@ -212,13 +224,20 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     let tokensSinceLog = 0;
     let secondsSinceLog = 0;
     for (let step = startStep; step < config.steps; step++) {
-      const lr = schedule.lrAt(step);
-      const evalStep = step % config.evalInterval === 0;
+      const lr = schedule.lrAt(step) * recovery.lrFactor(step);
+      const evalStep = step % config.evalInterval === 0 && step !== restoredAt;
       const checkpointStep = step % config.checkpointInterval === 0 && step > startStep;
+      hooks.onPhase?.("eval");
       if (evalStep) emitEval(step);
+      hooks.onPhase?.("checkpoint");
+      // After a rollback this rewrites the restored step with the data position past the spike.
       if (checkpointStep) await checkpoint(step);
-      if (evalStep || checkpointStep) await benchmarks(step);
+      hooks.onPhase?.("eval");
+      if ((evalStep || checkpointStep) && step !== restoredAt) await benchmarks(step);
+      hooks.onPhase?.("train");
 
+      const injected = faults.take(step);
+      await disrupt(injected, hooks.onLog);
       const t0 = performance.now();
       const rows = batchSizeAt(tokensSeen, config);
       const batch = sampler.nextBatch(rows);
@@ -226,20 +245,29 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         const { value, grads } = tf.variableGrads(() => objectiveLoss(params, model, { ...part, B: n, T }, rng, manifest.tokenizer.eotId), varList);
         return { value, grads };
       };
-      const packed = tf.tidy(() => {
-        const { loss, grads } = accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
+      const { packed, clipped } = tf.tidy(() => {
+        let { loss, grads } = accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
+        const k = lossFactor(injected);
+        const g = k * gradFactor(injected);
+        if (k !== 1) loss = tf.mul(loss, k);
+        if (g !== 1) grads = new Map([...grads].map(([name, t]) => [name, tf.mul(t, g)]));
         const { grads: clipped, norm } = clipByGlobalNorm(grads, config.clipNorm);
-        optim.learningRate = lr;
-        optim.applyGradients(Object.fromEntries(clipped));
-        return tf.stack([loss, norm]);
+        return { packed: tf.stack([loss, norm]), clipped: Object.fromEntries(clipped) };
       });
-      const [loss, gradNorm] = packed.dataSync(); // the step's only device read
+      const [loss, gradNorm] = packed.dataSync(); // the step's only device read, before the update so recovery can veto it
       packed.dispose();
+      const verdict = recovery.check(step, loss, gradNorm);
+      if (verdict.action === "apply")
+        tf.tidy(() => {
+          optim.learningRate = lr;
+          optim.applyGradients(clipped);
+        });
+      tf.dispose(Object.values(clipped));
       tokensSeen += rows * T;
       tokensSinceLog += rows * T;
       secondsSinceLog += (performance.now() - t0) / 1000;
 
-      if (step % config.logInterval === 0) {
+      if (step % config.logInterval === 0 || verdict.action !== "apply") {
         const wallTime = now();
         hooks.onMetrics([
           { step, key: "loss", value: loss, wallTime },
@@ -254,6 +282,38 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         ]);
         tokensSinceLog = 0;
         secondsSinceLog = 0;
+      }
+
+      if (verdict.action === "skip") {
+        const message = `skipped the update of step ${step}: ${verdict.anomaly.message}`;
+        hooks.onLog(message);
+        await hooks.onRecovery?.({ type: "skip_step", step, value: verdict.anomaly.value, threshold: verdict.anomaly.threshold, message });
+      } else if (verdict.action === "give-up") {
+        const message = `recovery exhausted: ${verdict.anomaly.message}, after ${verdict.attempts} rollbacks (maxRollbacks ${config.maxRollbacks})`;
+        await hooks.onRecovery?.({ type: "recovery_exhausted", step, value: verdict.anomaly.value, threshold: verdict.anomaly.threshold, message });
+        throw new Error(message);
+      } else if (verdict.action === "rollback") {
+        const target = loadLatest(opts.runDir, hooks.onLog, step);
+        if (!target) throw new Error(`rollback at step ${step} found no valid checkpoint to go back to`);
+        await restore(params, optim, target.tensors, target.optimizerT);
+        schedule.setState(target.scheduleState);
+        tokensSeen = target.tokensSeen;
+        // The rng and the data position are not restored: training goes on past the batch that
+        // spiked, and skips rollbackSkipBatches more.
+        for (let i = 0; i < config.rollbackSkipBatches; i++) sampler.nextBatch(batchSizeAt(tokensSeen, config));
+        recovery.rolledBack(target.step);
+        restoredAt = target.step;
+        const lrNote = config.rollbackLrScale !== 1 ? `; lr ×${config.rollbackLrScale} for ${config.rollbackLrSteps} steps` : "";
+        const message =
+          `rollback ${verdict.attempt}/${config.maxRollbacks}: ${verdict.anomaly.message}; restored the checkpoint at step ${target.step}` +
+          ` and skipped ${step - target.step + 1 + config.rollbackSkipBatches} data batches${lrNote}`;
+        hooks.onLog(message);
+        await hooks.onRecovery?.({
+          type: "rollback", step, toStep: target.step, attempt: verdict.attempt,
+          value: verdict.anomaly.value, threshold: verdict.anomaly.threshold, message,
+        });
+        step = target.step - 1; // the loop's step++ lands on the restored step
+        continue;
       }
 
       await new Promise((r) => setImmediate(r)); // let the caller's socket I/O run

@@ -1,5 +1,6 @@
 import type { Server } from "socket.io";
-import { DATASETS_ROOM, EV, roomOf, RUNS_ROOM, type MetricPoint } from "../../lib/protocol";
+import { ALERTS_ROOM, DATASETS_ROOM, EV, roomOf, RUNS_ROOM, type MetricPoint } from "../../lib/protocol";
+import type { AlertRow } from "./alerts";
 import type { RunSummary } from "./runs";
 
 /** The only place that pushes to browsers: per-run rooms and the runs-table room. */
@@ -28,5 +29,22 @@ export class Hub {
 
   checkpoint(runId: string, checkpoint: unknown) {
     this.io?.to(roomOf(runId)).emit(EV.checkpointNew, { runId, checkpoint });
+  }
+
+  /** Every page's header hears of it (toast, badge); the run's page adds it to its list and charts. */
+  alert(alert: AlertRow) {
+    this.io?.to(ALERTS_ROOM).to(roomOf(alert.runId)).emit(EV.alertNew, alert);
+  }
+
+  alertsChanged(runId: string | null) {
+    this.io?.to(ALERTS_ROOM).emit(EV.alertsChanged, { runId });
+  }
+
+  rollback(runId: string, toStep: number) {
+    this.io?.to(roomOf(runId)).emit(EV.runRollback, { runId, toStep });
+  }
+
+  webhookDelivery(delivery: unknown) {
+    this.io?.to(ALERTS_ROOM).emit(EV.webhookDelivery, delivery);
   }
 }

@@ -1,6 +1,7 @@
 import type { Server } from "socket.io";
 import type { Db } from "../db";
 import type { Env } from "../env";
+import { AlertService } from "./alerts";
 import { CliJobs } from "./cli-jobs";
 import { DatasetService } from "./datasets";
 import { EvalService } from "./evals";
@@ -10,6 +11,8 @@ import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
 import { Supervisor } from "./supervisor";
+import { Watch } from "./watch";
+import { WebhookService } from "./webhooks";
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -17,12 +20,17 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const hub = new Hub(io);
   const runs = new RunService(db, hub, env.dataDir);
   const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
-  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000);
+  const alerts = new AlertService(db, hub);
+  const webhooks = new WebhookService(db, { publicUrl: serverUrl }, (d) => hub.webhookDelivery(d));
+  alerts.sink = webhooks;
+  const watch = new Watch(alerts);
+  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch);
   runs.launcher = supervisor;
+  runs.onCrash = (run, exit) => watch.crashed(run, exit);
   const datasets = new DatasetService(db, hub, env.dataDir);
   const evals = new EvalService(db, env.dataDir);
   const cliJobs = new CliJobs();
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
-  return { db, hub, runs, writer, supervisor, datasets, evals, cliJobs, exporter, generator };
+  return { db, hub, runs, writer, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator };
 }

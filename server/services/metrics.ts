@@ -5,7 +5,9 @@ import type { Db } from "../db";
 
 interface Pending {
   runId: string;
+  /** Points to upsert, or a rollback: move the run's points after `supersede.afterStep` aside. */
   points: MetricPoint[];
+  supersede?: { afterStep: number; attempt: number };
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -35,6 +37,16 @@ export class MetricWriter {
     });
   }
 
+  /**
+   * Moves the run's points after afterStep to SupersededMetric, in order with the writes: points
+   * enqueued before this move with it, and points enqueued after land in Metric.
+   */
+  supersede(runId: string, afterStep: number, attempt: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.pending.push({ runId, points: [], supersede: { afterStep, attempt }, resolve, reject }));
+    void this.flush();
+    return done;
+  }
+
   /** Writes everything buffered so far; resolves when it is on disk. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.writePending());
@@ -47,7 +59,28 @@ export class MetricWriter {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const rows = batch.flatMap((b) => b.points.map((p) => ({ runId: b.runId, ...p })));
+    const statements = [];
+    let rows: ({ runId: string } & MetricPoint)[] = [];
+    for (const b of batch) {
+      if (!b.supersede) {
+        for (const p of b.points) rows.push({ runId: b.runId, ...p });
+        continue;
+      }
+      statements.push(...this.upserts(rows), ...this.moves(b.runId, b.supersede.afterStep, b.supersede.attempt));
+      rows = [];
+    }
+    statements.push(...this.upserts(rows));
+    try {
+      await this.db.$transaction(statements);
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    for (const b of batch) b.resolve();
+    await this.onFlushed(new Set(batch.map((b) => b.runId)));
+  }
+
+  private upserts(rows: ({ runId: string } & MetricPoint)[]) {
     const statements = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const values = rows
@@ -59,14 +92,15 @@ export class MetricWriter {
           ON CONFLICT ("runId", "key", "step") DO UPDATE SET "value" = excluded."value", "wallTime" = excluded."wallTime"`,
       );
     }
-    try {
-      await this.db.$transaction(statements);
-    } catch (e) {
-      for (const b of batch) b.reject(e);
-      return;
-    }
-    for (const b of batch) b.resolve();
-    await this.onFlushed(new Set(batch.map((b) => b.runId)));
+    return statements;
+  }
+
+  private moves(runId: string, afterStep: number, attempt: number) {
+    return [
+      this.db.$executeRaw`INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt")
+        SELECT "runId", "key", "step", "value", "wallTime", ${attempt} FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
+      this.db.$executeRaw`DELETE FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
+    ];
   }
 
   async close(): Promise<void> {
@@ -90,6 +124,19 @@ export async function metricHistory(
   const byKey: Record<string, SeriesPoint[]> = {};
   for (const r of rows) (byKey[r.key] ??= []).push({ step: r.step, value: r.value, wallTime: r.wallTime });
   for (const key of Object.keys(byKey)) byKey[key] = downsampleMinMax(byKey[key], opts.maxPoints);
+  return byKey;
+}
+
+/** Points a rollback undid, by key, for drawing beneath the live series. */
+export async function supersededHistory(db: Db, runId: string, maxPoints: number): Promise<Record<string, (SeriesPoint & { attempt: number })[]>> {
+  const rows = await db.supersededMetric.findMany({
+    where: { runId },
+    orderBy: [{ key: "asc" }, { step: "asc" }],
+    select: { key: true, step: true, value: true, wallTime: true, attempt: true },
+  });
+  const byKey: Record<string, (SeriesPoint & { attempt: number })[]> = {};
+  for (const r of rows) (byKey[r.key] ??= []).push(r);
+  for (const key of Object.keys(byKey)) byKey[key] = downsampleMinMax(byKey[key], maxPoints);
   return byKey;
 }
 

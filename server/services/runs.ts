@@ -6,6 +6,7 @@ import { RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import type { Db } from "../db";
 import type { Hub } from "./hub";
+import type { TrainerExit } from "./watch";
 
 type Dates = "createdAt" | "startedAt" | "endedAt";
 /** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
@@ -29,6 +30,9 @@ export function toSummary(run: Run): RunSummary {
   };
 }
 
+const RESTART_BACKOFF_MS = 1000;
+const RESTART_BACKOFF_MAX_MS = 30_000;
+
 /** Starts and stops trainer processes; implemented by the supervisor. */
 export interface Launcher {
   launch(run: { id: string; token: string; config: RunConfig }): void;
@@ -38,6 +42,8 @@ export interface Launcher {
 /** Run lifecycle: every status change goes through here, is stored, then pushed. */
 export class RunService {
   launcher: Launcher | null = null;
+  /** Raises the crash alert and says whether the restart policy restarts the run. */
+  onCrash: ((run: RunSummary, exit: TrainerExit) => Promise<boolean>) | null = null;
 
   constructor(
     private db: Db,
@@ -67,7 +73,11 @@ export class RunService {
 
   async create(config: RunConfig): Promise<RunSummary> {
     const run = await this.db.run.create({
-      data: { name: config.name, config: JSON.stringify(config), token: newToken(), totalSteps: config.steps },
+      data: {
+        name: config.name, config: JSON.stringify(config), token: newToken(), totalSteps: config.steps,
+        // The form's optional webhook becomes this run's own; more can be added on the Alerts page.
+        ...(config.alertWebhook ? { webhooks: { create: { url: config.alertWebhook } } } : {}),
+      },
     });
     this.hub.runChanged(toSummary(run));
     this.launcher?.launch({ id: run.id, token: run.token, config });
@@ -89,13 +99,24 @@ export class RunService {
     const run = await this.get(id);
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
+    return this.relaunch(run, {});
+  }
+
+  /** The restart policy: a crashed run goes on from its last checkpoint, counted against maxRestarts. */
+  async restart(id: string): Promise<RunSummary> {
+    const run = await this.get(id);
+    if (run.status !== "crashed") return run;
+    return this.relaunch(run, { restarts: run.restarts + 1 });
+  }
+
+  private async relaunch(run: RunSummary, extra: Partial<Run>): Promise<RunSummary> {
     const token = newToken();
     const updated = await this.db.run.update({
-      where: { id },
-      data: { status: "queued", token, error: null, endedAt: null },
+      where: { id: run.id },
+      data: { ...extra, status: "queued", token, error: null, endedAt: null },
     });
     this.hub.runChanged(toSummary(updated));
-    this.launcher?.launch({ id, token, config: run.config });
+    this.launcher?.launch({ id: run.id, token, config: run.config });
     return toSummary(updated);
   }
 
@@ -120,12 +141,17 @@ export class RunService {
     return this.setStatus(runId, done.status, { error: done.error ?? null, step: done.step, endedAt: new Date() });
   }
 
-  /** Called by the supervisor when a trainer process ends. */
-  async trainerExited(runId: string, reason: string | null) {
+  /** Called by the supervisor when a trainer process ends without having said how (exit says how it died). */
+  async trainerExited(runId: string, reason: string | null, exit?: TrainerExit) {
     const run = await this.get(runId);
     if (!ACTIVE_STATUSES.includes(run.status)) return;
-    if (run.status === "stopping" && reason === null) await this.setStatus(runId, "stopped", { endedAt: new Date() });
-    else await this.setStatus(runId, "crashed", { error: reason ?? "Trainer exited before reporting", endedAt: new Date() });
+    if (run.status === "stopping" && reason === null) return void (await this.setStatus(runId, "stopped", { endedAt: new Date() }));
+    const crashed = await this.setStatus(runId, "crashed", { error: reason ?? "Trainer exited before reporting", endedAt: new Date() });
+    if (run.status === "stopping" || !exit || !this.onCrash) return;
+    if (!(await this.onCrash(crashed, exit))) return;
+    // Backing off keeps a trainer that dies at once from spinning; the first restart is quick.
+    const delayMs = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** run.restarts);
+    setTimeout(() => this.restart(runId).catch((e) => console.error(`restarting run ${runId} failed:`, e)), delayMs).unref();
   }
 
   async recordCheckpoint(runId: string, c: CheckpointSaved) {

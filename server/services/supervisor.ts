@@ -5,6 +5,7 @@ import type { Socket } from "socket.io";
 import { EV } from "../../lib/protocol";
 import type { RunConfig } from "../../lib/run-config";
 import type { Launcher, RunService } from "./runs";
+import type { Watch } from "./watch";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const TAIL_LINES = 20;
@@ -32,6 +33,7 @@ export class Supervisor implements Launcher {
     private runs: RunService,
     private serverUrl: () => string,
     private stopTimeoutMs: number,
+    private watch: Watch | null = null,
   ) {}
 
   launch(run: { id: string; token: string; config: RunConfig }) {
@@ -63,16 +65,23 @@ export class Supervisor implements Launcher {
         log.end();
         if (child.killTimer) clearTimeout(child.killTimer);
         if (this.children.get(run.id) === child) this.children.delete(run.id);
-        if (child.reportedDone && code === 0) return resolve();
+        if (child.reportedDone && code === 0) {
+          this.watch?.ended(run.id);
+          return resolve();
+        }
         const clean = code === 0 || (child.stopRequested && signal === "SIGTERM");
         const reason = clean ? null : `Trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}: ${lastError(child.tail)}`;
         this.runs
-          .trainerExited(run.id, reason)
+          .trainerExited(run.id, reason, clean ? undefined : { code, signal, tail: [...child.tail] })
           .catch((e) => console.error("recording trainer exit failed:", e))
-          .finally(resolve);
+          .finally(() => {
+            this.watch?.ended(run.id);
+            resolve();
+          });
       });
     });
     this.children.set(run.id, child);
+    this.watch?.started(run.id, run.config);
   }
 
   attach(runId: string, socket: Socket) {
@@ -92,6 +101,7 @@ export class Supervisor implements Launcher {
     const child = this.children.get(runId);
     if (!child) return false;
     child.stopRequested = true;
+    this.watch?.stopping(runId);
     if (child.socket?.connected) child.socket.emit(EV.runStop);
     else child.proc.kill("SIGTERM");
     child.killTimer ??= setTimeout(() => child.proc.kill("SIGKILL"), this.stopTimeoutMs);

@@ -5,11 +5,15 @@ import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
 import { metricHistory } from "../services/metrics";
+import { alertRouter } from "./alert-router";
 import { createCallerFactory, procedure, router } from "./init";
+import { webhookRouter } from "./webhook-router";
 
 const RunId = z.object({ id: z.string().min(1).max(64) });
 
 export const appRouter = router({
+  alert: alertRouter,
+  webhook: webhookRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),

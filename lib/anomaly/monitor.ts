@@ -1,0 +1,89 @@
+import { EvalRegressionDetector, EVAL_N_KEY } from "./eval-regression";
+import { GradNormDetector } from "./grad-norm";
+import { MemoryWatch, StallWatch } from "./liveness";
+import { LossDetector } from "./loss";
+import { AnomalyThresholds } from "./thresholds";
+import { ThroughputDetector } from "./throughput";
+import { nanAnomaly, type Anomaly } from "./types";
+
+export interface ObservedPoint {
+  step: number;
+  key: string;
+  /** null: a NaN or Inf was observed. */
+  value: number | null;
+  wallTime: number;
+}
+
+/**
+ * All detectors of one run. Feed every metric point once, in step order per key; after a rollback,
+ * the replayed steps are watched again like new ones.
+ */
+export class RunMonitor {
+  readonly thresholds: AnomalyThresholds;
+  private readonly loss: LossDetector;
+  private readonly grad: GradNormDetector;
+  private readonly throughput: ThroughputDetector;
+  private readonly evals: EvalRegressionDetector;
+  private readonly stall: StallWatch;
+  private readonly mem: MemoryWatch;
+
+  /** Throws a ZodError when a threshold is out of range. */
+  constructor(thresholds?: Partial<AnomalyThresholds>) {
+    this.thresholds = AnomalyThresholds.parse(thresholds ?? {});
+    const t = this.thresholds;
+    this.loss = new LossDetector(t);
+    this.grad = new GradNormDetector(t);
+    this.throughput = new ThroughputDetector(t);
+    this.evals = new EvalRegressionDetector(t);
+    this.stall = new StallWatch(t.stallSeconds);
+    this.mem = new MemoryWatch(t.memoryShare);
+  }
+
+  /** Feeds metric points {step, key, value: number|null, wallTime} (value null = NaN/Inf was observed). Returns the anomalies these points reveal, every anomalous point (no cooldown; callers coalesce). */
+  observe(points: ObservedPoint[]): Anomaly[] {
+    // An evaluation's n may come after its accuracies; at each step take it first.
+    const isCount = (p: ObservedPoint) => (EVAL_N_KEY.test(p.key) ? 0 : 1);
+    const ordered = [...points].sort((a, b) => a.step - b.step || isCount(a) - isCount(b));
+    const found: Anomaly[] = [];
+    for (const p of ordered) {
+      const count = EVAL_N_KEY.exec(p.key);
+      if (count) {
+        if (p.value !== null) this.evals.noteCount(count[1], p.step, p.value);
+        continue;
+      }
+      const a = this.route(p);
+      if (a) found.push(a);
+    }
+    return found;
+  }
+
+  /** A heartbeat or step progress at nowMs. phase: "train" | "eval" | "checkpoint" | "setup". */
+  beat(nowMs: number, step: number, phase?: string): void {
+    this.stall.beat(nowMs, step, phase);
+  }
+
+  /** A stall anomaly if no step progress (phase train) or no beat at all for stallSeconds; fires once per stall, re-arms after progress. */
+  checkStall(nowMs: number): Anomaly | null {
+    return this.stall.check(nowMs);
+  }
+
+  /** OOM warning when rss exceeds memoryShare of the limit; fires once until usage falls back under the share. */
+  memory(step: number, rssBytes: number, limitBytes: number): Anomaly | null {
+    return this.mem.check(step, rssBytes, limitBytes);
+  }
+
+  private route(p: ObservedPoint): Anomaly | null {
+    switch (p.key) {
+      case "loss":
+        return this.loss.observe(p.step, p.value);
+      case "grad_norm":
+        return this.grad.observe(p.step, p.value);
+      case "tokens_per_sec":
+        return this.throughput.observe(p.step, p.value);
+      case "val_loss":
+        return p.value === null || !Number.isFinite(p.value) ? nanAnomaly(p.key, p.step) : null;
+      default:
+        return this.evals.observe(p.key, p.step, p.value);
+    }
+  }
+}

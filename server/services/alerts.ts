@@ -1,0 +1,154 @@
+import { TRPCError } from "@trpc/server";
+import type { Alert } from "../../generated/prisma/client";
+import type { AlertType, Anomaly, Severity } from "../../lib/anomaly/types";
+import type { Db } from "../db";
+import type { Hub } from "./hub";
+
+/** What leaves the server about an alert. */
+export type AlertRow = Omit<Alert, "type" | "severity" | "createdAt" | "acknowledgedAt"> & {
+  type: AlertType;
+  severity: Severity;
+  runName: string;
+  createdAt: string;
+  acknowledgedAt: string | null;
+};
+
+/** Where alerts go besides the database and the browsers. */
+export interface AlertSink {
+  dispatch(alert: Alert & { runName: string }): void;
+}
+
+/**
+ * A detector fires on every anomalous point; a spike over three steps or a NaN that persists would
+ * otherwise be a storm. One alert per run and type is kept within this many steps of the last.
+ */
+export const COALESCE_STEPS = 10;
+/** Each of these is its own event, however close together. */
+const NEVER_COALESCED = new Set<AlertType>(["crash", "oom", "rollback", "restart", "recovery_exhausted"]);
+
+export function toAlertRow(a: Alert & { run: { name: string } }): AlertRow {
+  const { run, createdAt, acknowledgedAt, ...rest } = a;
+  return {
+    ...rest,
+    type: a.type as AlertType,
+    severity: a.severity as Severity,
+    runName: run.name,
+    createdAt: createdAt.toISOString(),
+    acknowledgedAt: acknowledgedAt?.toISOString() ?? null,
+  };
+}
+
+/** Stores alerts, pushes them to browsers, hands unmuted ones to the webhooks; acknowledge and mute. */
+export class AlertService {
+  sink: AlertSink | null = null;
+
+  constructor(
+    private db: Db,
+    private hub: Hub,
+  ) {}
+
+  /** One at a time, so coalescing sees every alert stored before it. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Stores and pushes one finding; null when it was folded into a recent alert of the same kind. */
+  raise(runId: string, a: Anomaly): Promise<AlertRow | null> {
+    const stored = this.queue.then(() => this.store(runId, a));
+    this.queue = stored.catch(() => {});
+    return stored;
+  }
+
+  private async store(runId: string, a: Anomaly): Promise<AlertRow | null> {
+    if (!NEVER_COALESCED.has(a.type)) {
+      const previous = await this.db.alert.findFirst({ where: { runId, type: a.type }, orderBy: { id: "desc" }, select: { step: true } });
+      if (previous && Math.abs(previous.step - a.step) <= COALESCE_STEPS) return null;
+    }
+    const muted = await this.isMuted(runId, a.type);
+    const alert = await this.db.alert.create({
+      data: {
+        runId, type: a.type, severity: a.severity, step: a.step, value: finite(a.value), threshold: finite(a.threshold),
+        message: a.message.slice(0, 2000), key: a.key ?? null, muted,
+      },
+      include: { run: { select: { name: true } } },
+    });
+    const row = toAlertRow(alert);
+    this.hub.alert(row);
+    if (!muted) this.sink?.dispatch({ ...alert, runName: alert.run.name });
+    return row;
+  }
+
+  async list(opts: { runId?: string; limit: number; unacknowledgedOnly?: boolean }): Promise<AlertRow[]> {
+    const rows = await this.db.alert.findMany({
+      where: { runId: opts.runId, ...(opts.unacknowledgedOnly ? { acknowledged: false, muted: false } : {}) },
+      orderBy: { id: "desc" },
+      take: opts.limit,
+      include: { run: { select: { name: true } } },
+    });
+    return rows.map(toAlertRow);
+  }
+
+  /** What the header badge counts: unacknowledged, unmuted warnings and criticals. */
+  async unacknowledged(): Promise<{ count: number; critical: number }> {
+    const where = { acknowledged: false, muted: false, severity: { in: ["warning", "critical"] } };
+    const [count, critical] = await Promise.all([
+      this.db.alert.count({ where }),
+      this.db.alert.count({ where: { ...where, severity: "critical" } }),
+    ]);
+    return { count, critical };
+  }
+
+  /** Acknowledges the given alerts, or every alert of a run, or every alert. */
+  async acknowledge(target: { ids: number[] } | { runId: string | null }): Promise<number> {
+    const where = "ids" in target ? { id: { in: target.ids } } : target.runId ? { runId: target.runId } : {};
+    const { count } = await this.db.alert.updateMany({ where: { ...where, acknowledged: false }, data: { acknowledged: true, acknowledgedAt: new Date() } });
+    this.hub.alertsChanged("runId" in target ? target.runId : null);
+    return count;
+  }
+
+  /** Mutes a type ("*" for all) for a run or for every run, for some minutes or until unmuted; matching open alerts are acknowledged. */
+  async mute(m: { runId: string | null; type: AlertType | "*"; minutes: number | null }) {
+    if (m.runId && !(await this.db.run.findUnique({ where: { id: m.runId }, select: { id: true } })))
+      throw new TRPCError({ code: "NOT_FOUND", message: `No run with id ${m.runId}` });
+    const until = m.minutes === null ? null : new Date(Date.now() + m.minutes * 60_000);
+    const mute = await this.db.alertMute.create({ data: { runId: m.runId, type: m.type, until } });
+    await this.db.alert.updateMany({
+      where: { acknowledged: false, ...(m.runId ? { runId: m.runId } : {}), ...(m.type === "*" ? {} : { type: m.type }) },
+      data: { acknowledged: true, acknowledgedAt: new Date() },
+    });
+    this.hub.alertsChanged(m.runId);
+    return muteRow(mute);
+  }
+
+  async unmute(id: number) {
+    const { count } = await this.db.alertMute.deleteMany({ where: { id } });
+    if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: `No mute with id ${id}` });
+    this.hub.alertsChanged(null);
+  }
+
+  /** Mutes still in force, for one run (with the global ones) or all. */
+  async mutes(runId?: string) {
+    const rows = await this.db.alertMute.findMany({
+      where: { OR: [{ until: null }, { until: { gt: new Date() } }], ...(runId ? { AND: [{ OR: [{ runId }, { runId: null }] }] } : {}) },
+      orderBy: { id: "desc" },
+    });
+    return rows.map(muteRow);
+  }
+
+  private async isMuted(runId: string, type: string): Promise<boolean> {
+    const mute = await this.db.alertMute.findFirst({
+      where: {
+        AND: [
+          { OR: [{ runId }, { runId: null }] },
+          { OR: [{ type }, { type: "*" }] },
+          { OR: [{ until: null }, { until: { gt: new Date() } }] },
+        ],
+      },
+    });
+    return mute !== null;
+  }
+}
+
+function muteRow(m: { id: number; runId: string | null; type: string; until: Date | null; createdAt: Date }) {
+  return { ...m, until: m.until?.toISOString() ?? null, createdAt: m.createdAt.toISOString() };
+}
+
+const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);

@@ -1,0 +1,121 @@
+import { RunMonitor } from "../../lib/anomaly/monitor";
+import { classifyExit } from "../../lib/anomaly/liveness";
+import { SEVERITY_OF } from "../../lib/anomaly/types";
+import type { Heartbeat, MetricPoint, RecoveryEvent } from "../../lib/protocol";
+import type { RunConfig } from "../../lib/run-config";
+import type { AlertService } from "./alerts";
+import type { RunSummary } from "./runs";
+
+const STALL_CHECK_MS = 500;
+
+interface Watched {
+  monitor: RunMonitor;
+  config: RunConfig;
+  phase: Heartbeat["phase"];
+  step: number;
+  rssBytes?: number;
+  limitBytes?: number;
+  /** Stop was asked: a slow shutdown is not a stall. */
+  stopping: boolean;
+}
+
+export interface TrainerExit {
+  code: number | null;
+  signal: string | null;
+  tail: string[];
+}
+
+/**
+ * Runs the anomaly detectors on everything a run's trainer sends (metrics, heartbeats, its exit),
+ * whichever machine the trainer runs on, and raises what they find. Stalls are checked on a timer.
+ */
+export class Watch {
+  private runs = new Map<string, Watched>();
+  private timer: NodeJS.Timeout;
+
+  constructor(private alerts: AlertService) {
+    this.timer = setInterval(() => this.checkStalls(), STALL_CHECK_MS);
+    this.timer.unref();
+  }
+
+  /** A trainer was started for the run: liveness is watched from now. */
+  started(runId: string, config: RunConfig) {
+    const monitor = new RunMonitor(config.anomaly);
+    monitor.beat(Date.now(), 0, "setup");
+    this.runs.set(runId, { monitor, config, phase: "setup", step: 0, stopping: false });
+  }
+
+  stopping(runId: string) {
+    const w = this.runs.get(runId);
+    if (w) w.stopping = true;
+  }
+
+  metrics(runId: string, points: MetricPoint[]) {
+    const w = this.runs.get(runId);
+    if (!w) return;
+    const step = points.reduce((m, p) => Math.max(m, p.step), w.step);
+    if (step > w.step) w.monitor.beat(Date.now(), step, w.phase);
+    w.step = step;
+    this.raiseAll(runId, w.monitor.observe(points));
+  }
+
+  heartbeat(runId: string, beat: Heartbeat) {
+    const w = this.runs.get(runId);
+    if (!w) return;
+    w.phase = beat.phase;
+    w.monitor.beat(Date.now(), Math.max(beat.step, w.step), beat.phase);
+    if (beat.rssBytes === undefined || beat.memoryLimitBytes === undefined) return;
+    w.rssBytes = beat.rssBytes;
+    w.limitBytes = beat.memoryLimitBytes;
+    const oom = w.monitor.memory(w.step, beat.rssBytes, beat.memoryLimitBytes);
+    if (oom) this.raiseAll(runId, [oom]);
+  }
+
+  /** A rollback's steps are replayed: progress counts from the restored step again. */
+  recovered(runId: string, event: RecoveryEvent) {
+    const w = this.runs.get(runId);
+    if (w && event.toStep !== undefined) w.step = event.toStep;
+    this.raiseAll(runId, [{ ...event, severity: SEVERITY_OF[event.type] }]);
+  }
+
+  /** The trainer exited on its own: raises crash (or oom) and says whether the restart policy restarts it. */
+  async crashed(run: RunSummary, exit: TrainerExit): Promise<boolean> {
+    const w = this.runs.get(run.id);
+    this.runs.delete(run.id);
+    const anomaly = classifyExit({
+      ...exit, step: w?.step ?? run.step, lastRssBytes: w?.rssBytes, limitBytes: w?.limitBytes, memoryShare: run.config.anomaly.memoryShare,
+    });
+    const { restartOnCrash, maxRestarts } = run.config;
+    const restart = restartOnCrash && run.restarts < maxRestarts;
+    const policy = !restartOnCrash ? "" : restart ? ` Restarting from the last checkpoint (${run.restarts + 1} of ${maxRestarts}).` : ` No restarts left (${maxRestarts} used).`;
+    await this.alerts.raise(run.id, { ...anomaly, message: anomaly.message + policy });
+    if (restart)
+      await this.alerts.raise(run.id, {
+        type: "restart", severity: "info", step: anomaly.step, value: run.restarts + 1, threshold: maxRestarts,
+        message: `Restart ${run.restarts + 1} of ${maxRestarts} after ${anomaly.type === "oom" ? "running out of memory" : "a crash"}`,
+      });
+    return restart;
+  }
+
+  /** The trainer is gone (any way): nothing left to watch. */
+  ended(runId: string) {
+    this.runs.delete(runId);
+  }
+
+  close() {
+    clearInterval(this.timer);
+  }
+
+  private checkStalls() {
+    const now = Date.now();
+    for (const [runId, w] of this.runs) {
+      if (w.stopping) continue;
+      const stall = w.monitor.checkStall(now);
+      if (stall) this.raiseAll(runId, [stall]);
+    }
+  }
+
+  private raiseAll(runId: string, anomalies: Parameters<AlertService["raise"]>[1][]) {
+    for (const a of anomalies) this.alerts.raise(runId, a).catch((e) => console.error(`storing a ${a.type} alert failed:`, e));
+  }
+}
