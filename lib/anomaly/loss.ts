@@ -5,15 +5,21 @@ import { anomaly, fmt, nanAnomaly, type Anomaly } from "./types";
 /** The fewest earlier values a baseline is computed from (two steps give a MAD). */
 const MIN_HISTORY = 3;
 
+/** Flagged values in a row after which the level is taken to have moved for good. */
+export const ADOPT_AFTER = 20;
+
 /**
  * Loss spikes and abnormal drops against a detrended robust baseline (see trendBaseline), and
  * NaN/Inf. A value must be both `spikeZ` (or `dropZ`) robust σ and `spikeMinRise` of the level
- * away. Every value enters the window, flagged or not: medians ignore a lone outlier, and a level
- * that has really moved becomes the new level after a few samples instead of alarming forever.
+ * away. Flagged values stay out of the window, so a spike that lasts a few steps neither raises
+ * the level nor makes the recovery look like a drop; after ADOPT_AFTER flagged values in a row
+ * they are taken in, and a level that has really moved becomes the new normal.
  */
 export class LossDetector {
   private readonly history: RollingWindow;
   private seen = 0;
+  /** The current run of flagged values, held out of the window. */
+  private flagged: number[] = [];
 
   constructor(
     private readonly t: AnomalyThresholds,
@@ -25,13 +31,19 @@ export class LossDetector {
   observe(step: number, value: number | null): Anomaly | null {
     if (value === null || !Number.isFinite(value)) return nanAnomaly(this.key, step);
     const found = this.seen >= this.t.warmup && this.history.length >= MIN_HISTORY ? this.check(step, value) : null;
-    this.history.push(value);
     this.seen++;
+    if (!found) {
+      this.flagged = [];
+      this.history.push(value);
+    } else if (this.flagged.push(value) >= ADOPT_AFTER) {
+      for (const v of this.flagged) this.history.push(v);
+      this.flagged = [];
+    }
     return found;
   }
 
   private check(step: number, value: number): Anomaly | null {
-    const { level, sigma } = trendBaseline(this.history.values());
+    const { level, sigma } = trendBaseline(this.history.values(), undefined, this.flagged.length + 1);
     const z = (value - level) / sigma;
     const rel = (value - level) / Math.abs(level);
     const minMove = this.t.spikeMinRise * Math.abs(level);

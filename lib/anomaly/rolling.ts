@@ -57,15 +57,15 @@ export const LEVEL_SPAN = 5;
 export const SIGMA_FLOOR = 1e-4;
 
 /**
- * Where the next value of a trending, noisy series is expected, and how much it wanders.
- * level: median of the last `span` values, moved along the median step (the trend) from their
- * centre to the next index. sigma: 1.4826·MAD of the steps / √2, since a step is the difference
- * of two independent noises. Medians keep single outliers from moving either.
+ * Where a trending, noisy series is expected `ahead` indices after its last value, and how much it
+ * wanders. level: median of the last `span` values, moved along the median step (the trend) from
+ * their centre. sigma: 1.4826·MAD of the steps / √2, since a step is the difference of two
+ * independent noises. Medians keep single outliers from moving either.
  */
-export function trendBaseline(history: readonly number[], span = LEVEL_SPAN): { level: number; sigma: number } {
+export function trendBaseline(history: readonly number[], span = LEVEL_SPAN, ahead = 1): { level: number; sigma: number } {
   const steps = diffs(history);
   const recent = history.slice(-span);
-  const level = median(recent) + (median(steps) * (recent.length + 1)) / 2;
+  const level = median(recent) + median(steps) * ((recent.length - 1) / 2 + ahead);
   const noise = (MAD_TO_SIGMA * mad(steps)) / Math.SQRT2;
   return { level, sigma: Math.max(noise, SIGMA_FLOOR * Math.abs(level), 1e-12) };
 }

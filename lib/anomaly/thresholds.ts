@@ -14,19 +14,19 @@ const int = (min: number, max: number) => num(min, max).int("Must be a whole num
 export const AnomalyThresholds = z.object({
   /** Long enough for a stable MAD (100 differences), short enough to follow the loss curve. */
   window: int(10, 10_000).default(100),
-  /** The recorded runs have 15–17× grad-norm spikes and 9% loss bumps up to sample 41; 50 covers them. */
+  /** Early training is wild (a +9% loss bump at step 30 of a recorded run); alarms stop from 40; 50 for margin. */
   warmup: int(0, 1_000_000).default(50),
-  /** Largest normal loss rise seen was 7.4 robust σ; 12 leaves a 1.6× margin and still catches ×1.2 spikes. */
+  /** Largest normal loss rise (over 5%) seen was 7.4 robust σ; 12 is 1.6× that and catches every ×1.52 spike. */
   spikeZ: num(1, 1000).default(12),
   /** Below a 5% move even a high z is noise on a nearly flat, low-noise loss; applies to drops too. */
   spikeMinRise: num(0, 10).default(0.05),
-  /** Loss falls are lighter-tailed than rises: largest normal fall (over 5%) was 4.7σ; 8 is 1.7× that. */
+  /** Loss falls are lighter-tailed than rises: the largest normal fall (over 5%) was 4.7σ; 8 is 1.7× that. */
   dropZ: num(1, 1000).default(8),
   /** Normal runs reach 15.4× the rolling median after warmup (clipping absorbs it); 25 is 1.6× that. */
   gradExplodeMultiple: num(1, 1e6).default(25),
   /** Absolute limit, also during warmup; the largest normal norm seen (step 15, adafactor) was 19.3. */
   gradCeiling: num(0, 1e12).default(100),
-  /** Under 1e-6 over ≥1e5 weights each gradient is below Adam's ε (1e-8), so updates stall. */
+  /** Under 1e-6 over ≥1e5 weights the rms gradient is below AdamW's ε (1e-8), so updates shrink to nothing. */
   gradFloor: num(0, 1).default(1e-6),
   /** GC pauses dip single readings to 0.39× the median; a halving held for several readings is real. */
   throughputShare: num(0.01, 1).default(0.5),
@@ -34,9 +34,9 @@ export const AnomalyThresholds = z.object({
   throughputPatience: int(1, 10_000).default(5),
   /** Heartbeats come every second; 5 minutes allows slow steps on a CPU backend. */
   stallSeconds: num(5, 86_400).default(300),
-  /** RSS above 90% of the limit leaves one or two steps' worth of headroom before the OOM killer. */
+  /** A tenth of the limit left is still time to checkpoint or shrink the batch before the OOM killer acts. */
   memoryShare: num(0.1, 1).default(0.9),
-  /** Benchmarks move a few points between evaluations; a 5-point fall is worth a look. */
+  /** A 5-point fall is worth a look on any benchmark; smaller moves are left to the charts. */
   evalDrop: num(0, 1).default(0.05),
   /** One-sided 3σ: about 1 false alarm in 740 comparisons of pure sampling noise. */
   evalZ: num(0, 20).default(3),

@@ -20,7 +20,8 @@ export interface AlertSink {
 
 /**
  * A detector fires on every anomalous point; a spike over three steps or a NaN that persists would
- * otherwise be a storm. One alert per run and type is kept within this many steps of the last.
+ * otherwise be a storm. An anomaly within this many steps of the last one of its run and type
+ * (stored or folded in) continues that alert instead of starting a new one.
  */
 export const COALESCE_STEPS = 10;
 /** Each of these is its own event, however close together. */
@@ -49,6 +50,8 @@ export class AlertService {
 
   /** One at a time, so coalescing sees every alert stored before it. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Step of the latest anomaly per run and type. */
+  private lastSeen = new Map<string, number>();
 
   /** Stores and pushes one finding; null when it was folded into a recent alert of the same kind. */
   raise(runId: string, a: Anomaly): Promise<AlertRow | null> {
@@ -59,8 +62,10 @@ export class AlertService {
 
   private async store(runId: string, a: Anomaly): Promise<AlertRow | null> {
     if (!NEVER_COALESCED.has(a.type)) {
-      const previous = await this.db.alert.findFirst({ where: { runId, type: a.type }, orderBy: { id: "desc" }, select: { step: true } });
-      if (previous && Math.abs(previous.step - a.step) <= COALESCE_STEPS) return null;
+      const key = `${runId}:${a.type}`;
+      const previous = this.lastSeen.get(key);
+      this.lastSeen.set(key, a.step);
+      if (previous !== undefined && Math.abs(previous - a.step) <= COALESCE_STEPS) return null;
     }
     const muted = await this.isMuted(runId, a.type);
     const alert = await this.db.alert.create({

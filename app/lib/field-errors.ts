@@ -1,0 +1,25 @@
+import type { z } from "zod";
+
+/**
+ * The form field an issue belongs to: its path down to the first array index, dotted, so a nested
+ * object's fields get their own ("anomaly.spikeZ") while a list is one field ("evals").
+ */
+export function fieldOf(path: readonly PropertyKey[]): string {
+  const end = path.findIndex((p) => typeof p === "number" || /^\d+$/.test(String(p)));
+  const key = path.slice(0, end < 0 ? undefined : end).map(String).join(".");
+  return key || "form";
+}
+
+/** The first message per form field, from the client's own validation. */
+export function formFieldErrors(error: z.ZodError): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (const issue of error.issues) out[fieldOf(issue.path)] ??= issue.message;
+  return out;
+}
+
+/** The server's field errors (keyed by full dotted paths) keyed by form field the same way. */
+export function formFieldsOf(serverErrors: Record<string, string>): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (const [path, message] of Object.entries(serverErrors)) out[fieldOf(path.split("."))] ??= message;
+  return out;
+}
