@@ -28,7 +28,7 @@ export const AnomalyThresholds = z.object({
   gradCeiling: num(0, 1e12).default(100),
   /** Under 1e-6 over ≥1e5 weights the rms gradient is below AdamW's ε (1e-8), so updates shrink to nothing. */
   gradFloor: num(0, 1).default(1e-6),
-  /** GC pauses dip single readings to 0.39× the median; a halving held for several readings is real. */
+  /** Normal single readings dip to 0.39× the median (GC, a busy machine); a halving held for long is real. */
   throughputShare: num(0.01, 1).default(0.5),
   /** Normal dips under half the median last at most 2 readings; 5 is 2.5× that. */
   throughputPatience: int(1, 10_000).default(5),
