@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AlertCenter } from "./components/alert-center";
 import "./globals.css";
 
 export const metadata: Metadata = { title: "Pretrain", description: "Pretraining runs, live" };
@@ -16,7 +17,9 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             <Link href="/" className="text-sm text-slate-400 hover:text-slate-100">Runs</Link>
             <Link href="/datasets" className="text-sm text-slate-400 hover:text-slate-100">Datasets</Link>
             <Link href="/evals" className="text-sm text-slate-400 hover:text-slate-100">Benchmarks</Link>
-            <Link href="/runs/new" className="ml-auto rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
+            <Link href="/alerts" className="text-sm text-slate-400 hover:text-slate-100">Alerts</Link>
+            <AlertCenter />
+            <Link href="/runs/new" className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
               New run
             </Link>
           </nav>

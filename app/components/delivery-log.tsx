@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Severity } from "../../lib/anomaly/types";
 import { EV } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtTime, fmtWhen } from "../lib/format";
@@ -23,6 +24,10 @@ const STATUS_TONE: Record<string, string> = {
 export function DeliveryLog({ initial }: { initial: Delivery[] }) {
   const [rows, setRows] = useState(initial);
   const [error, setError] = useState<string | null>(null);
+  const known = useRef(new Set<number>());
+  useEffect(() => {
+    known.current = new Set(rows.map((r) => r.id));
+  }, [rows]);
   const load = useCallback(async () => setRows(await trpc.webhook.deliveries.query({ limit: 50 })), []);
 
   useEffect(() => {
@@ -30,11 +35,10 @@ export function DeliveryLog({ initial }: { initial: Delivery[] }) {
     const reload = () => load().catch((e: unknown) => setError(`Could not load deliveries: ${e instanceof Error ? e.message : String(e)}`));
     const join = () => socket.emit(EV.alertsSubscribe);
     // A known row is updated in place; a new one needs its alert, so the list is fetched again.
-    const onDelivery = (d: DeliveryUpdate) =>
-      setRows((held) => {
-        if (!held.some((r) => r.id === d.id)) void reload();
-        return held.map((r) => (r.id === d.id ? { ...r, ...d } : r));
-      });
+    const onDelivery = (d: DeliveryUpdate) => {
+      if (known.current.has(d.id)) setRows((held) => held.map((r) => (r.id === d.id ? { ...r, ...d } : r)));
+      else void reload();
+    };
     socket.on(EV.webhookDelivery, onDelivery);
     socket.on("connect", join);
     if (socket.connected) join();
@@ -54,12 +58,12 @@ export function DeliveryLog({ initial }: { initial: Delivery[] }) {
         </thead>
         <tbody>
           {rows.map((d) => (
-            <tr key={d.id} className="border-t border-slate-800 align-top" data-testid="delivery" data-status={d.status}>
-              <td className="py-1 pr-3 whitespace-nowrap text-slate-400" title={fmtTime(d.updatedAt)}>{fmtWhen(d.createdAt)}</td>
+            <tr key={d.id} className="border-t border-slate-800 align-top [&>td]:py-1.5" data-testid="delivery" data-status={d.status}>
+              <td className="pr-3 whitespace-nowrap text-slate-400" title={fmtTime(d.updatedAt)}>{fmtWhen(d.createdAt)}</td>
               <td className="pr-3 font-mono text-slate-400">#{d.webhookId}</td>
               <td className="pr-3">
                 <span className="flex flex-wrap items-center gap-2">
-                  <SeverityBadge severity={d.alert.severity as never} />
+                  <SeverityBadge severity={d.alert.severity as Severity} />
                   <span className="font-mono">{d.alert.type}</span>
                   <Link href={`/runs/${d.alert.runId}`} className="text-indigo-300 hover:underline">{d.alert.runName}</Link>
                   <span className="font-mono text-xs text-slate-500">step {d.alert.step}</span>

@@ -3,7 +3,7 @@ import { CHANCE, type EvalTask } from "../../lib/eval/contracts";
 import type { Point } from "../../lib/downsample";
 import { fmtNumber } from "../lib/format";
 import { PALETTE } from "./bar-chart";
-import { MetricChart } from "./metric-chart";
+import { MetricChart, type Marker } from "./metric-chart";
 
 type SeriesMap = Record<string, Point[]>;
 
@@ -19,7 +19,7 @@ function evalKeys(series: SeriesMap) {
 }
 
 /** One chart per task metric over steps, with the random-chance line where there is one. */
-export function EvalCharts({ series, synthetic }: { series: SeriesMap; synthetic: Set<string> }) {
+export function EvalCharts({ series, synthetic, markers }: { series: SeriesMap; synthetic: Set<string>; markers: Marker[] }) {
   const keys = evalKeys(series);
   if (keys.length === 0) return null;
   return (
@@ -29,7 +29,7 @@ export function EvalCharts({ series, synthetic }: { series: SeriesMap; synthetic
         const chance = metric.startsWith("acc") ? CHANCE[task] : null;
         const span = points.length ? [points[0].step, points[points.length - 1].step] : [];
         return (
-          <MetricChart key={key} title={`${task} ${metric}`} logY={metric === "perplexity"} note={synthetic.has(task) ? "synthetic set" : undefined}
+          <MetricChart key={key} title={`${task} ${metric}`} logY={metric === "perplexity"} note={synthetic.has(task) ? "synthetic set" : undefined} markers={markers}
             series={[
               { label: metric, color: PALETTE[i % PALETTE.length], points, dots: true },
               ...(chance !== null && span.length ? [{ label: "chance", color: "#64748b", dashed: true, points: span.map((step) => ({ step, value: chance })) }] : []),

@@ -2,14 +2,18 @@
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
-import { ARCHITECTURES, BACKENDS, fieldErrors, OBJECTIVES, OPTIMIZERS, SCHEDULES, HINTS, LABELS, RunConfig, RunConfigFields, type RunConfigKey } from "../../lib/run-config";
+import { THRESHOLD_HINTS, THRESHOLD_LABELS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
+import {
+  ARCHITECTURES, BACKENDS, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
+} from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
+import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
-const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
+const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[] = [
   { title: "Model", keys: ["arch", "nLayer", "nHead", "dModel", "contextLength"] },
   { title: "Objective", keys: ["objective", "prefixFraction"] },
   { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
@@ -17,17 +21,41 @@ const GROUPS: { title: string; keys: RunConfigKey[] }[] = [
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
   { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
+  {
+    title: "Recovery & alerts",
+    keys: ["recovery", "rollbackSkipBatches", "rollbackLrScale", "rollbackLrSteps", "maxRollbacks", "restartOnCrash", "maxRestarts", "alertWebhook"],
+    withThresholds: true,
+  },
 ];
 
+/**
+ * Form values are the inputs' strings, keyed by field name; the nested anomaly thresholds are
+ * fields of their own named "anomaly.<threshold>", as formFieldErrors names their issues.
+ */
+type FormValues = Record<string, string>;
+const THRESHOLDS = Object.keys(THRESHOLD_LABELS) as (keyof AnomalyThresholds)[];
+/** Test-only settings the form never shows (the schema's default applies). */
+const NOT_IN_FORM = new Set<string>(["faults"]);
+
 /** Fields that only mean something for one choice are shown only with it. */
-function relevant(k: RunConfigKey, v: Record<RunConfigKey, string>): boolean {
+function relevant(k: RunConfigKey, v: FormValues): boolean {
   if (k === "prefixFraction") return v.objective === "prefix";
   if (k === "adafactorRelativeStep") return v.optimizer === "adafactor";
   if (k === "decayEvery" || k === "decayFactor") return v.schedule === "step";
   if (k === "plateauPatience" || k === "plateauFactor") return v.schedule === "plateau";
   if (k === "batchRampTokens") return Number(v.batchRampStart) > 0;
+  if (k === "rollbackSkipBatches" || k === "rollbackLrScale" || k === "rollbackLrSteps" || k === "maxRollbacks") return v.recovery === "rollback";
+  if (k === "maxRestarts") return v.restartOnCrash === "true";
   return true;
 }
+
+function labelAndHint(name: string): { label: string; hint: string } {
+  const [group, threshold] = name.split(".") as [RunConfigKey, keyof AnomalyThresholds | undefined];
+  return threshold ? { label: THRESHOLD_LABELS[threshold], hint: THRESHOLD_HINTS[threshold] } : { label: LABELS[group], hint: HINTS[group] };
+}
+
+/** An id and test id without the dot, which CSS selectors would read as a class. */
+const domName = (name: string) => name.replace(".", "-");
 
 const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 const BOOLEAN = options(["false", "true"]);
@@ -35,15 +63,27 @@ type Choice = { value: string; label: string };
 export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
 
-const defaults = Object.fromEntries(
-  Object.entries(RunConfigFields.parse({ name: "run" })).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
-) as Record<RunConfigKey, string>;
+const defaults: FormValues = Object.fromEntries(
+  Object.entries(RunConfigFields.parse({ name: "run" })).flatMap(([k, v]) =>
+    NOT_IN_FORM.has(k) ? []
+    : k === "anomaly" ? Object.entries(v).map(([t, x]) => [`anomaly.${t}`, String(x)])
+    : [[k, typeof v === "object" ? JSON.stringify(v) : String(v)]]),
+);
 
-const TEXT_FIELDS = new Set<string>(["name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing"]);
+const TEXT_FIELDS = new Set<string>([
+  "name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing", "recovery", "restartOnCrash", "alertWebhook",
+]);
 
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
-function toInput(values: Record<RunConfigKey, string>) {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k === "evals" ? JSON.parse(v) : TEXT_FIELDS.has(k) ? v : v.trim() === "" ? NaN : v]));
+function toInput(values: FormValues) {
+  const input: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(values)) {
+    const value = name === "evals" ? JSON.parse(v) : TEXT_FIELDS.has(name) ? v : v.trim() === "" ? NaN : v;
+    const [group, field] = name.split(".");
+    if (field) ((input[group] ??= {}) as Record<string, unknown>)[field] = value;
+    else input[name] = value;
+  }
+  return input;
 }
 
 export function RunForm({ defaultName, datasets, evalSets }: { defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[] }) {
@@ -56,32 +96,42 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
     schedule: options(SCHEDULES),
     adafactorRelativeStep: BOOLEAN,
     gradientCheckpointing: BOOLEAN,
+    recovery: options(RECOVERY_POLICIES),
+    restartOnCrash: BOOLEAN,
   };
   const router = useRouter();
-  const [values, setValues] = useState({ ...defaults, name: defaultName });
+  const [values, setValues] = useState<FormValues>({ ...defaults, name: defaultName });
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
+  const [thresholdsOpen, setThresholdsOpen] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);
   const vocabSize = datasets.find((d) => d.id === values.dataset)?.vocabSize ?? DEFAULT_VOCAB;
 
-  function set(key: RunConfigKey, value: string) {
-    const next = { ...values, [key]: value };
+  function set(name: string, value: string) {
+    const next = { ...values, [name]: value };
     setValues(next);
     if (Object.keys(errors).length) {
       const check = RunConfig.safeParse(toInput(next));
-      setErrors(check.success ? {} : fieldErrors(check.error));
+      setErrors(check.success ? {} : formFieldErrors(check.error));
     }
+  }
+
+  /** A threshold's error must not hide in the collapsed group. */
+  function showErrors(found: Partial<Record<string, string>>) {
+    setErrors(found);
+    if (Object.keys(found).some((k) => k.startsWith("anomaly"))) setThresholdsOpen(true);
   }
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
-    if (!parsed.success) return setErrors(fieldErrors(parsed.error));
+    if (!parsed.success) return showErrors(formFieldErrors(parsed.error));
     setSubmitting(true);
     try {
       const run = await trpc.run.create.mutate(parsed.data);
       router.push(`/runs/${run.id}`);
     } catch (err) {
-      setErrors(serverFieldErrors(err) ?? { form: err instanceof Error ? err.message : String(err) });
+      const fields = serverFieldErrors(err);
+      showErrors(fields ? formFieldsOf(fields) : { form: err instanceof Error ? err.message : String(err) });
       setSubmitting(false);
     }
   }
@@ -89,7 +139,7 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
   return (
     <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[1fr_18rem]" data-testid="run-form">
       <div className="space-y-6">
-        <Field k="name" value={values.name} error={errors.name} onChange={set} wide />
+        <Field name="name" value={values.name} error={errors.name} onChange={set} wide />
         <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).map(([k, x]) => [k, String(x)])) }))} />
         {GROUPS.map((g) => (
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
@@ -98,8 +148,19 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
               {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
                 k === "evals"
                   ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
-                  : <Field key={k} k={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
+                  : <Field key={k} name={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
+            {g.withThresholds && (
+              <details open={thresholdsOpen} onToggle={(e) => setThresholdsOpen(e.currentTarget.open)} className="mt-4 rounded-md border border-slate-800" data-testid="anomaly-thresholds">
+                <summary className="cursor-pointer px-3 py-2 text-sm font-medium text-slate-300">
+                  {LABELS.anomaly} <span className="ml-2 text-xs font-normal text-slate-500">{HINTS.anomaly}</span>
+                </summary>
+                <div className="grid gap-4 border-t border-slate-800 p-3 sm:grid-cols-2 xl:grid-cols-3">
+                  {THRESHOLDS.map((t) => `anomaly.${t}`).map((name) => <Field key={name} name={name} value={values[name]} error={errors[name]} onChange={set} />)}
+                </div>
+                {errors.anomaly && <p className="px-3 pb-3 text-xs text-rose-300" data-testid="error-anomaly">{errors.anomaly}</p>}
+              </details>
+            )}
           </fieldset>
         ))}
       </div>
@@ -127,25 +188,26 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
   );
 }
 
-function Field(props: { k: RunConfigKey; value: string; error?: string; onChange: (k: RunConfigKey, v: string) => void; wide?: boolean; choices?: Choice[] }) {
-  const { k, value, error, choices } = props;
-  const id = `field-${k}`;
+function Field(props: { name: string; value: string; error?: string; onChange: (name: string, v: string) => void; wide?: boolean; choices?: Choice[] }) {
+  const { name, value, error, choices } = props;
+  const id = `field-${domName(name)}`;
+  const { label, hint } = labelAndHint(name);
   const cls = `mt-1 w-full rounded-md border bg-slate-950 px-2.5 py-1.5 font-mono text-sm text-slate-100 outline-none focus:ring-2 ${
     error ? "border-rose-500 focus:ring-rose-500/40" : "border-slate-700 focus:ring-indigo-500/40"
   }`;
   return (
     <div className={props.wide ? "max-w-md" : ""}>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-300">{LABELS[k]}</label>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-300">{label}</label>
       {choices ? (
-        <select id={id} name={k} value={value} onChange={(e) => props.onChange(k, e.target.value)} className={cls}>
+        <select id={id} name={name} value={value} onChange={(e) => props.onChange(name, e.target.value)} className={cls}>
           {choices.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
         </select>
       ) : (
-        <input id={id} name={k} value={value} inputMode={k === "name" ? "text" : "decimal"} autoComplete="off"
-          onChange={(e) => props.onChange(k, e.target.value)} aria-invalid={Boolean(error)} aria-describedby={`${id}-hint`} className={cls} />
+        <input id={id} name={name} value={value} inputMode={TEXT_FIELDS.has(name) ? "text" : "decimal"} autoComplete="off"
+          onChange={(e) => props.onChange(name, e.target.value)} aria-invalid={Boolean(error)} aria-describedby={`${id}-hint`} className={cls} />
       )}
-      <p id={`${id}-hint`} className={`mt-1 text-xs ${error ? "text-rose-300" : "text-slate-500"}`} data-testid={error ? `error-${k}` : undefined}>
-        {error ?? HINTS[k]}
+      <p id={`${id}-hint`} className={`mt-1 text-xs ${error ? "text-rose-300" : "text-slate-500"}`} data-testid={error ? `error-${domName(name)}` : undefined}>
+        {error ?? hint}
       </p>
     </div>
   );

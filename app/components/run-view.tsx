@@ -1,7 +1,9 @@
 "use client";
-import { useState } from "react";
+import { useMemo, useState } from "react";
+import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
+import { faultId } from "../../lib/faults";
 import { ACTIVE_STATUSES } from "../../lib/protocol";
-import { LABELS, type RunConfigKey } from "../../lib/run-config";
+import { LABELS, type RunConfig, type RunConfigKey } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
@@ -9,14 +11,19 @@ import { PALETTE } from "./bar-chart";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { GeneratePanel } from "./generate-panel";
 import { EvalCharts, EvalTable } from "./eval-panels";
-import { MetricChart } from "./metric-chart";
+import { MetricChart, type Series } from "./metric-chart";
+import { RunAlerts } from "./run-alerts";
+import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
-import { useLiveRun, type SeriesMap } from "./use-live-run";
+import { useAlerts, type AlertRow } from "./use-alerts";
+import { useLiveRun, type SeriesMap, type SupersededMap } from "./use-live-run";
 
-type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap };
+type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap; alerts: AlertRow[] };
 
 export function RunView(props: Props) {
-  const { run, setRun, checkpoints, series, log } = useLiveRun(props);
+  const { run, setRun, checkpoints, series, superseded, log } = useLiveRun(props);
+  const alertFeed = useAlerts(run.id, props.alerts);
+  const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const exporter = useCheckpointExport(run.id);
@@ -36,6 +43,7 @@ export function RunView(props: Props) {
   }
 
   const s = (key: string) => series[key] ?? [];
+  const undone = (key: string, color: string) => supersededSeries(superseded, key, color);
   const domainSeries = (prefix: string) =>
     Object.keys(series).filter((k) => k.startsWith(prefix)).sort()
       .map((k, i) => ({ label: k.slice(prefix.length), color: PALETTE[i % PALETTE.length], points: series[k] }));
@@ -67,18 +75,20 @@ export function RunView(props: Props) {
       {actionError && <Notice tone="rose" text={actionError} />}
 
       <div className="grid gap-4 md:grid-cols-2">
-        <MetricChart title="loss" logY series={[
+        <MetricChart title="loss" logY markers={markers} series={[
           { label: "train loss", color: "#818cf8", points: s("loss") },
           { label: "val loss", color: "#f472b6", points: s("val_loss"), dots: true },
+          ...undone("loss", "#818cf8"),
         ]} />
-        <MetricChart title="learning rate" series={[{ label: "lr", color: "#34d399", points: s("lr") }]} />
-        <MetricChart title="grad norm" series={[{ label: "grad norm (pre-clip)", color: "#fbbf24", points: s("grad_norm") }]} />
-        <MetricChart title="tokens/s" unit="tok/s" series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
-        {shares.length > 0 && <MetricChart title="domain share of sequences (measured)" series={shares} />}
-        {epochs.length > 0 && <MetricChart title="epochs per domain" series={epochs} />}
-        <EvalCharts series={series} synthetic={synthetic} />
+        <MetricChart title="learning rate" markers={markers} series={[{ label: "lr", color: "#34d399", points: s("lr") }, ...undone("lr", "#34d399")]} />
+        <MetricChart title="grad norm" markers={markers} series={[{ label: "grad norm (pre-clip)", color: "#fbbf24", points: s("grad_norm") }, ...undone("grad_norm", "#fbbf24")]} />
+        <MetricChart title="tokens/s" unit="tok/s" markers={markers} series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
+        {shares.length > 0 && <MetricChart title="domain share of sequences (measured)" markers={markers} series={shares} />}
+        {epochs.length > 0 && <MetricChart title="epochs per domain" markers={markers} series={epochs} />}
+        <EvalCharts series={series} synthetic={synthetic} markers={markers} />
       </div>
       <EvalTable series={series} synthetic={synthetic} />
+      <RunAlerts runId={run.id} feed={alertFeed} />
 
       <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
         <section className="rounded-lg border border-slate-800 p-4">
@@ -109,6 +119,7 @@ export function RunView(props: Props) {
             <Row label="Parameters" value={fmtInt(run.paramCount)} />
             <Row label="Last loss" value={fmtNumber(run.lastLoss, 4)} />
             <Row label="Tokens/s" value={fmtInt(run.tokensPerSec)} />
+            <Row label="Restarts" value={run.config.restartOnCrash ? `${run.restarts} of ${run.config.maxRestarts}` : `${run.restarts} (auto-restart off)`} />
             <Row label="Created" value={fmtTime(run.createdAt)} />
             <Row label="Started" value={fmtTime(run.startedAt)} />
             <Row label="Ended" value={fmtTime(run.endedAt)} />
@@ -117,9 +128,9 @@ export function RunView(props: Props) {
         </section>
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
-          <dl className="grid grid-cols-[auto_1fr_auto_1fr] gap-x-3 gap-y-1 text-sm" data-testid="run-config">
-            {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name").map((k) => (
-              <Row key={k} label={LABELS[k]} value={k === "evals" ? run.config.evals.map((e) => `${e.task}${e.file === "synthetic" ? " (synthetic)" : ""}`).join(", ") || "none" : String(run.config[k])} />
+          <dl className="grid grid-cols-[7.5rem_minmax(0,1fr)_7.5rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm" data-testid="run-config">
+            {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name" && !(k === "faults" && run.config.faults.length === 0)).map((k) => (
+              <Row key={k} label={LABELS[k]} value={configValue(run.config, k)} />
             ))}
           </dl>
         </section>
@@ -130,7 +141,31 @@ export function RunView(props: Props) {
 }
 
 function Row({ label, value }: { label: string; value: string }) {
-  return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200">{value}</dd></>);
+  return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200 [overflow-wrap:anywhere]">{value}</dd></>);
+}
+
+function configValue(config: RunConfig, k: RunConfigKey): string {
+  switch (k) {
+    case "evals":
+      return config.evals.map((e) => `${e.task}${e.file === "synthetic" ? " (synthetic)" : ""}`).join(", ") || "none";
+    case "anomaly": {
+      const changed = (Object.keys(DEFAULT_THRESHOLDS) as (keyof AnomalyThresholds)[]).filter((t) => config.anomaly[t] !== DEFAULT_THRESHOLDS[t]);
+      return changed.map((t) => `${t} ${config.anomaly[t]}`).join(", ") || "defaults";
+    }
+    case "faults":
+      return config.faults.map(faultId).join(", ");
+    case "alertWebhook": // the host only: a whole URL would stretch the table
+      return config.alertWebhook ? `${new URL(config.alertWebhook).host}/…` : "none";
+    default:
+      return String(config[k]);
+  }
+}
+
+/** The points rollbacks undid on one key, one faint dashed line per attempt, drawn beneath the live one. */
+function supersededSeries(superseded: SupersededMap, key: string, color: string): Series[] {
+  const attempts = new Map<number, SupersededMap[string]>();
+  for (const p of superseded[key] ?? []) attempts.set(p.attempt, [...(attempts.get(p.attempt) ?? []), p]);
+  return [...attempts.values()].map((points) => ({ label: "superseded (rollback)", color: `${color}40`, dashed: true, points }));
 }
 
 function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {

@@ -3,11 +3,11 @@ import type { Severity } from "../../lib/anomaly/types";
 /** Chart colours per severity, the same hues as the badges: info = sky, warning = amber, critical = rose. */
 export const SEVERITY_COLOR: Record<Severity, string> = { info: "#38bdf8", warning: "#fbbf24", critical: "#fb7185" };
 
-/** Border and text classes for anything tinted by an alert's severity (toasts, rows). */
+/** The left-edge colour of anything tinted by an alert's severity (toasts, timeline rows). */
 export const SEVERITY_TONE: Record<Severity, string> = {
-  info: "border-sky-500/60 text-sky-300",
-  warning: "border-amber-500/60 text-amber-300",
-  critical: "border-rose-500/60 text-rose-300",
+  info: "border-l-sky-400",
+  warning: "border-l-amber-400",
+  critical: "border-l-rose-400",
 };
 
 const STYLES: Record<Severity, string> = {

@@ -69,9 +69,10 @@ export function WebhooksPanel({ runId }: { runId: string | null }) {
         <ul className="space-y-2">
           {hooks.map((h) => (
             <li key={h.id} className="rounded-md border border-slate-800 px-3 py-2 text-sm" data-testid="webhook">
-              <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
-                <span className="min-w-0 flex-1 truncate font-mono text-slate-200" title={h.url}>{h.url}</span>
+              <p className="truncate font-mono text-slate-200" title={h.url}><span className="text-slate-500">#{h.id}</span> {h.url}</p>
+              <div className="mt-1 flex flex-wrap items-center gap-x-3 gap-y-1">
                 <span className="text-xs text-slate-400">{h.format} · {h.minSeverity} and up</span>
+                <span className="flex-1" />
                 <label className="flex items-center gap-1 text-xs text-slate-300">
                   <input type="checkbox" checked={h.enabled} onChange={(e) => act(() => trpc.webhook.update.mutate({ id: h.id, enabled: e.target.checked }))} />
                   enabled

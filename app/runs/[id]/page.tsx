@@ -9,6 +9,10 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const api = caller();
   const run = await api.run.get({ id }).catch(() => null);
   if (!run) notFound();
-  const [checkpoints, history] = await Promise.all([api.checkpoint.list({ runId: id }), api.metric.history({ runId: id })]);
-  return <RunView run={run} checkpoints={checkpoints} history={history} />;
+  const [checkpoints, history, alerts] = await Promise.all([
+    api.checkpoint.list({ runId: id }),
+    api.metric.history({ runId: id }),
+    api.alert.list({ runId: id, limit: 500 }),
+  ]);
+  return <RunView run={run} checkpoints={checkpoints} history={history} alerts={alerts} />;
 }

@@ -1,0 +1,15 @@
+import { AlertsView } from "../components/alerts-view";
+import { caller } from "../lib/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function AlertsPage() {
+  const api = caller();
+  const [alerts, deliveries] = await Promise.all([api.alert.list({ limit: 500 }), api.webhook.deliveries({ limit: 50 })]);
+  return (
+    <div className="space-y-4">
+      <h1 className="text-xl font-semibold text-slate-100">Alerts</h1>
+      <AlertsView alerts={alerts} deliveries={deliveries} />
+    </div>
+  );
+}
