@@ -11,6 +11,7 @@ import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
+import { PlanPanel } from "./plan-panel";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[] = [
@@ -86,7 +87,12 @@ function toInput(values: FormValues) {
   return input;
 }
 
-export function RunForm({ defaultName, datasets, evalSets }: { defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[] }) {
+/** A throughput this machine measured, on a run of known FLOPs per token. */
+export type MeasuredThroughput = { runName: string; backend: string; tokensPerSec: number; flopsPerToken: number };
+
+export function RunForm({ defaultName, datasets, evalSets, throughput }: {
+  defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null;
+}) {
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
     backend: options(BACKENDS),
@@ -106,6 +112,9 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
   const [submitting, setSubmitting] = useState(false);
   const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);
   const vocabSize = datasets.find((d) => d.id === values.dataset)?.vocabSize ?? DEFAULT_VOCAB;
+  const localThroughput = throughput && parsed.success
+    ? (throughput.tokensPerSec * throughput.flopsPerToken) / flopsPerToken({ ...parsed.data, vocabSize })
+    : null;
 
   function set(name: string, value: string) {
     const next = { ...values, [name]: value };
@@ -163,6 +172,15 @@ export function RunForm({ defaultName, datasets, evalSets }: { defaultName: stri
             )}
           </fieldset>
         ))}
+        <fieldset className="rounded-lg border border-slate-800 p-4">
+          <legend className="px-1 text-sm font-semibold text-slate-300">Plan</legend>
+          {throughput && (
+            <p className="mb-3 text-xs text-slate-500">
+              Time on this machine scales the {fmtInt(throughput.tokensPerSec)} tok/s that run {throughput.runName} measured on {throughput.backend} by FLOPs per token.
+            </p>
+          )}
+          <PlanPanel config={parsed.success ? parsed.data : toInput(values)} vocabSize={vocabSize} measuredTokensPerSec={localThroughput} />
+        </fieldset>
       </div>
       <aside className="space-y-4">
         <div className="sticky top-4 space-y-4 rounded-lg border border-slate-800 bg-slate-900 p-4 text-sm">

@@ -6,11 +6,19 @@ export const dynamic = "force-dynamic";
 export default async function NewRunPage() {
   const datasets = (await caller().dataset.list()).filter((d) => d.status === "ready");
   const evalSets = await caller().evalSet.list();
+  // The newest run that measured its throughput: the form scales it to the config being typed.
+  const measured = (await caller().run.list()).find((r) => r.tokensPerSec && r.paramCount);
+  const throughput = measured && {
+    runName: measured.name,
+    backend: measured.backend ?? "unknown",
+    tokensPerSec: measured.tokensPerSec!,
+    flopsPerToken: 6 * measured.paramCount! + 12 * measured.config.nLayer * measured.config.dModel * measured.config.contextLength,
+  };
   const stamp = new Date().toISOString().slice(5, 16).replace("T", "-").replace(":", "");
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">New run</h1>
-      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} />
+      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} throughput={throughput ?? null} />
     </div>
   );
 }
