@@ -1,14 +1,16 @@
+import { viewFromQuery } from "../lib/run-filter";
 import { RunsTable } from "./components/runs-table";
 import { caller } from "./lib/caller";
 
 export const dynamic = "force-dynamic";
 
-export default async function RunsPage() {
-  const runs = await caller().run.list();
+export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const api = caller();
+  const [runs, metricKeys] = await Promise.all([api.run.list(), api.compare.metricKeys({})]);
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">Runs</h1>
-      <RunsTable initial={runs} />
+      <RunsTable initial={runs} initialView={viewFromQuery(await searchParams)} metricKeys={metricKeys} />
     </div>
   );
 }

@@ -1,0 +1,125 @@
+"use client";
+import Link from "next/link";
+import { useEffect, useMemo, useState } from "react";
+import { runColors } from "../../lib/run-colors";
+import { compareHref, isLogScale, type CompareParams } from "../compare/params";
+import { metricTitle } from "../compare/metrics";
+import { CompareChart, type RunLine } from "./compare-chart";
+import { CompareConfigDiff } from "./compare-config-diff";
+import { CompareControls } from "./compare-controls";
+import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
+import { CompareSummary } from "./compare-summary";
+import { StatusBadge } from "./status-badge";
+
+/** Runs often share a name (a re-run); the legend needs them apart. */
+function uniqueLabels(runs: Run[]): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const r of runs) count.set(r.name, (count.get(r.name) ?? 0) + 1);
+  return new Map(runs.map((r) => [r.id, count.get(r.name)! > 1 ? `${r.name} (${r.id.slice(-4)})` : r.name]));
+}
+
+function firstWallTime(series: Histories[string] | undefined): number | null {
+  const starts = Object.values(series ?? {}).flatMap((pts) => (pts.length ? [pts[0].wallTime] : []));
+  return starts.length ? Math.min(...starts) : null;
+}
+
+export function CompareView(props: {
+  runs: Run[]; histories: Histories; summary: SummaryRow[]; keys: string[]; params: CompareParams; missing: string[]; dropped: string[];
+}) {
+  const { runs, histories, summary, error } = useCompareLive({ runs: props.runs, histories: props.histories, summary: props.summary, keys: props.keys });
+  const [params, setParams] = useState(props.params);
+  const [removed, setRemoved] = useState<string[]>([]);
+  const [copied, setCopied] = useState<string | null>(null);
+  const shownRuns = runs.filter((r) => !removed.includes(r.id));
+  const ids = shownRuns.map((r) => r.id);
+  const colors = useMemo(() => runColors(ids), [ids.join(",")]);
+  const labels = uniqueLabels(shownRuns);
+  const href = compareHref({ ...params, runs: ids });
+
+  // A slider sends many changes a second; the URL follows once it settles.
+  useEffect(() => {
+    const timer = setTimeout(() => window.history.replaceState(null, "", href), 250);
+    return () => clearTimeout(timer);
+  }, [href]);
+
+  const withData = new Set(Object.values(histories).flatMap((s) => Object.entries(s).filter(([, pts]) => pts.length).map(([k]) => k)));
+  // Benchmark charts only for metrics some run has logged; the base metrics always, to show "no data yet".
+  const available = props.keys.filter((k) => !k.startsWith("eval/") || withData.has(k));
+  const charts = (params.metrics ?? available).filter((m) => available.includes(m));
+  const change = (c: Partial<CompareParams>) => setParams((p) => ({ ...p, ...c }));
+
+  async function copyLink() {
+    const url = new URL(href, window.location.origin).toString();
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied("Link copied");
+    } catch {
+      setCopied(url);
+    }
+  }
+
+  const lines = (metric: string): RunLine[] =>
+    shownRuns.map((r) => ({
+      label: labels.get(r.id)!,
+      color: colors.get(r.id)!,
+      points: histories[r.id]?.[metric] ?? [],
+      tokensPerStep: r.config.batchSize * r.config.contextLength,
+      startTime: firstWallTime(histories[r.id]),
+    }));
+
+  return (
+    <div className="space-y-5" data-testid="compare-view" data-runs={ids.join(",")}>
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-xl font-semibold text-slate-100">Compare runs</h1>
+        <span className="text-sm text-slate-400">{shownRuns.length} selected</span>
+        <div className="ml-auto flex items-center gap-2">
+          {copied && <span className="max-w-md truncate text-xs text-slate-400" data-testid="copy-status">{copied}</span>}
+          <button type="button" onClick={copyLink} data-testid="copy-link"
+            className="rounded-md border border-slate-600 px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">Copy link</button>
+          <Link href="/" className="rounded-md border border-slate-600 px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-800">Pick runs</Link>
+        </div>
+      </div>
+
+      <ul className="flex flex-wrap gap-2" data-testid="compare-runs">
+        {shownRuns.map((r) => (
+          <li key={r.id} className="flex items-center gap-2 rounded-full border border-slate-700 bg-slate-900 py-1 pl-2.5 pr-1.5 text-sm">
+            <span className="h-2.5 w-2.5 rounded-full" style={{ background: colors.get(r.id) }} />
+            <Link href={`/runs/${r.id}`} className="text-slate-100 hover:underline">{labels.get(r.id)}</Link>
+            <StatusBadge status={r.status} />
+            <button type="button" onClick={() => setRemoved((x) => [...x, r.id])} title="Leave out of the comparison" aria-label={`Remove ${r.name}`}
+              className="rounded-full px-1.5 text-slate-500 hover:bg-slate-800 hover:text-slate-200">×</button>
+          </li>
+        ))}
+      </ul>
+
+      {props.missing.length > 0 && (
+        <Notice testId="missing-runs">No run with id {props.missing.map((id) => `“${id}”`).join(", ")}: left out. It may have been deleted, or the link was cut short.</Notice>
+      )}
+      {props.dropped.length > 0 && (
+        <Notice testId="dropped-runs">At most 20 runs can be compared; {props.dropped.length} more in the link were left out.</Notice>
+      )}
+      {error && <Notice testId="compare-error">{error}</Notice>}
+
+      {shownRuns.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-slate-700 p-10 text-center text-slate-400">
+          No runs to compare. <Link href="/" className="text-indigo-300 underline">Pick some on the runs page</Link>.
+        </p>
+      ) : (
+        <>
+          <CompareSummary rows={summary.filter((s) => ids.includes(s.runId))} colors={colors} />
+          <CompareControls available={available} params={params} onChange={change} />
+          <div className="grid gap-4 lg:grid-cols-2" data-testid="compare-charts" data-charts={charts.length}>
+            {charts.map((m) => (
+              <CompareChart key={m} metric={m} title={metricTitle(m)} lines={lines(m)} logY={isLogScale(params, m)} smooth={params.smooth} x={params.x} />
+            ))}
+          </div>
+          <CompareConfigDiff runs={shownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function Notice({ testId, children }: { testId: string; children: React.ReactNode }) {
+  return <p role="alert" data-testid={testId} className="rounded-md border border-amber-500/40 bg-amber-500/10 px-3 py-2 text-sm text-amber-200">{children}</p>;
+}

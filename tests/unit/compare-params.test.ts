@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compareHref, isLogScale, parseCompareParams } from "../../app/compare/params";
+
+test("the compare URL carries the selection and every chart setting", () => {
+  const href = compareHref({ runs: ["a", "b"], metrics: ["loss", "lr"], log: ["lr"], smooth: 0.6, x: "tokens", hideIdentical: false });
+  assert.equal(href, "/compare?runs=a,b&metrics=loss,lr&log=lr&smooth=0.6&x=tokens&identical=show");
+  const { params, dropped } = parseCompareParams(new URL(href, "http://x").searchParams);
+  assert.deepEqual(params, { runs: ["a", "b"], metrics: ["loss", "lr"], log: ["lr"], smooth: 0.6, x: "tokens", hideIdentical: false });
+  assert.deepEqual(dropped, []);
+});
+
+test("defaults stay out of the link and come back when read", () => {
+  assert.equal(compareHref({ runs: ["a"] }), "/compare?runs=a");
+  const { params } = parseCompareParams({ runs: "a" });
+  assert.deepEqual(params, { runs: ["a"], metrics: null, log: null, smooth: 0, x: "step", hideIdentical: true });
+  assert.deepEqual(["loss", "val_loss", "lr", "eval/lambada/perplexity", "eval/lambada/acc"].filter((m) => isLogScale(params, m)), ["loss", "val_loss", "eval/lambada/perplexity"]);
+  const linear = parseCompareParams({ runs: "a", log: "" }).params;
+  assert.deepEqual(linear.log, []);
+  assert.equal(isLogScale(linear, "loss"), false, "an empty log list means linear everywhere");
+  assert.equal(compareHref(linear), "/compare?runs=a&log=");
+});
+
+test("bad values fall back, duplicates count once, and ids past 20 are reported", () => {
+  const ids = Array.from({ length: 23 }, (_, i) => `r${i}`);
+  const { params, dropped } = parseCompareParams({ runs: [...ids, "r0"].join(","), smooth: "7", x: "sideways" });
+  assert.equal(params.runs.length, 20);
+  assert.deepEqual(dropped, ["r20", "r21", "r22"]);
+  assert.equal(params.smooth, 0.99);
+  assert.equal(params.x, "step");
+});
