@@ -9,6 +9,8 @@ export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
 export const SCHEDULES = ["cosine", "step", "plateau"] as const;
 /** Backends the trainer can run on; `auto` tries tensorflow, then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+/** Config fields that decide the shapes of the weights: a fork must keep its parent's. */
+export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength"] as const;
 /** What the trainer does when a step's loss spikes or goes NaN (the alert is raised whatever the policy). */
 export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
@@ -88,6 +90,12 @@ export const RunConfigFields = z.object({
   /** Optional per-run webhook, POSTed on every alert of this run (global webhooks are set on the Alerts page). */
   alertWebhook: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "An http(s) URL, or empty" })]).default(""),
   anomaly: AnomalyThresholds.default(AnomalyThresholds.parse({})),
+  /** Fork: start from another run's checkpoint weights; the optimizer, schedule and data position start fresh. */
+  initFrom: z.object({ runId: z.string().min(1).max(64), step: int(0, 1e9) }).nullable().default(null),
+  /** Domain weights overriding the dataset's mixture (empty = the dataset's own), e.g. for continued pretraining on a new mix. */
+  mixWeights: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "Domain names are lowercase"), num(0, 1000), {
+    error: 'A JSON object of domain weights, such as {"code": 2, "web": 1}',
+  }).default({}),
   /** Test-only fault injection (see lib/faults.ts); never set from the form. */
   faults: z.array(Fault).max(32).default([]),
 });
@@ -167,6 +175,8 @@ export const HINTS: Record<RunConfigKey, string> = {
   alertWebhook: "Optional URL to POST this run's alerts to (JSON); global webhooks live on the Alerts page",
   anomaly: "Detector thresholds: loss spike, drop, grad norm, throughput, stall, memory, eval regression",
   faults: "Test-only fault injection (JSON/API only)",
+  initFrom: "Fork: the parent run and checkpoint step whose weights this run starts from",
+  mixWeights: 'Override the dataset\'s domain weights, e.g. {"code": 2, "web": 1}; {} keeps the dataset\'s mix',
 };
 
 /** Labels for the form and the config table. */
@@ -219,6 +229,8 @@ export const LABELS: Record<RunConfigKey, string> = {
   alertWebhook: "Alert webhook",
   anomaly: "Anomaly thresholds",
   faults: "Fault injection",
+  initFrom: "Forked from",
+  mixWeights: "Mixture override",
 };
 
 /** Field errors keyed by field name, for showing beside each input. */

@@ -107,6 +107,11 @@ export function decodeSafetensors(buf: Uint8Array): { tensors: Map<string, HostT
 
 const stepDirName = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
+/** Where a run's checkpoint at a step lives: runs keep theirs under <dataDir>/runs/<runId>/. */
+export function checkpointFile(dataDir: string, runId: string, step: number): string {
+  return path.join(dataDir, "runs", runId, "checkpoints", stepDirName(step), CHECKPOINT_FILE);
+}
+
 export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSaved {
   const root = path.join(runDir, "checkpoints");
   fs.mkdirSync(root, { recursive: true });

@@ -1,3 +1,6 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
 import type { EvalPredictions } from "../lib/eval/contracts";
@@ -7,7 +10,7 @@ import type { RunConfig } from "../lib/run-config";
 import { batchSizeAt, createSchedule } from "../lib/schedule";
 import { accumulateGradients } from "./accumulate";
 import { selectBackend } from "./backend";
-import { type HostTensor, loadLatest, saveCheckpoint } from "./checkpoint";
+import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
 import { disrupt, FaultInjector, gradFactor, lossFactor } from "./faults";
@@ -15,7 +18,7 @@ import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
 import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
-import { datasetsRoot, readManifest, readShard, type DatasetManifest } from "./pipeline/manifest";
+import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
 import { Recovery } from "./recovery";
 
 export interface TrainHooks {
@@ -67,8 +70,11 @@ export async function resolveDataset(dataset: string, dataDir: string, log: (msg
   return manifest;
 }
 
-/** The train and val shards of every weighted domain, checked against the manifest. */
-export function loadDomains(manifest: DatasetManifest, dataDir: string): MixtureDomain[] {
+/**
+ * The train and val shards of every weighted domain, checked against the manifest. `mix` overrides
+ * the manifest's weights for the domains it names (a run's mixWeights).
+ */
+export function loadDomains(manifest: DatasetManifest, dataDir: string, mix: Record<string, number> = {}): MixtureDomain[] {
   const V = manifest.tokenizer.vocabSize;
   const shard = (domain: string, split: "train" | "val") => {
     const row = manifest.shards.find((s) => s.domain === domain && s.split === split);
@@ -80,9 +86,13 @@ export function loadDomains(manifest: DatasetManifest, dataDir: string): Mixture
       if (tokens[i] >= V) throw new Error(`dataset ${manifest.id}: ${row.file} has token id ${tokens[i]} at ${i}, outside the vocabulary of ${V}`);
     return tokens;
   };
+  const unknown = Object.keys(mix).filter((d) => !(d in manifest.domains));
+  if (unknown.length > 0)
+    throw new Error(`mixWeights names ${unknown.join(", ")}; dataset ${manifest.id} has the domains ${Object.keys(manifest.domains).join(", ")}`);
   return Object.entries(manifest.domains)
-    .filter(([, d]) => d.weight > 0)
-    .map(([name, d]) => ({ name, weight: d.weight, train: shard(name, "train"), val: shard(name, "val") }));
+    .map(([name, d]) => ({ name, weight: mix[name] ?? d.weight }))
+    .filter((d) => d.weight > 0)
+    .map(({ name, weight }) => ({ name, weight, train: shard(name, "train"), val: shard(name, "val") }));
 }
 
 /** Metric-key form of a domain name (domains match /^[a-z][a-z0-9_-]*$/; keys allow no '-'). */
@@ -102,22 +112,41 @@ function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: numbe
   return value;
 }
 
+function loadWeights(params: Params, tensors: Map<string, HostTensor>): void {
+  for (const [name, p] of params) {
+    const saved = tensors.get(name);
+    if (!saved) throw new Error(`checkpoint lacks parameter ${name}; was it written by a different model?`);
+    if (!tf.util.arraysEqual(saved.shape, p.shape))
+      throw new Error(`checkpoint parameter ${name} has shape [${saved.shape}], the model needs [${p.shape}]; the model config changed`);
+    tf.tidy(() => p.assign(tf.tensor(saved.data, saved.shape)));
+  }
+}
+
 async function restore(params: Params, optim: NamedOptimizer, tensors: Map<string, HostTensor>, optimizerT: number): Promise<void> {
   const weights: NamedTensor[] = [{ name: "iter", tensor: tf.scalar(optimizerT, "int32") }];
   try {
-    for (const [name, p] of params) {
-      const saved = tensors.get(name);
-      if (!saved) throw new Error(`checkpoint lacks parameter ${name}; was it written by a different model?`);
-      if (!tf.util.arraysEqual(saved.shape, p.shape))
-        throw new Error(`checkpoint parameter ${name} has shape [${saved.shape}], the model needs [${p.shape}]; the model config changed`);
-      tf.tidy(() => p.assign(tf.tensor(saved.data, saved.shape)));
-    }
+    loadWeights(params, tensors);
     for (const [name, t] of tensors)
       if (name.startsWith(OPTIM_PREFIX)) weights.push({ name: name.slice(OPTIM_PREFIX.length), tensor: tf.tensor(t.data, t.shape) });
     await optim.setWeights(weights);
   } finally {
     tf.dispose(weights.map((w) => w.tensor));
   }
+}
+
+/** The checkpoint a fork starts from, checked to share this run's tokenizer. */
+function forkParent(from: { runId: string; step: number }, dataDir: string, manifest: DatasetManifest) {
+  const file = checkpointFile(dataDir, from.runId, from.step);
+  if (!fs.existsSync(file)) throw new Error(`run ${from.runId} has no checkpoint at step ${from.step} (${file})`);
+  const parent = loadCheckpoint(file);
+  if (parent.datasetId !== manifest.id && tokenizerHash(dataDir, parent.datasetId) !== tokenizerHash(dataDir, manifest.id))
+    throw new Error(`the parent was trained on dataset ${parent.datasetId}, whose tokenizer differs from ${manifest.id}'s; fork onto the same dataset and change mixWeights instead`);
+  return parent;
+}
+
+function tokenizerHash(dataDir: string, datasetId: string): string | null {
+  const file = path.join(datasetsRoot(dataDir), datasetId, TOKENIZER_FILE);
+  return fs.existsSync(file) ? crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex") : null;
 }
 
 /**
@@ -131,7 +160,7 @@ async function restore(params: Params, optim: NamedOptimizer, tensors: Map<strin
 export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
   const manifest = await resolveDataset(config.dataset, opts.dataDir, hooks.onLog);
-  const domains = loadDomains(manifest, opts.dataDir);
+  const domains = loadDomains(manifest, opts.dataDir, config.mixWeights);
   const vocabSize = manifest.tokenizer.vocabSize;
   const model: ModelConfig = modelConfig(config, vocabSize);
   const B = config.batchSize;
@@ -166,6 +195,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       tokensSeen = resumed.tokensSeen;
       startStep = resumed.step;
       hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
+    } else if (config.initFrom) {
+      const parent = forkParent(config.initFrom, opts.dataDir, manifest);
+      loadWeights(params, parent.tensors);
+      hooks.onLog(`forked from run ${config.initFrom.runId} at step ${config.initFrom.step}: its weights, a fresh optimizer and schedule`);
     }
     await hooks.onStart({ backend: backend.name, paramCount: countParams(model), startStep, warning: backend.warning });
     if (startStep >= config.steps) {

@@ -4,7 +4,7 @@ import { useMemo, useState } from "react";
 import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
 import { THRESHOLD_HINTS, THRESHOLD_LABELS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
 import {
-  ARCHITECTURES, BACKENDS, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
+  ARCHITECTURES, BACKENDS, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
 } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
@@ -21,7 +21,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
-  { title: "Data and runtime", keys: ["seed", "dataset", "backend"] },
+  { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "backend"] },
   {
     title: "Recovery & alerts",
     keys: ["recovery", "rollbackSkipBatches", "rollbackLrScale", "rollbackLrSteps", "maxRollbacks", "restartOnCrash", "maxRestarts", "alertWebhook"],
@@ -36,7 +36,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
 type FormValues = Record<string, string>;
 const THRESHOLDS = Object.keys(THRESHOLD_LABELS) as (keyof AnomalyThresholds)[];
 /** Test-only settings the form never shows (the schema's default applies). */
-const NOT_IN_FORM = new Set<string>(["faults"]);
+const NOT_IN_FORM = new Set<string>(["faults", "initFrom"]);
 
 /** Fields that only mean something for one choice are shown only with it. */
 function relevant(k: RunConfigKey, v: FormValues): boolean {
@@ -64,22 +64,38 @@ type Choice = { value: string; label: string };
 export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
 
-const defaults: FormValues = Object.fromEntries(
-  Object.entries(RunConfigFields.parse({ name: "run" })).flatMap(([k, v]) =>
-    NOT_IN_FORM.has(k) ? []
-    : k === "anomaly" ? Object.entries(v).map(([t, x]) => [`anomaly.${t}`, String(x)])
-    : [[k, typeof v === "object" ? JSON.stringify(v) : String(v)]]),
-);
+const defaults: FormValues = formValuesOf(RunConfigFields.parse({ name: "run" }));
 
 const TEXT_FIELDS = new Set<string>([
   "name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing", "recovery", "restartOnCrash", "alertWebhook",
+  "mixWeights",
 ]);
+/** Fields typed as JSON; text that is not JSON goes to zod as it is, which names the field in its error. */
+const JSON_FIELDS = new Set<string>(["evals", "mixWeights"]);
+
+function parseJsonField(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** The form's values for a config: every field as the text its input holds. */
+function formValuesOf(config: Record<string, unknown>): FormValues {
+  return Object.fromEntries(
+    Object.entries(config).flatMap(([k, v]) =>
+      NOT_IN_FORM.has(k) ? []
+      : k === "anomaly" ? Object.entries(v as object).map(([t, x]) => [`anomaly.${t}`, String(x)])
+      : [[k, typeof v === "object" ? JSON.stringify(v) : String(v)]]),
+  );
+}
 
 /** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
 function toInput(values: FormValues) {
   const input: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(values)) {
-    const value = name === "evals" ? JSON.parse(v) : TEXT_FIELDS.has(name) ? v : v.trim() === "" ? NaN : v;
+    const value = JSON_FIELDS.has(name) ? parseJsonField(v) : TEXT_FIELDS.has(name) ? v : v.trim() === "" ? NaN : v;
     const [group, field] = name.split(".");
     if (field) ((input[group] ??= {}) as Record<string, unknown>)[field] = value;
     else input[name] = value;
@@ -90,8 +106,11 @@ function toInput(values: FormValues) {
 /** A throughput this machine measured, on a run of known FLOPs per token. */
 export type MeasuredThroughput = { runName: string; backend: string; tokensPerSec: number; flopsPerToken: number };
 
-export function RunForm({ defaultName, datasets, evalSets, throughput }: {
-  defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null;
+/** A fork starts from the parent's config and weights; the model's shape stays the parent's. */
+export type ForkOf = { runId: string; runName: string; step: number; config: Record<string, unknown> };
+
+export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
+  defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null; fork: ForkOf | null;
 }) {
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
@@ -106,7 +125,8 @@ export function RunForm({ defaultName, datasets, evalSets, throughput }: {
     restartOnCrash: BOOLEAN,
   };
   const router = useRouter();
-  const [values, setValues] = useState<FormValues>({ ...defaults, name: defaultName });
+  const [values, setValues] = useState<FormValues>(() =>
+    fork ? { ...defaults, ...formValuesOf(fork.config), name: `${fork.runName}-fork-${fork.step}` } : { ...defaults, name: defaultName });
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [thresholdsOpen, setThresholdsOpen] = useState(false);
   const [submitting, setSubmitting] = useState(false);
@@ -136,7 +156,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput }: {
     if (!parsed.success) return showErrors(formFieldErrors(parsed.error));
     setSubmitting(true);
     try {
-      const run = await trpc.run.create.mutate(parsed.data);
+      const run = await trpc.run.create.mutate({ ...parsed.data, initFrom: fork && { runId: fork.runId, step: fork.step } });
       router.push(`/runs/${run.id}`);
     } catch (err) {
       const fields = serverFieldErrors(err);
@@ -148,6 +168,13 @@ export function RunForm({ defaultName, datasets, evalSets, throughput }: {
   return (
     <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[1fr_18rem]" data-testid="run-form">
       <div className="space-y-6">
+        {fork && (
+          <p className="rounded-md border border-indigo-500/40 bg-indigo-500/10 px-3 py-2 text-sm text-indigo-200" data-testid="fork-banner">
+            Forking <a href={`/runs/${fork.runId}`} className="underline">{fork.runName}</a> at step {fork.step}: the new run starts from
+            those weights with a fresh optimizer, schedule and data position. Change the learning rate, the schedule or the mixture;
+            the model&apos;s shape ({FORK_LOCKED.map((k) => LABELS[k].toLowerCase()).join(", ")}) must stay the parent&apos;s.
+          </p>
+        )}
         <Field name="name" value={values.name} error={errors.name} onChange={set} wide />
         <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).map(([k, x]) => [k, String(x)])) }))} />
         {GROUPS.map((g) => (

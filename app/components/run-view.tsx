@@ -13,12 +13,13 @@ import { GeneratePanel } from "./generate-panel";
 import { EvalCharts, EvalTable } from "./eval-panels";
 import { MetricChart, type Series } from "./metric-chart";
 import { RunAlerts } from "./run-alerts";
+import { RunLineage, type Lineage } from "./run-lineage";
 import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
 import { useAlerts, type AlertRow } from "./use-alerts";
 import { useLiveRun, type SeriesMap, type SupersededMap } from "./use-live-run";
 
-type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap; alerts: AlertRow[] };
+type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap; alerts: AlertRow[]; lineage: Lineage };
 
 export function RunView(props: Props) {
   const { run, setRun, checkpoints, series, superseded, log } = useLiveRun(props);
@@ -69,6 +70,7 @@ export function RunView(props: Props) {
             className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
         </div>
       </div>
+      <RunLineage lineage={props.lineage} />
       {active && log && <p className="font-mono text-xs text-slate-400" data-testid="run-log">{log}</p>}
       {run.warning && <Notice tone="amber" text={run.warning} />}
       {run.error && <Notice tone="rose" text={run.error} />}
@@ -105,7 +107,10 @@ export function RunView(props: Props) {
                     <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="pr-3 text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
                     <td><button onClick={() => exporter.exportStep(c.step)} disabled={exporter.busy} data-testid={`export-${c.step}`}
                       title="Weights as model.safetensors, config.json and tokenizer.json, in an export folder beside the checkpoint"
-                      className="rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800 disabled:opacity-40">Export</button></td>
+                      className="rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800 disabled:opacity-40">Export</button>
+                      <a href={`/runs/new?fork=${run.id}@${c.step}`} data-testid={`fork-${c.step}`}
+                        title="A new run starting from these weights, with its own learning rate, schedule or data mix"
+                        className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Fork</a></td>
                   </tr>
                 ))}
               </tbody>
@@ -154,6 +159,10 @@ function configValue(config: RunConfig, k: RunConfigKey): string {
     }
     case "faults":
       return config.faults.map(faultId).join(", ");
+    case "initFrom":
+      return config.initFrom ? `${config.initFrom.runId} @ ${config.initFrom.step}` : "none";
+    case "mixWeights":
+      return Object.entries(config.mixWeights).map(([d, w]) => `${d} ${w}`).join(", ") || "dataset's";
     case "alertWebhook": // the host only: a whole URL would stretch the table
       return config.alertWebhook ? `${new URL(config.alertWebhook).host}/…` : "none";
     default:

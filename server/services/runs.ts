@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import type { Checkpoint, Run } from "../../generated/prisma/client";
-import { RunConfig } from "../../lib/run-config";
+import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import type { Db } from "../db";
 import type { Hub } from "./hub";
@@ -71,7 +71,32 @@ export class RunService {
     return rows.map(checkpointRow);
   }
 
+  /** The model's shape must match the parent's for its weights to load; anything else may change. */
+  private async checkFork(config: RunConfig) {
+    if (!config.initFrom) return;
+    const { runId, step } = config.initFrom;
+    const parent = await this.db.run.findUnique({ where: { id: runId } });
+    if (!parent) throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot fork: no run with id ${runId}` });
+    if (!(await this.db.checkpoint.findUnique({ where: { runId_step: { runId, step } } })))
+      throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot fork: run ${parent.name} has no checkpoint at step ${step}` });
+    const parentConfig = RunConfig.parse(JSON.parse(parent.config));
+    const changed = FORK_LOCKED.filter((k) => parentConfig[k] !== config[k]);
+    if (changed.length > 0)
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `Cannot fork: ${changed.map((k) => `${k} is ${config[k]}, the parent's is ${parentConfig[k]}`).join("; ")}; the weights only fit the same model shape`,
+      });
+  }
+
+  /** Runs forked from this one, oldest first. */
+  async forks(id: string): Promise<{ id: string; name: string; step: number; status: string }[]> {
+    const rows = await this.db.$queryRaw<{ id: string; name: string; status: string; config: string }[]>`
+      SELECT "id", "name", "status", "config" FROM "Run" WHERE json_extract("config", '$.initFrom.runId') = ${id} ORDER BY "createdAt"`;
+    return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, step: (JSON.parse(r.config) as RunConfig).initFrom!.step }));
+  }
+
   async create(config: RunConfig): Promise<RunSummary> {
+    await this.checkFork(config);
     const run = await this.db.run.create({
       data: {
         name: config.name, config: JSON.stringify(config), token: newToken(), totalSteps: config.steps,

@@ -9,10 +9,13 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const api = caller();
   const run = await api.run.get({ id }).catch(() => null);
   if (!run) notFound();
-  const [checkpoints, history, alerts] = await Promise.all([
+  const [checkpoints, history, alerts, forks, parent] = await Promise.all([
     api.checkpoint.list({ runId: id }),
     api.metric.history({ runId: id }),
     api.alert.list({ runId: id, limit: 500 }),
+    api.run.forks({ id }),
+    run.config.initFrom ? api.run.get({ id: run.config.initFrom.runId }).catch(() => null) : null,
   ]);
-  return <RunView run={run} checkpoints={checkpoints} history={history} alerts={alerts} />;
+  const lineage = { parent: parent && run.config.initFrom && { id: parent.id, name: parent.name, step: run.config.initFrom.step }, forks };
+  return <RunView run={run} checkpoints={checkpoints} history={history} alerts={alerts} lineage={lineage} />;
 }

@@ -3,7 +3,16 @@ import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
 
-export default async function NewRunPage() {
+/** `?fork=<runId>@<step>` starts the form from that run's config, to continue from that checkpoint. */
+async function forkOf(param: string | undefined) {
+  const m = /^([^@]+)@(\d+)$/.exec(param ?? "");
+  if (!m) return null;
+  const parent = await caller().run.get({ id: m[1] }).catch(() => null);
+  return parent && { runId: parent.id, runName: parent.name, step: Number(m[2]), config: parent.config };
+}
+
+export default async function NewRunPage({ searchParams }: { searchParams: Promise<{ fork?: string }> }) {
+  const fork = await forkOf((await searchParams).fork);
   const datasets = (await caller().dataset.list()).filter((d) => d.status === "ready");
   const evalSets = await caller().evalSet.list();
   // The newest run that measured its throughput: the form scales it to the config being typed.
@@ -17,8 +26,8 @@ export default async function NewRunPage() {
   const stamp = new Date().toISOString().slice(5, 16).replace("T", "-").replace(":", "");
   return (
     <div className="space-y-4">
-      <h1 className="text-xl font-semibold text-slate-100">New run</h1>
-      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} throughput={throughput ?? null} />
+      <h1 className="text-xl font-semibold text-slate-100">{fork ? "Fork a run" : "New run"}</h1>
+      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} throughput={throughput ?? null} fork={fork} />
     </div>
   );
 }
