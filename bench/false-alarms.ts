@@ -10,7 +10,23 @@ import { RunMonitor } from "../lib/anomaly/monitor";
 import type { Anomaly } from "../lib/anomaly/types";
 import type { MetricPoint } from "../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
+import { COALESCE_STEPS } from "../server/services/alerts";
 import { train } from "../trainer/train";
+
+/** What the server would store: anomalies of one type within COALESCE_STEPS of the last are one alert. */
+function stored(alarms: Anomaly[]): Anomaly[] {
+  const last = new Map<string, number>();
+  return alarms.filter((a) => {
+    const previous = last.get(a.type);
+    last.set(a.type, a.step);
+    return previous === undefined || Math.abs(a.step - previous) > COALESCE_STEPS;
+  });
+}
+function byType(alarms: Anomaly[]): string {
+  const counts = new Map<string, number>();
+  for (const a of alarms) counts.set(a.type, (counts.get(a.type) ?? 0) + 1);
+  return [...counts].map(([t, n]) => `${t} ${n}`).join(", ") || "none";
+}
 
 const steps = Number(process.argv[2] ?? 3000);
 const saveIndex = process.argv.indexOf("--save");
@@ -42,12 +58,12 @@ for (const [name, variant] of Object.entries(variants)) {
   });
   fs.rmSync(runDir, { recursive: true, force: true });
   for (const a of alarms) console.log(`  ${name}: ${a.type} at step ${a.step}: ${a.message}`);
-  rows.push([name, String(steps), String(alarms.length), `${((Date.now() - started) / 1000).toFixed(0)} s`]);
+  rows.push([name, String(steps), String(alarms.length), byType(stored(alarms)), `${((Date.now() - started) / 1000).toFixed(0)} s`]);
   if (saveDir)
     fs.writeFileSync(path.join(saveDir, `normal-${name}.json`), JSON.stringify({
       description: `Recorded from a real ${steps}-step run of the default config (${name}) by bench/false-alarms.ts; metric series by key as [step, value]`,
       config: variant, series,
     }));
 }
-console.log("\nrun | steps | false alarms | wall time");
+console.log("\nrun | steps | points flagged | alerts stored, by type | wall time");
 for (const r of rows) console.log(r.join(" | "));
