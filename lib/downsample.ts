@@ -45,3 +45,63 @@ export function mergeByStep<P extends Point>(series: P[], incoming: P[]): P[] {
   for (const p of sorted) byStep.set(p.step, p);
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
+
+/** A span of a stored series, summarised for a chart: a line through `last`, a band from min to max. */
+export interface Bucket {
+  fromStep: number;
+  /** The step of `last`: the greatest step in the span. */
+  toStep: number;
+  /** Finite extremes; null when the span holds only NaN/Inf. */
+  min: number | null;
+  max: number | null;
+  /** The value at toStep; null for NaN/Inf. */
+  last: number | null;
+  /** Wall time of `last`. */
+  wallTime: number;
+  count: number;
+  /** Points stored as null (NaN or Infinity). */
+  nanCount: number;
+}
+
+/** One stored point as a bucket of its own. */
+export function pointBucket(p: { step: number; value: number | null; wallTime: number }): Bucket {
+  const nan = p.value === null ? 1 : 0;
+  return { fromStep: p.step, toStep: p.step, min: p.value, max: p.value, last: p.value, wallTime: p.wallTime, count: 1, nanCount: nan };
+}
+
+/**
+ * Merges step-sorted, non-overlapping buckets into at most `budget` buckets spread evenly over the
+ * steps [from, to]. Each input lands whole in one output, so no extreme and no NaN can be lost.
+ */
+export function mergeBuckets(items: Bucket[], from: number, to: number, budget: number): Bucket[] {
+  const out: Bucket[] = [];
+  const span = to - from + 1;
+  let slot = -1;
+  for (const b of items) {
+    const s = Math.min(budget - 1, Math.max(0, Math.floor(((b.fromStep - from) * budget) / span)));
+    const cur = out[out.length - 1];
+    if (s !== slot) {
+      out.push({ ...b });
+      slot = s;
+      continue;
+    }
+    cur.toStep = b.toStep;
+    cur.last = b.last;
+    cur.wallTime = b.wallTime;
+    cur.count += b.count;
+    cur.nanCount += b.nanCount;
+    if (b.min !== null && (cur.min === null || b.min < cur.min)) cur.min = b.min;
+    if (b.max !== null && (cur.max === null || b.max > cur.max)) cur.max = b.max;
+  }
+  return out;
+}
+
+/**
+ * The coarsest of the (ascending) bucket widths that still splits `span` steps into at least
+ * `budget` buckets, or null when even the finest is too coarse and raw points must be read.
+ */
+export function coarsestWidth(widths: readonly number[], span: number, budget: number): number | null {
+  let best: number | null = null;
+  for (const w of widths) if (span / w >= budget) best = w;
+  return best;
+}

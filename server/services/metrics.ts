@@ -1,7 +1,8 @@
 import { Prisma } from "../../generated/prisma/client";
-import { downsampleMinMax } from "../../lib/downsample";
+import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket } from "../../lib/downsample";
 import type { MetricPoint } from "../../lib/protocol";
 import type { Db } from "../db";
+import { firstStepAtTime, readBuckets, refreshRollups, rollupExtents, supersedeRollups, WIDTHS } from "./metric-rollup";
 
 interface Pending {
   runId: string;
@@ -13,6 +14,8 @@ interface Pending {
 }
 
 const ROWS_PER_STATEMENT = 500;
+/** Steps further apart than this get separate rollup refreshes, not one that rereads everything between. */
+const SPAN_GAP = 512;
 
 /**
  * Buffers incoming metric points and writes them in one transaction per flush (about every
@@ -66,10 +69,11 @@ export class MetricWriter {
         for (const p of b.points) rows.push({ runId: b.runId, ...p });
         continue;
       }
-      statements.push(...this.upserts(rows), ...this.moves(b.runId, b.supersede.afterStep, b.supersede.attempt));
+      const { afterStep, attempt } = b.supersede;
+      statements.push(...this.upserts(rows), ...this.rollups(rows), ...this.moves(b.runId, afterStep, attempt), ...supersedeRollups(this.db, b.runId, afterStep));
       rows = [];
     }
-    statements.push(...this.upserts(rows));
+    statements.push(...this.upserts(rows), ...this.rollups(rows));
     try {
       await this.db.$transaction(statements);
     } catch (e) {
@@ -91,6 +95,30 @@ export class MetricWriter {
           VALUES ${Prisma.join(values)}
           ON CONFLICT ("runId", "key", "step") DO UPDATE SET "value" = excluded."value", "wallTime" = excluded."wallTime"`,
       );
+    }
+    return statements;
+  }
+
+  /**
+   * Rollup refreshes for the steps just written: one set per run and stretch of nearby steps, over
+   * all the keys written there, since a trainer logs its keys at the same steps.
+   */
+  private rollups(rows: ({ runId: string } & MetricPoint)[]) {
+    const byRun = new Map<string, { step: number; key: string }[]>();
+    for (const r of rows) {
+      if (!byRun.has(r.runId)) byRun.set(r.runId, []);
+      byRun.get(r.runId)!.push(r);
+    }
+    const statements = [];
+    for (const [runId, points] of byRun) {
+      points.sort((a, b) => a.step - b.step);
+      let start = 0;
+      for (let i = 1; i <= points.length; i++) {
+        if (i < points.length && points[i].step - points[i - 1].step <= SPAN_GAP) continue;
+        const keys = [...new Set(points.slice(start, i).map((p) => p.key))];
+        statements.push(...refreshRollups(this.db, runId, keys, points[start].step, points[i - 1].step));
+        start = i;
+      }
     }
     return statements;
   }
@@ -125,6 +153,78 @@ export async function metricHistory(
   for (const r of rows) (byKey[r.key] ??= []).push({ step: r.step, value: r.value, wallTime: r.wallTime });
   for (const key of Object.keys(byKey)) byKey[key] = downsampleMinMax(byKey[key], opts.maxPoints);
   return byKey;
+}
+
+/** One chart point: a line through `last` at `step`, a band from min to max over [fromStep, toStep]. */
+export interface RangePoint {
+  /** The step of `last`, equal to toStep. */
+  step: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  fromStep: number;
+  toStep: number;
+  /** Wall time of `last`. */
+  wallTime: number;
+  /** Stored points it stands for. */
+  count: number;
+  /** It holds a NaN or an Infinity. */
+  nan: boolean;
+}
+
+export interface RangeSeries {
+  /** Every point is one stored point: the range holds no more than the bucket budget. */
+  raw: boolean;
+  /** The key's whole extent, for an overview; null when it has no points. */
+  minStep: number | null;
+  maxStep: number | null;
+  count: number;
+  points: RangePoint[];
+}
+
+export interface RangeQuery {
+  keys: string[];
+  fromStep?: number;
+  toStep?: number;
+  /** A wall-time window in seconds since the epoch, narrowing the step window per key. */
+  fromTime?: number;
+  toTime?: number;
+  buckets: number;
+}
+
+const toPoint = (b: Bucket): RangePoint => ({
+  step: b.toStep, last: b.last, min: b.min, max: b.max, fromStep: b.fromStep, toStep: b.toStep, wallTime: b.wallTime, count: b.count, nan: b.nanCount > 0,
+});
+
+/**
+ * Each key's points over a step window, at most `buckets` of them, read from the rollups: a
+ * spike or a NaN anywhere in the window is in some bucket's max or nan flag at every zoom level.
+ */
+export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
+  const extents = await rollupExtents(db, runId, q.keys);
+  const out: Record<string, RangeSeries> = {};
+  for (const key of q.keys) {
+    const e = extents.get(key);
+    if (!e) {
+      out[key] = { raw: true, minStep: null, maxStep: null, count: 0, points: [] };
+      continue;
+    }
+    let from = Math.max(e.minStep, q.fromStep ?? 0);
+    let to = Math.min(e.maxStep, q.toStep ?? Infinity);
+    if (q.fromTime !== undefined) from = Math.max(from, (await firstStepAtTime(db, runId, key, q.fromTime, false)) ?? e.maxStep + 1);
+    if (q.toTime !== undefined) to = Math.min(to, ((await firstStepAtTime(db, runId, key, q.toTime, true)) ?? e.maxStep + 1) - 1);
+    out[key] = { ...e, ...(await seriesWindow(db, runId, key, from, to, q.buckets)) };
+  }
+  return out;
+}
+
+async function seriesWindow(db: Db, runId: string, key: string, from: number, to: number, budget: number) {
+  if (from > to) return { raw: true, points: [] };
+  let items = await readBuckets(db, runId, key, from, to, coarsestWidth(WIDTHS, to - from + 1, budget));
+  if (items.reduce((n, b) => n + b.count, 0) > budget) return { raw: false, points: mergeBuckets(items, from, to, budget).map(toPoint) };
+  // Few enough to draw every point; a sparse key can still have landed in multi-point buckets.
+  if (items.some((b) => b.count > 1)) items = await readBuckets(db, runId, key, from, to, null);
+  return { raw: true, points: items.map(toPoint) };
 }
 
 /** Points a rollback undid, by key, for drawing beneath the live series. */

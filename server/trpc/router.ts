@@ -4,8 +4,10 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
-import { metricHistory } from "../services/metrics";
+import { metricHistory, metricRange } from "../services/metrics";
 import { alertRouter } from "./alert-router";
+import { checkpointCompareRouter } from "./checkpoint-compare-router";
+import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { webhookRouter } from "./webhook-router";
 
@@ -13,6 +15,8 @@ const RunId = z.object({ id: z.string().min(1).max(64) });
 
 export const appRouter = router({
   alert: alertRouter,
+  checkpointCompare: checkpointCompareRouter,
+  compare: compareRouter,
   webhook: webhookRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
@@ -23,6 +27,7 @@ export const appRouter = router({
     }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
     resume: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.resume(input.id)),
+    forks: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.forks(input.id)),
   }),
   metric: router({
     history: procedure
@@ -36,6 +41,34 @@ export const appRouter = router({
       .query(async ({ ctx, input }) => {
         await ctx.services.runs.get(input.runId);
         return metricHistory(ctx.services.db, input.runId, input);
+      }),
+    range: procedure
+      .input(
+        z
+          .object({
+            runId: z.string().min(1).max(64),
+            keys: z.array(z.string().min(1).max(64)).min(1).max(50),
+            buckets: z.number().int().min(10).max(5000).default(1000),
+            /** "step": the window is fromStep..toStep; "wallTime": fromTime..toTime, seconds since the epoch. */
+            xAxis: z.enum(["step", "wallTime"]).default("step"),
+            fromStep: z.number().int().min(0).optional(),
+            toStep: z.number().int().min(0).optional(),
+            fromTime: z.number().optional(),
+            toTime: z.number().optional(),
+          })
+          .refine((x) => x.xAxis === "wallTime" || (x.fromTime === undefined && x.toTime === undefined), {
+            message: 'fromTime and toTime need xAxis "wallTime"', path: ["xAxis"],
+          })
+          .refine((x) => x.xAxis === "step" || (x.fromStep === undefined && x.toStep === undefined), {
+            message: 'fromStep and toStep need xAxis "step"', path: ["xAxis"],
+          })
+          .refine((x) => (x.fromStep ?? 0) <= (x.toStep ?? Infinity) && (x.fromTime ?? -Infinity) <= (x.toTime ?? Infinity), {
+            message: "the window ends before it starts", path: ["toStep"],
+          }),
+      )
+      .query(async ({ ctx, input }) => {
+        await ctx.services.runs.get(input.runId);
+        return metricRange(ctx.services.db, input.runId, input);
       }),
   }),
   evalSet: router({
