@@ -1,12 +1,14 @@
 import { RunMonitor } from "../../lib/anomaly/monitor";
 import { classifyExit } from "../../lib/anomaly/liveness";
-import { SEVERITY_OF } from "../../lib/anomaly/types";
+import { SEVERITY_OF, type Anomaly } from "../../lib/anomaly/types";
 import type { Heartbeat, MetricPoint, RecoveryEvent } from "../../lib/protocol";
 import type { RunConfig } from "../../lib/run-config";
 import type { AlertService } from "./alerts";
 import type { RunSummary } from "./runs";
 
 const STALL_CHECK_MS = 500;
+/** Starting a trainer (imports, the wasm backend) can take a while on a busy machine; a hang at start is still caught. */
+const STARTUP_GRACE_S = 120;
 
 interface Watched {
   monitor: RunMonitor;
@@ -17,6 +19,9 @@ interface Watched {
   limitBytes?: number;
   /** Stop was asked: a slow shutdown is not a stall. */
   stopping: boolean;
+  launchedAt: number;
+  /** The trainer has sent a heartbeat; until then only the startup grace applies. */
+  alive: boolean;
 }
 
 export interface TrainerExit {
@@ -40,9 +45,7 @@ export class Watch {
 
   /** A trainer was started for the run: liveness is watched from now. */
   started(runId: string, config: RunConfig) {
-    const monitor = new RunMonitor(config.anomaly);
-    monitor.beat(Date.now(), 0, "setup");
-    this.runs.set(runId, { monitor, config, phase: "setup", step: 0, stopping: false });
+    this.runs.set(runId, { monitor: new RunMonitor(config.anomaly), config, phase: "setup", step: 0, stopping: false, launchedAt: Date.now(), alive: false });
   }
 
   stopping(runId: string) {
@@ -63,6 +66,7 @@ export class Watch {
     const w = this.runs.get(runId);
     if (!w) return;
     w.phase = beat.phase;
+    w.alive = true;
     w.monitor.beat(Date.now(), Math.max(beat.step, w.step), beat.phase);
     if (beat.rssBytes === undefined || beat.memoryLimitBytes === undefined) return;
     w.rssBytes = beat.rssBytes;
@@ -110,9 +114,21 @@ export class Watch {
     const now = Date.now();
     for (const [runId, w] of this.runs) {
       if (w.stopping) continue;
-      const stall = w.monitor.checkStall(now);
+      const stall = w.alive ? w.monitor.checkStall(now) : this.silentSinceLaunch(w, now);
       if (stall) this.raiseAll(runId, [stall]);
     }
+  }
+
+  private silentSinceLaunch(w: Watched, now: number): Anomaly | null {
+    const graceS = Math.max(STARTUP_GRACE_S, w.config.anomaly.stallSeconds);
+    const silentS = (now - w.launchedAt) / 1000;
+    if (silentS <= graceS) return null;
+    w.alive = true; // once: from here on the monitor's own clock runs
+    w.monitor.beat(now, w.step, "setup");
+    return {
+      type: "stall", severity: "critical", step: w.step, value: Math.round(silentS), threshold: graceS,
+      message: `the trainer has not sent a heartbeat in the ${Math.round(silentS)} s since it was started (threshold ${graceS} s)`,
+    };
   }
 
   private raiseAll(runId: string, anomalies: Parameters<AlertService["raise"]>[1][]) {
