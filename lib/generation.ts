@@ -46,6 +46,33 @@ export const GenerateResult = z.object({
 });
 export type GenerateResult = z.infer<typeof GenerateResult>;
 
+/** What the generate CLI prints with --json for several prompts (or --batch): one model load, then each prompt with the same seed. */
+export const GenerateBatchResult = z.object({
+  results: z.array(GenerateResult.omit({ loadMs: true })),
+  loadMs: z.number().min(0),
+});
+export type GenerateBatchResult = z.infer<typeof GenerateBatchResult>;
+
+/** Checkpoints side by side on /compare/checkpoints, and prompts generated from each at once. */
+export const MAX_COMPARED_CHECKPOINTS = 6;
+export const MAX_PROMPTS = 8;
+
+export const CheckpointList = z
+  .array(CheckpointRef)
+  .min(1, "Pick at least one checkpoint")
+  .max(MAX_COMPARED_CHECKPOINTS, `At most ${MAX_COMPARED_CHECKPOINTS} checkpoints can be compared`)
+  .refine((cs) => new Set(cs.map((c) => `${c.runId}@${c.step}`)).size === cs.length, "A checkpoint is listed twice");
+
+/** Every prompt from every checkpoint, with the same sampling settings and seed. */
+export const CompareGenerateRequest = SamplingOptions.omit({ prompt: true }).extend({
+  checkpoints: CheckpointList,
+  prompts: z
+    .array(SamplingOptions.shape.prompt.pipe(z.string().min(1, "A prompt cannot be empty")))
+    .min(1, "Give at least one prompt")
+    .max(MAX_PROMPTS, `At most ${MAX_PROMPTS} prompts`),
+});
+export type CompareGenerateRequest = z.infer<typeof CompareGenerateRequest>;
+
 export const ExportRequest = CheckpointRef;
 export type ExportRequest = z.infer<typeof ExportRequest>;
 

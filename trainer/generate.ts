@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { GenerateResult, SamplingOptions } from "../lib/generation";
+import type { GenerateBatchResult, GenerateResult, SamplingOptions } from "../lib/generation";
 import { Rng } from "../lib/rng";
 import { selectBackend } from "./backend";
 import { loadCheckpoint, type TrainState } from "./checkpoint";
@@ -155,6 +155,24 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const loadMs = performance.now() - t0;
   try {
     return { ...(await gen.sample(opts)), loadMs };
+  } finally {
+    gen.dispose();
+  }
+}
+
+/**
+ * Several prompts from one load. Every prompt starts from the same seed (one is drawn when none is
+ * given), so each text is the one a single-prompt call with that seed would give.
+ */
+export async function generateMany(opts: Omit<GenerateOptions, "prompt"> & { prompts: string[] }): Promise<GenerateBatchResult> {
+  const t0 = performance.now();
+  const gen = await loadGenerator(opts.checkpointFile, opts.dataDir);
+  const loadMs = performance.now() - t0;
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  try {
+    const results = [];
+    for (const prompt of opts.prompts) results.push(await gen.sample({ ...opts, prompt, seed }));
+    return { results, loadMs };
   } finally {
     gen.dispose();
   }

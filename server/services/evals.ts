@@ -5,12 +5,24 @@ import { TRPCError } from "@trpc/server";
 import { SYNTHETIC, type EvalPredictions, type EvalSource, type EvalTask } from "../../lib/eval/contracts";
 import { readTaskFile } from "../../lib/eval/read-file";
 import { parseTaskLines } from "../../lib/eval/readers";
+import type { Example } from "../../lib/eval/tasks";
+import type { RunConfig } from "../../lib/run-config";
+import { datasetFiles } from "../../trainer/checkpoint-locate";
+import { ensureSyntheticSet } from "../../trainer/eval/synthetic-set";
+import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
 import type { Db } from "../db";
 
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+/** Parsed example files kept in memory; a benchmark file is parsed once, not per request. */
+const CACHED_SETS = 6;
+
+/** The examples a run scored for one task (`key` names the set, so two runs can be checked to share it), or why they cannot be read. */
+export type ExampleSet = { key: string | null; file: string; examples: Example[] } | { key: string | null; file: string; missing: string };
 
 /** Registered benchmark files, and the per-example predictions trainers report. */
 export class EvalService {
+  private parsed = new Map<string, { mtimeMs: number; examples: Example[] }>();
+
   constructor(
     private db: Db,
     private dataDir: string,
@@ -71,6 +83,52 @@ export class EvalService {
     return rows.map((r) => ({ ...r, ll: JSON.parse(r.ll) as (number | null)[] }));
   }
 
+  /**
+   * The examples behind a run's stored predictions for `task`, as its trainer read them (a stored
+   * index is an index into this list): the registered file the run names, or the synthetic set of
+   * the checkpoint's dataset, rebuilt the trainer's way (deterministic from the dataset and its
+   * fixed seed) when its cached file is gone.
+   */
+  exampleSet(config: RunConfig, checkpointPath: string, task: EvalTask): ExampleSet {
+    const source = config.evals.find((e) => e.task === task);
+    if (!source) return { key: null, file: "", missing: `the run's config has no ${task} benchmark` };
+    if (source.file !== SYNTHETIC) {
+      if (!fs.existsSync(source.file)) return { key: source.file, file: source.file, missing: `the benchmark file ${source.file} is gone` };
+      return this.read(task, source.file, source.file);
+    }
+    let datasetId: string;
+    try {
+      datasetId = checkpointDatasetId(checkpointPath);
+    } catch (e) {
+      return { key: null, file: "", missing: `cannot tell the checkpoint's dataset: ${(e as Error).message}` };
+    }
+    const key = `synthetic:${datasetId}`;
+    const { manifest, tokenizerFile } = datasetFiles(this.dataDir, datasetId);
+    try {
+      if (!manifest || !tokenizerFile) throw new Error(`dataset ${datasetId} is no longer prepared under ${this.dataDir}`);
+      const tokenizer = BpeTokenizer.fromJSON(fs.readFileSync(tokenizerFile, "utf8"));
+      const file = ensureSyntheticSet(this.dataDir, manifest, (ids) => tokenizer.decode(ids), task, () => {});
+      return this.read(task, file, key);
+    } catch (e) {
+      return { key, file: "", missing: `the synthetic ${task} set cannot be rebuilt: ${(e as Error).message}` };
+    }
+  }
+
+  private read(task: EvalTask, file: string, key: string | null): ExampleSet {
+    try {
+      const { mtimeMs } = fs.statSync(file);
+      const hit = this.parsed.get(file);
+      if (hit && hit.mtimeMs === mtimeMs) return { key, file, examples: hit.examples };
+      const examples: Example[] = readTaskFile(task, file);
+      this.parsed.delete(file);
+      this.parsed.set(file, { mtimeMs, examples });
+      if (this.parsed.size > CACHED_SETS) this.parsed.delete(this.parsed.keys().next().value!);
+      return { key, file, examples };
+    } catch (e) {
+      return { key, file, missing: `cannot read ${file}: ${(e as Error).message}` };
+    }
+  }
+
   /** Parses the whole file; any malformed line becomes a clear BAD_REQUEST naming file and line. */
   private validate(parse: () => number): number {
     try {
@@ -80,5 +138,23 @@ export class EvalService {
     } catch (e) {
       throw new TRPCError({ code: "BAD_REQUEST", message: (e as Error).message });
     }
+  }
+}
+
+/** The dataset a checkpoint was trained on, from its safetensors header alone (the weights are not read). */
+function checkpointDatasetId(file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = Buffer.alloc(8);
+    fs.readSync(fd, size, 0, 8, 0);
+    const n = Number(size.readBigUInt64LE(0));
+    if (!(n > 0 && n < 100 * 1024 * 1024)) throw new Error(`${file} has no safetensors header`);
+    const header = Buffer.alloc(n);
+    fs.readSync(fd, header, 0, n, 8);
+    const id = (JSON.parse(header.toString("utf8")) as { __metadata__?: Record<string, string> }).__metadata__?.dataset_id;
+    if (!id) throw new Error(`${file} records no dataset_id`);
+    return id;
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { GenerateResult, type GenerateRequest } from "../../lib/generation";
+import { GenerateBatchResult, GenerateResult, type GenerateRequest, type SamplingOptions } from "../../lib/generation";
 import type { Db } from "../db";
 import { findCheckpoint } from "./checkpoint-lookup";
 import type { CliJobs } from "./cli-jobs";
@@ -21,16 +21,34 @@ export class GenerateService {
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const checkpoint = await findCheckpoint(this.db, req.runId, req.step);
+    return this.limited(() =>
+      this.jobs.run("generate-cli.ts", this.args(checkpoint.path, [req.prompt], req), GenerateResult, { what: `Generating from step ${req.step}`, timeoutMs: TIMEOUT_MS }),
+    );
+  }
+
+  /** Every prompt from one child process (one model load), each starting from the same seed. */
+  async generateBatch(ref: { runId: string; step: number }, prompts: string[], opts: Omit<SamplingOptions, "prompt">): Promise<GenerateBatchResult> {
+    const checkpoint = await findCheckpoint(this.db, ref.runId, ref.step);
+    const args = [...this.args(checkpoint.path, prompts, opts), "--batch"];
+    return this.limited(() =>
+      this.jobs.run("generate-cli.ts", args, GenerateBatchResult, { what: `Generating from step ${ref.step}`, timeoutMs: TIMEOUT_MS * prompts.length }),
+    );
+  }
+
+  private args(checkpointPath: string, prompts: string[], opts: Omit<SamplingOptions, "prompt">) {
+    return [
+      "--checkpoint", checkpointPath, "--data-dir", this.dataDir, ...prompts.map((p) => `--prompt=${p}`),
+      "--temperature", String(opts.temperature), "--top-k", String(opts.topK), "--max-tokens", String(opts.maxTokens),
+      ...(opts.seed === undefined ? [] : ["--seed", String(opts.seed)]),
+    ];
+  }
+
+  private async limited<T>(job: () => Promise<T>): Promise<T> {
     if (this.active >= MAX_CONCURRENT)
       throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `${MAX_CONCURRENT} generations are already running; try again when one finishes` });
-    const args = [
-      "--checkpoint", checkpoint.path, "--data-dir", this.dataDir, `--prompt=${req.prompt}`,
-      "--temperature", String(req.temperature), "--top-k", String(req.topK), "--max-tokens", String(req.maxTokens),
-      ...(req.seed === undefined ? [] : ["--seed", String(req.seed)]),
-    ];
     this.active++;
     try {
-      return await this.jobs.run("generate-cli.ts", args, GenerateResult, { what: `Generating from step ${req.step}`, timeoutMs: TIMEOUT_MS });
+      return await job();
     } finally {
       this.active--;
     }

@@ -1,0 +1,17 @@
+import { CheckpointCompareView } from "../../components/checkpoint-compare-view";
+import { caller } from "../../lib/caller";
+import { parseCheckpointParams } from "./params";
+
+export const dynamic = "force-dynamic";
+
+export default async function CompareCheckpointsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { params, dropped } = parseCheckpointParams(await searchParams);
+  const api = caller();
+  const runs = (await api.run.list()).map((r) => ({ id: r.id, name: r.name, status: r.status }));
+  let summary = null;
+  let error: string | null = null;
+  // A link to a run or checkpoint since deleted still opens: the page says which, and the picker can remove it.
+  if (params.checkpoints.length > 0)
+    summary = await api.checkpointCompare.summary({ checkpoints: params.checkpoints }).catch((e: Error) => ((error = e.message), null));
+  return <CheckpointCompareView key={params.checkpoints.map((c) => `${c.runId}@${c.step}`).join(",")} runs={runs} params={params} summary={summary} error={error} dropped={dropped} />;
+}
