@@ -14,11 +14,11 @@ import type { MetricPoint } from "../lib/protocol";
 import { migrate, openDb, type Db } from "../server/db";
 import { loadEnv } from "../server/env";
 import { metricHistory, metricRange, MetricWriter } from "../server/services/metrics";
+import { pointsAt as stepPoints, spikeStep } from "./chart-data";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BUDGET = 1000;
-const SPIKE = Math.floor(N * 0.4321);
-const NAN_STEP = Math.floor(N * 0.7777);
+const SPIKE = spikeStep(N);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chart-queries-"));
 const env = loadEnv({ DATA_DIR: dataDir });
 await migrate(env);
@@ -30,16 +30,7 @@ async function newRun(name: string) {
   return run.id;
 }
 
-function pointsAt(step: number): MetricPoint[] {
-  const wallTime = 1.7e9 + step * 0.05;
-  const noise = Math.sin(step * 12.9898) * 0.02;
-  const loss = step === SPIKE ? 40 : step === NAN_STEP ? null : 2 + 8 / Math.sqrt(1 + step / 100) + noise + (step % 97_331 === 0 ? 3 : 0);
-  return [
-    { step, key: "loss", value: loss, wallTime },
-    { step, key: "lr", value: 3e-4 * Math.min(1, step / 2000) * (0.5 + 0.5 * Math.cos((Math.PI * step) / N)), wallTime },
-    { step, key: "grad_norm", value: 0.5 + Math.abs(noise) * 10, wallTime },
-  ];
-}
+const pointsAt = (step: number): MetricPoint[] => stepPoints(step, N);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(reps: number, f: () => Promise<unknown>) {

@@ -105,3 +105,70 @@ export function coarsestWidth(widths: readonly number[], span: number, budget: n
   for (const w of widths) if (span / w >= budget) best = w;
   return best;
 }
+
+/**
+ * A chart point as metric.range sends it: the line goes through `last` at `step` (= toStep), the
+ * band from min to max spans [fromStep, toStep]. A raw point is a span of one step.
+ */
+export interface SpanPoint {
+  step: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  fromStep: number;
+  toStep: number;
+  wallTime: number;
+  count: number;
+  /** It holds a NaN or an Infinity. */
+  nan: boolean;
+}
+
+export function spanOfPoint(p: { step: number; value: number | null; wallTime: number }): SpanPoint {
+  return { step: p.step, last: p.value, min: p.value, max: p.value, fromStep: p.step, toStep: p.step, wallTime: p.wallTime, count: 1, nan: p.value === null };
+}
+
+/** Index of the raw (one-step) span at `step` in step-sorted spans, or -1. */
+function rawIndex(spans: readonly SpanPoint[], step: number): number {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid].toStep < step) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const s = spans[lo];
+  return s && s.fromStep === step && s.toStep === step ? lo : -1;
+}
+
+/**
+ * Adds live points to step-sorted spans. A point past the tail joins the last span while that span
+ * is narrower than `width` steps, else starts a span of its own, so a chart following a run keeps
+ * about as many spans as it was sent and every live extreme and NaN stays in some span. A point at
+ * a step already shown replaces it where it is a raw point (a re-sent or redone step) and is left to
+ * the next reload inside a wider span. Returns `spans` itself when nothing changed.
+ */
+export function appendLive(spans: SpanPoint[], incoming: readonly { step: number; value: number | null; wallTime: number }[], width: number): SpanPoint[] {
+  if (incoming.length === 0) return spans;
+  let out = spans;
+  const own = () => (out === spans ? (out = spans.slice()) : out);
+  for (const p of [...incoming].sort((a, b) => a.step - b.step)) {
+    const tail = out[out.length - 1];
+    if (tail && p.step <= tail.toStep) {
+      const i = rawIndex(out, p.step);
+      if (i >= 0) own()[i] = spanOfPoint(p);
+      continue;
+    }
+    if (!tail || p.step - tail.fromStep >= width) {
+      own().push(spanOfPoint(p));
+      continue;
+    }
+    const v = p.value;
+    own()[out.length - 1] = {
+      ...tail,
+      step: p.step, toStep: p.step, last: v, wallTime: p.wallTime, count: tail.count + 1, nan: tail.nan || v === null,
+      min: v !== null && (tail.min === null || v < tail.min) ? v : tail.min,
+      max: v !== null && (tail.max === null || v > tail.max) ? v : tail.max,
+    };
+  }
+  return out;
+}

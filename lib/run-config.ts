@@ -7,8 +7,8 @@ export const ARCHITECTURES = ["gpt2", "llama"] as const;
 export const OBJECTIVES = ["clm", "mlm", "prefix"] as const;
 export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
 export const SCHEDULES = ["cosine", "step", "plateau"] as const;
-/** Backends the trainer can run on; `auto` tries tensorflow, then wasm, then cpu. */
-export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+/** Backends the trainer can run on; `auto` tries tensorflow, then webgpu (a GPU through Vulkan), then wasm, then cpu. */
+export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
 /** Config fields that decide the shapes of the weights: a fork must keep its parent's. */
 export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength"] as const;
 /** What the trainer does when a step's loss spikes or goes NaN (the alert is raised whatever the policy). */
@@ -76,6 +76,8 @@ export const RunConfigFields = z.object({
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
   backend: z.enum(BACKENDS, { error: `One of: ${BACKENDS.join(", ")}` }).default("auto"),
+  /** Data-parallel worker threads, each computing the gradient of a share of the batch; 0 = one per core (capped by the batch), 1 = none. */
+  workers: int(0, 64).default(1),
   recovery: z.enum(RECOVERY_POLICIES, { error: `One of: ${RECOVERY_POLICIES.join(", ")}` }).default("none"),
   /** Rollback: data batches skipped beyond the one that spiked. */
   rollbackSkipBatches: int(0, 1_000_000).default(20),
@@ -164,7 +166,8 @@ export const HINTS: Record<RunConfigKey, string> = {
   logInterval: "Steps between metric points",
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
-  backend: "auto picks tensorflow (GPU/native) if it loads, then wasm, then cpu",
+  backend: "auto tries tensorflow (native, CUDA), then webgpu (a GPU through Vulkan), then wasm, then cpu, and says what it skipped and why",
+  workers: "Threads sharing each batch (data parallel, same result); 0 = one per core on wasm/cpu, 1 = train in the trainer's own thread",
   recovery: "On a loss spike or NaN: none = alert only; skip-step = drop that update; rollback = reload the last checkpoint and skip the bad data",
   rollbackSkipBatches: "Rollback: batches skipped past the one that spiked; PaLM skipped ~200–500",
   rollbackLrScale: "Rollback: lr multiplier for a while after (1 = unchanged; 0.5 is a common choice)",
@@ -219,6 +222,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   seed: "Seed",
   dataset: "Dataset",
   backend: "Backend",
+  workers: "Workers",
   recovery: "Recovery",
   rollbackSkipBatches: "Rollback skip batches",
   rollbackLrScale: "Rollback lr scale",

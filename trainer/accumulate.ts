@@ -1,8 +1,17 @@
 import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../lib/rng";
 import type { Batch } from "./mixture";
+import type { ModelConfig, Params } from "./model";
+import { objectiveLoss } from "./objectives";
 
 /** One forward/backward pass: the mean loss of `rows` sequences and its gradients by engine variable name. */
 export type Pass = (batch: Batch, rows: number) => { value: tf.Scalar; grads: tf.NamedTensorMap };
+
+/** The training pass of the run's objective; `rng` draws the mlm masks (the trainer's, so resume stays exact). */
+export function objectivePass(params: Params, model: ModelConfig, T: number, rng: Rng, maskId: number): Pass {
+  const varList = [...params.values()];
+  return (part, n) => tf.variableGrads(() => objectiveLoss(params, model, { ...part, B: n, T }, rng, maskId), varList);
+}
 
 /** Rows [start, start + rows) of a [*, T] batch, as views (no copy). */
 export function sliceBatch(batch: Batch, start: number, rows: number, T: number): Batch {
@@ -10,10 +19,11 @@ export function sliceBatch(batch: Batch, start: number, rows: number, T: number)
 }
 
 /**
- * The mean loss over `rows` sequences and its gradient, from rows / micro passes of `micro`
- * sequences each: every pass's loss and gradients are scaled by 1 / passes and summed. Each pass runs
- * in its own tidy and the running sums replace the previous ones, so memory holds one pass's
- * activations and one set of gradients, whatever the number of passes.
+ * The mean loss over `rows` sequences and its gradient, from passes of `micro` sequences each (the
+ * last one may be shorter): every pass's loss and gradients are weighted by its share of the rows
+ * and summed, which is exact because each pass's loss is a mean over rows that all carry the same
+ * number of loss positions. Each pass runs in its own tidy and the running sums replace the previous
+ * ones, so memory holds one pass's activations and one set of gradients, whatever the number of passes.
  */
 export function accumulateGradients(
   pass: Pass,
@@ -22,19 +32,20 @@ export function accumulateGradients(
   micro: number,
   T: number,
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
-  if (!(micro > 0 && rows % micro === 0)) throw new Error(`a micro-batch of ${micro} does not divide the batch of ${rows}`);
-  const passes = rows / micro;
-  if (passes === 1) {
+  if (!(Number.isInteger(micro) && micro > 0 && Number.isInteger(rows) && rows > 0))
+    throw new Error(`cannot split a batch of ${rows} into micro-batches of ${micro}`);
+  if (micro >= rows) {
     const { value, grads } = tf.tidy(() => pass(sliceBatch(batch, 0, rows, T), rows));
     return { loss: value, grads: new Map(Object.entries(grads)) };
   }
   type Sum = { loss: tf.Scalar; grads: tf.NamedTensorMap };
   let sum: Sum | null = null;
-  for (let i = 0; i < passes; i++) {
+  for (let start = 0; start < rows; start += micro) {
+    const n = Math.min(micro, rows - start);
     const prev = sum as Sum | null;
     sum = tf.tidy((): Sum => {
-      const { value, grads } = pass(sliceBatch(batch, i * micro, micro, T), micro);
-      const scaled = (t: tf.Tensor) => tf.mul(t, 1 / passes);
+      const { value, grads } = pass(sliceBatch(batch, start, n, T), n);
+      const scaled = (t: tf.Tensor) => tf.mul(t, n / rows);
       const add = (t: tf.Tensor, acc: tf.Tensor | undefined) => (acc ? tf.add(acc, scaled(t)) : scaled(t));
       const out: tf.NamedTensorMap = {};
       for (const [name, g] of Object.entries(grads)) out[name] = add(g, prev?.grads[name]);

@@ -110,8 +110,7 @@ export function attend(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number
   const C = q.shape[1];
   const hd = C / H;
   const heads = (y: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(y, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
-  // Batched matmuls bypass XNNPACK on wasm with or without transposes (~1.8 GFLOP/s); they are
-  // about a third of a default-config step, and per-head 2-D loops measured no faster.
+  // On wasm the trainer's BatchMatMul runs these as one XNNPACK product per head (trainer/kernels).
   let scores = tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(hd));
   if (mask) scores = tf.add(scores, tf.tensor2d(mask, [T, T]));
   const y = tf.matMul(tf.softmax(scores), heads(v));

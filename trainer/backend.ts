@@ -2,9 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { registerWasmUnsortedSegmentSum } from "./kernels/unsorted-segment-sum";
+import type { BACKENDS } from "../lib/run-config";
+import { firstLine, startWebgpu } from "./backend-webgpu";
+import { registerWasmKernels } from "./kernels/wasm";
 
-export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
+export type BackendChoice = (typeof BACKENDS)[number];
 
 // Optional dependencies: their install downloads libtensorflow, which often fails. Each
 // registers the "tensorflow" backend when it loads.
@@ -21,17 +23,17 @@ async function tryNative(): Promise<{ ok: true; pkg: string } | { ok: false; rea
       }
       reasons.push(`${pkg}: loaded but the tensorflow backend did not initialise`);
     } catch (e) {
-      reasons.push(`${pkg}: ${firstLine(e)}`);
+      reasons.push(notInstalled(e, pkg) ? `${pkg} not installed` : `${pkg}: ${firstLine(e)}`);
     }
   }
-  return { ok: false, reason: reasons.join("; ") };
+  return { ok: false, reason: reasons.every((r) => r.endsWith(" not installed")) ? "not installed" : reasons.join(", ") };
 }
 
 let wasmPathsSet = false;
 
 async function tryWasm(): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    registerWasmUnsortedSegmentSum();
+    registerWasmKernels();
     if (!wasmPathsSet) {
       // The .wasm binaries sit next to the package's Node entry (dist/); point at them
       // explicitly so bundling or a changed working directory cannot lose them.
@@ -58,9 +60,9 @@ async function tryWasm(): Promise<{ ok: true } | { ok: false; reason: string }> 
   }
 }
 
-function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : typeof e === "object" && e && "message" in e ? String(e.message) : String(e);
-  return msg.split("\n")[0].slice(0, 200);
+function notInstalled(e: unknown, pkg: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (err.code === "ERR_MODULE_NOT_FOUND" || err.code === "MODULE_NOT_FOUND") && String(err.message).includes(pkg);
 }
 
 // Measured on the default model (2 layers, width 64, batch 8 x 64): cpu ~200 tokens/s, wasm ~30x that.
@@ -68,9 +70,10 @@ const CPU_SLOW = "the pure-JS cpu backend is much slower than wasm (at least 4x;
 
 /**
  * Picks and initialises the TensorFlow.js backend. `auto` tries native TensorFlow (GPU, then
- * CPU), then wasm, then cpu; landing on cpu always comes with a warning that says why.
+ * CPU), then webgpu on a GPU adapter, then wasm, then cpu; when it skips one, the warning names
+ * each skipped backend and why (the run page and the CLI show it).
  */
-export async function selectBackend(choice: BackendChoice): Promise<{ name: string; warning?: string }> {
+export async function selectBackend(choice: BackendChoice): Promise<{ name: string; warning?: string; note?: string }> {
   if (choice === "tensorflow") {
     const r = await tryNative();
     if (!r.ok)
@@ -79,6 +82,11 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
           `Install one (set TFJS_NODE_CDN_STORAGE to a mirror if the libtensorflow download fails) or choose "wasm".`,
       );
     return { name: tf.getBackend() };
+  }
+  if (choice === "webgpu") {
+    const r = await startWebgpu({ allowSoftware: true });
+    if (!r.ok) throw new Error(`Backend "webgpu" cannot start: ${r.reason}. Choose "auto" or "wasm" on this machine.`);
+    return { name: "webgpu", warning: r.software ? `webgpu runs on a software adapter (${r.adapter}), not a GPU; wasm is likely faster` : undefined };
   }
   if (choice === "wasm") {
     const r = await tryWasm();
@@ -92,9 +100,21 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
   }
   const native = await tryNative();
   if (native.ok) return { name: tf.getBackend() };
+  const skipped = [`tensorflow: ${native.reason}`];
+  const gpu = await startWebgpu({ allowSoftware: false, probing: true });
+  // Skipping what is not installed is the normal case: a note for the log, not a warning on the run.
+  if (gpu.ok) return { name: "webgpu", note: summary(skipped, `using webgpu on ${gpu.adapter}`) };
+  skipped.push(`webgpu: ${gpu.reason}`);
   const wasm = await tryWasm();
-  if (wasm.ok) return { name: "wasm" };
+  if (wasm.ok) return { name: "wasm", note: summary(skipped, "using wasm") };
+  skipped.push(`wasm: ${wasm.reason}`);
   await tf.setBackend("cpu");
   await tf.ready();
-  return { name: "cpu", warning: `fell back to cpu because the wasm backend failed (${wasm.reason}); ${CPU_SLOW}` };
+  return { name: "cpu", warning: summary(skipped, `using cpu: ${CPU_SLOW}`) };
+}
+
+/** One line for the run page (at most 500 characters) and the CLI. */
+function summary(skipped: string[], outcome: string): string {
+  const line = `${skipped.join("; ")}; ${outcome}`;
+  return line.length <= 500 ? line : `${line.slice(0, 499)}…`;
 }

@@ -1,11 +1,11 @@
-// The trainer's entry point. Standalone: `npm run train -- --config run.json` prints progress.
+// The trainer's entry point. Standalone: `npm run train -- --config run.json [--backend webgpu]` prints progress.
 // Under the dashboard's supervisor it also gets --server and --run-id (token in TRAINER_TOKEN)
 // and reports over socket.io instead.
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { EV, type MetricPoint } from "../lib/protocol";
-import { RunConfig } from "../lib/run-config";
+import { BACKENDS, RunConfig } from "../lib/run-config";
 import { fail, parseFlags } from "./cli-flags";
 import { formatProgress } from "./progress";
 import { Reporter } from "./reporter";
@@ -17,11 +17,15 @@ const Flags = z.object({
   "data-dir": z.string().min(1).default(process.env.DATA_DIR ?? "./data"),
   server: z.url({ error: "--server must be a URL such as http://127.0.0.1:3000" }).optional(),
   "run-id": z.string().min(1).max(64).optional(),
+  backend: z.enum(BACKENDS, { error: `--backend must be one of: ${BACKENDS.join(", ")}` }).optional(),
 });
 
 function parseCliFlags() {
   const flags = parseFlags(
-    { config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" }, server: { type: "string" }, "run-id": { type: "string" } },
+    {
+      config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" }, server: { type: "string" }, "run-id": { type: "string" },
+      backend: { type: "string" },
+    },
     Flags,
   );
   if (Boolean(flags.server) !== Boolean(flags["run-id"])) fail("--server and --run-id go together", 2);
@@ -42,7 +46,7 @@ function readConfig(file: string): RunConfig {
 }
 
 const flags = parseCliFlags();
-const config = readConfig(flags.config);
+const config = { ...readConfig(flags.config), ...(flags.backend && { backend: flags.backend }) };
 const dataDir = path.resolve(flags["data-dir"]);
 const runDir = path.resolve(flags["run-dir"] ?? path.join(dataDir, "runs", `cli-${config.name.replace(/[^\w.-]+/g, "_")}`));
 
@@ -67,9 +71,11 @@ try {
   const result = await train(config, { runDir, dataDir }, {
     async onStart(info) {
       Object.assign(started, { at: Date.now(), step: info.startStep });
-      console.log(`backend ${info.backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
+      // The run page shows the backend string, so it carries the worker count.
+      const backend = info.workers > 1 ? `${info.backend} × ${info.workers} workers` : info.backend;
+      console.log(`backend ${backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
       if (info.warning) console.warn(`warning: ${info.warning}`);
-      await reporter?.request(EV.trainerHello, info);
+      await reporter?.request(EV.trainerHello, { ...info, backend });
     },
     onMetrics(points: MetricPoint[]) {
       reporter?.push(points);

@@ -12,17 +12,15 @@ const LN_EPS = 1e-5;
 const RMS_EPS = 1e-5;
 
 /**
- * a @ b for 2-D tensors. The gradient transposes explicitly instead of using matMul's transpose
- * flags, because wasm's matMul with a flag set skips XNNPACK and runs ~10x slower (measured).
+ * a @ b for 2-D tensors, with the closed-form gradient as two transposed products. The transpose
+ * flags matter on wasm: the trainer's BatchMatMul (trainer/kernels/batch-mat-mul.ts) picks the
+ * cheaper of aᵀ @ dy and (dyᵀ @ a)ᵀ, which it cannot do once the transpose is a separate op.
  */
 export const matmul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Saver) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor[]) => [
-      tf.matMul(dy, tf.transpose(sb as tf.Tensor2D)),
-      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy),
-    ],
+    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, sb as tf.Tensor2D, false, true), tf.matMul(sa as tf.Tensor2D, dy, true, false)],
   };
 }) as unknown as CustomGradFn) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
@@ -70,18 +68,21 @@ export const rmsNorm = tf.customGrad(((x: tf.Tensor2D, g: tf.Tensor1D, save: Sav
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
-/** GPT-2's tanh GELU; tf.pow is ~15x slower than x*x*x on wasm (measured). */
+/**
+ * GPT-2's tanh GELU, 0.5 x (1 + tanh(u)) with u = c (x + a x^3), written as x * sigmoid(2u) (the
+ * same function: 0.5 (1 + tanh(u)) = sigmoid(2u)). wasm's Sigmoid is XNNPACK's and ~15x faster than
+ * its scalar Tanh at [1024, 512] (bench/kernels.ts); tf.pow is ~15x slower than x*x*x (measured).
+ */
 export const gelu = tf.customGrad(((x: tf.Tensor2D, save: Saver) => {
   const x2 = tf.mul(x, x);
-  const t = tf.tanh(tf.mul(tf.mul(x, tf.add(tf.mul(x2, GELU_A), 1)), GELU_C));
-  save([x, x2, t]);
+  const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, GELU_A), 1)), 2 * GELU_C));
+  save([x, x2, s]);
   return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
-    // d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
-    gradFunc: (dy: tf.Tensor2D, [sx, sx2, st]: tf.Tensor[]) => {
-      const dInner = tf.mul(tf.add(tf.mul(sx2, 3 * GELU_A), 1), GELU_C);
-      const sech2 = tf.sub(1, tf.mul(st, st));
-      const d = tf.mul(tf.add(tf.add(st, 1), tf.mul(tf.mul(sx, sech2), dInner)), 0.5);
+    value: tf.mul(x, s),
+    // d/dx = s + x s (1 - s) 2c (1 + 3 a x^2)
+    gradFunc: (dy: tf.Tensor2D, [sx, sx2, ss]: tf.Tensor[]) => {
+      const dInner = tf.mul(tf.add(tf.mul(sx2, 3 * GELU_A), 1), 2 * GELU_C);
+      const d = tf.add(ss, tf.mul(tf.mul(sx, tf.mul(ss, tf.sub(1, ss))), dInner));
       return tf.mul(dy, d);
     },
   };

@@ -8,8 +8,8 @@ import type { CheckpointSaved, Heartbeat, MetricPoint, RecoveryEvent } from "../
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
 import { batchSizeAt, createSchedule } from "../lib/schedule";
-import { accumulateGradients } from "./accumulate";
-import { selectBackend } from "./backend";
+import { accumulateGradients, objectivePass } from "./accumulate";
+import { type BackendChoice, selectBackend } from "./backend";
 import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, saveCheckpoint } from "./checkpoint";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
@@ -18,11 +18,14 @@ import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
 import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
+import { WorkerPool } from "./parallel/pool";
+import { workerCount } from "./parallel/shards";
 import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
 import { Recovery } from "./recovery";
 
 export interface TrainHooks {
-  onStart(info: { backend: string; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
+  /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
+  onStart(info: { backend: string; workers: number; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
   onMetrics(points: MetricPoint[]): void;
   onCheckpoint(info: CheckpointSaved): void | Promise<void>;
   /** Per-example benchmark predictions, one call per task after each benchmark round. */
@@ -155,7 +158,9 @@ function tokenizerHash(dataDir: string, datasetId: string): string | null {
  * accumulated over micro-batches, clip, optimizer step, log; then yields to the event loop and polls
  * shouldStop. The step's batch follows the batch-size ramp; the plateau schedule reads the evals.
  * Benchmarks (config.evals) run at every eval step and checkpoint, within config.evalBudget of the
- * training time; they draw from no rng of the run's, so resume stays exact.
+ * training time; they draw from no rng of the run's, so resume stays exact. With config.workers
+ * above 1 the forward/backward passes run on worker threads (parallel/pool.ts) and the rest of the
+ * step stays here, so a seed gives the same run, within float rounding, on any number of workers.
  */
 export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
@@ -165,6 +170,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const model: ModelConfig = modelConfig(config, vocabSize);
   const B = config.batchSize;
   const T = config.contextLength;
+  const workers = workerCount(config.workers, backend.name, B);
   hooks.onLog(
     `dataset ${manifest.id} (${manifest.name}): vocabulary ${vocabSize}, ` +
       domains.map((d) => `${d.name} ${(d.weight * 100).toFixed(1)}% of ${d.train.length.toLocaleString("en-US")} tokens`).join(", "),
@@ -176,7 +182,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const optim = createOptimizer(config, params);
   const schedule = createSchedule(config);
   let tokensSeen = 0;
-  const varList = [...params.values()];
+  let pool: WorkerPool | null = null;
   try {
     let startStep = 0;
     const resumed = loadLatest(opts.runDir, hooks.onLog);
@@ -200,11 +206,20 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       loadWeights(params, parent.tensors);
       hooks.onLog(`forked from run ${config.initFrom.runId} at step ${config.initFrom.step}: its weights, a fresh optimizer and schedule`);
     }
-    await hooks.onStart({ backend: backend.name, paramCount: countParams(model), startStep, warning: backend.warning });
+    await hooks.onStart({ backend: backend.name, workers, paramCount: countParams(model), startStep, warning: backend.warning });
+    if (backend.note) hooks.onLog(`backend: ${backend.note}`);
     if (startStep >= config.steps) {
       hooks.onLog(`checkpoint at step ${startStep} already covers the ${config.steps} steps of this run; nothing to do`);
       return { status: "completed", step: startStep };
     }
+    if (workers > 1) {
+      const started = performance.now();
+      pool = await WorkerPool.start({
+        workers, backend: backend.name as BackendChoice, model, params, maxRows: B, T, micro: config.microBatchSize, maskId: manifest.tokenizer.eotId,
+      });
+      hooks.onLog(`${workers} gradient workers ready in ${((performance.now() - started) / 1000).toFixed(1)} s; each step splits its batch between them`);
+    }
+    const pass = objectivePass(params, model, T, rng, manifest.tokenizer.eotId);
 
     const suite = await prepareRunEvals(config, manifest, opts.dataDir, hooks.onLog);
     const valSet = sampler.valBatches(config.evalBatches);
@@ -274,12 +289,9 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       const t0 = performance.now();
       const rows = batchSizeAt(tokensSeen, config);
       const batch = sampler.nextBatch(rows);
-      const pass = (part: Batch, n: number) => {
-        const { value, grads } = tf.variableGrads(() => objectiveLoss(params, model, { ...part, B: n, T }, rng, manifest.tokenizer.eotId), varList);
-        return { value, grads };
-      };
+      if (pool) await pool.run(batch, rows, rng);
       const { packed, clipped } = tf.tidy(() => {
-        let { loss, grads } = accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
+        let { loss, grads } = pool ? pool.gradients() : accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
         const k = lossFactor(injected);
         const g = k * gradFactor(injected);
         if (k !== 1) loss = tf.mul(loss, k);
@@ -362,6 +374,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     await benchmarks(config.steps);
     return { status: "completed", step: config.steps };
   } finally {
+    await pool?.close();
     optim.dispose();
     disposeParams(params);
   }

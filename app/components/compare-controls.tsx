@@ -1,6 +1,7 @@
 "use client";
-import { isLogScale, X_AXES, type CompareParams } from "../compare/params";
-import { isSparse, metricTitle } from "../compare/metrics";
+import { isLogScale, type CompareParams } from "../compare/params";
+import { metricTitle } from "../compare/metrics";
+import { ChartToolbar } from "./chart-toolbar";
 
 function Chip({ on, onClick, children, testId }: { on: boolean; onClick: () => void; children: React.ReactNode; testId: string }) {
   return (
@@ -13,7 +14,7 @@ function Chip({ on, onClick, children, testId }: { on: boolean; onClick: () => v
 
 const toggle = (list: string[], item: string) => (list.includes(item) ? list.filter((x) => x !== item) : [...list, item]);
 
-/** Which charts, which on a log scale, the x-axis and smoothing; every change lands in the URL. */
+/** Which charts, which on a log scale, and the page's chart toolbar; every change lands in the URL. */
 export function CompareControls({ available, params, onChange }: {
   available: string[]; params: CompareParams; onChange: (change: Partial<CompareParams>) => void;
 }) {
@@ -43,25 +44,7 @@ export function CompareControls({ available, params, onChange }: {
           </Chip>
         ))}
       </div>
-      <div className="flex flex-wrap items-center gap-x-6 gap-y-2">
-        <div className="flex items-center gap-1.5">
-          <span className={label}>X-axis</span>
-          <div className="inline-flex overflow-hidden rounded-md ring-1 ring-slate-700">
-            {X_AXES.map((x) => (
-              <button key={x} type="button" data-testid={`x-axis-${x}`} aria-pressed={params.x === x} onClick={() => onChange({ x })}
-                className={`px-2.5 py-0.5 text-xs ${params.x === x ? "bg-indigo-500/25 text-indigo-100" : "text-slate-400 hover:bg-slate-800 hover:text-slate-200"}`}>
-                {x}
-              </button>
-            ))}
-          </div>
-        </div>
-        <label className="flex items-center gap-2 text-xs text-slate-400" title={`Exponential moving average of dense series (not ${shown.filter(isSparse).map(metricTitle).join(", ") || "sparse ones"}); the raw line stays faint beneath`}>
-          <span className={label}>Smoothing</span>
-          <input type="range" min={0} max={0.99} step={0.01} value={params.smooth} data-testid="smoothing"
-            onChange={(e) => onChange({ smooth: Number(e.target.value) })} className="w-40 accent-indigo-500" />
-          <span className="w-8 font-mono tabular-nums text-slate-300">{params.smooth.toFixed(2)}</span>
-        </label>
-      </div>
+      <ChartToolbar bare />
     </div>
   );
 }

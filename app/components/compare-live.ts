@@ -1,45 +1,31 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { mergeByStep } from "../../lib/downsample";
 import { ACTIVE_STATUSES, EV, type MetricPoint } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { liveSocket } from "../lib/socket";
 import { trpc } from "../lib/trpc";
+import { LiveFeed } from "./chart-live-feed";
 
 export type Run = RouterOutputs["compare"]["runs"]["runs"][number];
 export type SummaryRow = RouterOutputs["compare"]["summary"]["rows"][number];
-export type TimedPoint = { step: number; value: number | null; wallTime: number };
-/** runId → metric key → points. */
-export type Histories = Record<string, Record<string, TimedPoint[]>>;
+/** runId → metric key → series over the whole run. */
+export type Histories = RouterOutputs["compare"]["history"];
 
-/** Twenty runs logging every step would redraw every chart many times a second; batches are applied at this pace. */
-const APPLY_EVERY_MS = 500;
 const SUMMARY_EVERY_MS = 5000;
 
-function mergeInto(histories: Histories, incoming: MetricPoint[][], runIds: string[]): Histories {
-  const out = { ...histories };
-  incoming.forEach((points, i) => {
-    const runId = runIds[i];
-    const byKey: Record<string, TimedPoint[]> = {};
-    for (const p of points) (byKey[p.key] ??= []).push({ step: p.step, value: p.value, wallTime: p.wallTime });
-    const run = { ...out[runId] };
-    for (const [key, pts] of Object.entries(byKey)) run[key] = mergeByStep(run[key] ?? [], pts);
-    out[runId] = run;
-  });
-  return out;
-}
-
 /**
- * The compared runs kept live: it joins every run's room, then loads their history in one call,
- * and merges live points by step on top. Statuses follow run:status; the summary rows are
- * reloaded every few seconds while any run is still active.
+ * The compared runs kept live: it joins every run's room and hands their metric points to the
+ * charts through a LiveFeed. Statuses follow run:status; a rollback or a reconnect makes the charts
+ * load again; the summary rows are reloaded every few seconds while any run is still active.
+ * `withData` is the metrics some run has points for, growing as benchmarks start reporting.
  */
 export function useCompareLive(initial: { runs: Run[]; histories: Histories; summary: SummaryRow[]; keys: string[] }) {
   const [runs, setRuns] = useState(initial.runs);
-  const [histories, setHistories] = useState(initial.histories);
   const [summary, setSummary] = useState(initial.summary);
   const [error, setError] = useState<string | null>(null);
-  const pending = useRef<{ runId: string; points: MetricPoint[] }[]>([]);
+  const [withData, setWithData] = useState(() => new Set(Object.values(initial.histories).flatMap((s) => Object.entries(s).filter(([, r]) => r.count > 0).map(([k]) => k))));
+  const seen = useRef(withData);
+  const feed = useRef(new LiveFeed()).current;
   const wasActive = useRef(false);
   const runIds = initial.runs.map((r) => r.id);
   const idsKey = runIds.join(",");
@@ -48,61 +34,41 @@ export function useCompareLive(initial: { runs: Run[]; histories: Histories; sum
   useEffect(() => {
     if (runIds.length === 0) return;
     const ids = new Set(runIds);
-    const keys = new Set(initial.keys);
     const socket = liveSocket();
+    let joins = 0;
     const onMetrics = (msg: { runId: string; points: MetricPoint[] }) => {
       if (!ids.has(msg.runId)) return;
-      const points = msg.points.filter((p) => keys.has(p.key));
-      if (points.length) pending.current.push({ runId: msg.runId, points });
+      feed.push(msg.runId, msg.points);
+      const fresh = msg.points.filter((p) => initial.keys.includes(p.key) && !seen.current.has(p.key));
+      if (fresh.length === 0) return;
+      seen.current = new Set([...seen.current, ...fresh.map((p) => p.key)]);
+      setWithData(seen.current);
     };
     const onStatus = (run: Run) => ids.has(run.id) && setRuns((rs) => rs.map((r) => (r.id === run.id ? run : r)));
-    const reload = async () => {
-      try {
-        const fresh = await trpc.compare.history.query({ runIds, keys: initial.keys });
-        setHistories((h) => {
-          const out = { ...h };
-          for (const [runId, series] of Object.entries(fresh)) {
-            const run = { ...out[runId] };
-            for (const [key, points] of Object.entries(series)) run[key] = mergeByStep(run[key] ?? [], points);
-            out[runId] = run;
-          }
-          return out;
-        });
-      } catch (e) {
-        setError(e instanceof Error ? e.message : String(e));
-      }
-    };
-    // A rollback rewrites a run's history after a step; dropping and reloading is simplest.
-    const onRollback = (msg: { runId: string; toStep: number }) => {
-      if (!ids.has(msg.runId)) return;
-      setHistories((h) => ({
-        ...h,
-        [msg.runId]: Object.fromEntries(Object.entries(h[msg.runId] ?? {}).map(([k, pts]) => [k, pts.filter((p) => p.step <= msg.toStep)])),
+    const onRollback = (msg: { runId: string }) => ids.has(msg.runId) && feed.reset(msg.runId);
+    const join = async () => {
+      await Promise.all(runIds.map(async (id) => {
+        await socket.timeout(5000).emitWithAck(EV.runSubscribe, id).catch((e) => setError(`joining run ${id} live failed: ${e}`));
+        feed.markJoined(id);
+        if (joins > 0) feed.reset(id);
       }));
-      void reload();
+      joins++;
     };
-    const join = () => {
-      for (const id of runIds) socket.emit(EV.runSubscribe, id);
-      void reload();
-    };
-    const apply = setInterval(() => {
-      const batch = pending.current;
-      if (batch.length === 0) return;
-      pending.current = [];
-      setHistories((h) => mergeInto(h, batch.map((b) => b.points), batch.map((b) => b.runId)));
-    }, APPLY_EVERY_MS);
+    const onDisconnect = () => runIds.forEach((id) => feed.markLeft(id));
     socket.on(EV.metricBatch, onMetrics);
     socket.on(EV.runStatus, onStatus);
     socket.on(EV.runRollback, onRollback);
     socket.on("connect", join);
-    if (socket.connected) join();
+    socket.on("disconnect", onDisconnect);
+    if (socket.connected) void join();
     return () => {
-      clearInterval(apply);
       for (const id of runIds) socket.emit(EV.runUnsubscribe, id);
+      onDisconnect();
       socket.off(EV.metricBatch, onMetrics);
       socket.off(EV.runStatus, onStatus);
       socket.off(EV.runRollback, onRollback);
       socket.off("connect", join);
+      socket.off("disconnect", onDisconnect);
     };
     // idsKey stands for runIds; the keys come with them from the server.
   }, [idsKey]);
@@ -122,5 +88,5 @@ export function useCompareLive(initial: { runs: Run[]; histories: Histories; sum
     return () => clearInterval(timer);
   }, [idsKey, anyActive]);
 
-  return { runs, histories, summary, error };
+  return { runs, summary, error, feed, withData };
 }

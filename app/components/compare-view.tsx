@@ -1,15 +1,18 @@
 "use client";
 import Link from "next/link";
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { runColors } from "../../lib/run-colors";
-import { compareHref, isLogScale, type CompareParams } from "../compare/params";
+import { compareHref, type CompareParams } from "../compare/params";
 import { metricTitle } from "../compare/metrics";
+import { ChartPageProvider } from "./chart-context";
+import type { ChartSettings } from "./chart-settings";
 import { CompareChart, type RunLine } from "./compare-chart";
 import { CompareConfigDiff } from "./compare-config-diff";
 import { CompareControls } from "./compare-controls";
 import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
 import { CompareSummary } from "./compare-summary";
 import { StatusBadge } from "./status-badge";
+import { useXMaps } from "./use-chart-x";
 
 /** Runs often share a name (a re-run); the legend needs them apart. */
 function uniqueLabels(runs: Run[]): Map<string, string> {
@@ -18,15 +21,10 @@ function uniqueLabels(runs: Run[]): Map<string, string> {
   return new Map(runs.map((r) => [r.id, count.get(r.name)! > 1 ? `${r.name} (${r.id.slice(-4)})` : r.name]));
 }
 
-function firstWallTime(series: Histories[string] | undefined): number | null {
-  const starts = Object.values(series ?? {}).flatMap((pts) => (pts.length ? [pts[0].wallTime] : []));
-  return starts.length ? Math.min(...starts) : null;
-}
-
 export function CompareView(props: {
   runs: Run[]; histories: Histories; summary: SummaryRow[]; keys: string[]; params: CompareParams; missing: string[]; dropped: string[];
 }) {
-  const { runs, histories, summary, error } = useCompareLive({ runs: props.runs, histories: props.histories, summary: props.summary, keys: props.keys });
+  const { runs, summary, error, feed, withData } = useCompareLive({ runs: props.runs, histories: props.histories, summary: props.summary, keys: props.keys });
   const [params, setParams] = useState(props.params);
   const [removed, setRemoved] = useState<string[]>([]);
   const [copied, setCopied] = useState<string | null>(null);
@@ -42,11 +40,12 @@ export function CompareView(props: {
     return () => clearTimeout(timer);
   }, [href]);
 
-  const withData = new Set(Object.values(histories).flatMap((s) => Object.entries(s).filter(([, pts]) => pts.length).map(([k]) => k)));
   // Benchmark charts only for metrics some run has logged; the base metrics always, to show "no data yet".
   const available = props.keys.filter((k) => !k.startsWith("eval/") || withData.has(k));
   const charts = (params.metrics ?? available).filter((m) => available.includes(m));
-  const change = (c: Partial<CompareParams>) => setParams((p) => ({ ...p, ...c }));
+  const change = useCallback((c: Partial<CompareParams>) => setParams((p) => ({ ...p, ...c })), []);
+  const changeSettings = useCallback((c: Partial<ChartSettings>) => change(c), [change]);
+  const xMaps = useXMaps(shownRuns.map((r) => ({ id: r.id, batchSize: r.config.batchSize, contextLength: r.config.contextLength })), params.x);
 
   async function copyLink() {
     const url = new URL(href, window.location.origin).toString();
@@ -58,14 +57,7 @@ export function CompareView(props: {
     }
   }
 
-  const lines = (metric: string): RunLine[] =>
-    shownRuns.map((r) => ({
-      label: labels.get(r.id)!,
-      color: colors.get(r.id)!,
-      points: histories[r.id]?.[metric] ?? [],
-      tokensPerStep: r.config.batchSize * r.config.contextLength,
-      startTime: firstWallTime(histories[r.id]),
-    }));
+  const lines: RunLine[] = shownRuns.map((r) => ({ runId: r.id, label: labels.get(r.id)!, color: colors.get(r.id)!, xMap: xMaps[r.id] }));
 
   return (
     <div className="space-y-5" data-testid="compare-view" data-runs={ids.join(",")}>
@@ -107,12 +99,12 @@ export function CompareView(props: {
       ) : (
         <>
           <CompareSummary rows={summary.filter((s) => ids.includes(s.runId))} colors={colors} />
-          <CompareControls available={available} params={params} onChange={change} />
-          <div className="grid gap-4 lg:grid-cols-2" data-testid="compare-charts" data-charts={charts.length}>
-            {charts.map((m) => (
-              <CompareChart key={m} metric={m} title={metricTitle(m)} lines={lines(m)} logY={isLogScale(params, m)} smooth={params.smooth} x={params.x} />
-            ))}
-          </div>
+          <ChartPageProvider settings={params} onChange={changeSettings} chartIds={available} feed={feed}>
+            <CompareControls available={available} params={params} onChange={change} />
+            <div className="grid gap-4 lg:grid-cols-2" data-testid="compare-charts" data-charts={charts.length}>
+              {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={lines} initial={props.histories} />)}
+            </div>
+          </ChartPageProvider>
           <CompareConfigDiff runs={shownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
         </>
       )}

@@ -7,22 +7,32 @@ import { LABELS, type RunConfig, type RunConfigKey } from "../../lib/run-config"
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
-import { PALETTE } from "./bar-chart";
+import { ChartPageProvider, useChartSettingsInUrl } from "./chart-context";
+import { RunChartSections, runChartIds } from "./chart-run-sections";
+import type { ChartSettings } from "./chart-settings";
+import { ChartToolbar } from "./chart-toolbar";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { GeneratePanel } from "./generate-panel";
-import { EvalCharts, EvalTable } from "./eval-panels";
-import { MetricChart, type Series } from "./metric-chart";
+import { EvalTable } from "./eval-panels";
 import { RunAlerts } from "./run-alerts";
 import { RunLineage, type Lineage } from "./run-lineage";
 import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
 import { useAlerts, type AlertRow } from "./use-alerts";
-import { useLiveRun, type SeriesMap, type SupersededMap } from "./use-live-run";
+import { useXMaps } from "./use-chart-x";
+import { useLiveRun } from "./use-live-run";
 
-type Props = { run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; history: SeriesMap; alerts: AlertRow[]; lineage: Lineage };
+type Props = {
+  run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; metrics: RouterOutputs["metric"]["keys"];
+  alerts: AlertRow[]; lineage: Lineage; settings: ChartSettings;
+  /** Every raw point through metric.history, as the benchmark's baseline (?naive=1). */
+  naive?: boolean;
+};
 
 export function RunView(props: Props) {
-  const { run, setRun, checkpoints, series, superseded, log } = useLiveRun(props);
+  const { run, setRun, checkpoints, keys, superseded, log, feed } = useLiveRun({ ...props, keys: props.metrics.keys.map((k) => k.key) });
+  const [settings, changeSettings] = useChartSettingsInUrl(props.settings);
+  const xMaps = useXMaps([{ id: run.id, batchSize: run.config.batchSize, contextLength: run.config.contextLength, startTime: props.metrics.startTime }], settings.x);
   const alertFeed = useAlerts(run.id, props.alerts);
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const [busy, setBusy] = useState(false);
@@ -43,14 +53,7 @@ export function RunView(props: Props) {
     }
   }
 
-  const s = (key: string) => series[key] ?? [];
-  const undone = (key: string, color: string) => supersededSeries(superseded, key, color);
-  const domainSeries = (prefix: string) =>
-    Object.keys(series).filter((k) => k.startsWith(prefix)).sort()
-      .map((k, i) => ({ label: k.slice(prefix.length), color: PALETTE[i % PALETTE.length], points: series[k] }));
-  const shares = domainSeries("data/share/");
   const synthetic = new Set(run.config.evals.filter((e) => e.file === "synthetic").map((e) => e.task as string));
-  const epochs = domainSeries("data/epochs/");
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-center gap-3">
@@ -76,20 +79,13 @@ export function RunView(props: Props) {
       {run.error && <Notice tone="rose" text={run.error} />}
       {actionError && <Notice tone="rose" text={actionError} />}
 
-      <div className="grid gap-4 md:grid-cols-2">
-        <MetricChart title="loss" logY markers={markers} series={[
-          { label: "train loss", color: "#818cf8", points: s("loss") },
-          { label: "val loss", color: "#f472b6", points: s("val_loss"), dots: true },
-          ...undone("loss", "#818cf8"),
-        ]} />
-        <MetricChart title="learning rate" markers={markers} series={[{ label: "lr", color: "#34d399", points: s("lr") }, ...undone("lr", "#34d399")]} />
-        <MetricChart title="grad norm" markers={markers} series={[{ label: "grad norm (pre-clip)", color: "#fbbf24", points: s("grad_norm") }, ...undone("grad_norm", "#fbbf24")]} />
-        <MetricChart title="tokens/s" unit="tok/s" markers={markers} series={[{ label: "tokens/s", color: "#38bdf8", points: s("tokens_per_sec") }]} />
-        {shares.length > 0 && <MetricChart title="domain share of sequences (measured)" markers={markers} series={shares} />}
-        {epochs.length > 0 && <MetricChart title="epochs per domain" markers={markers} series={epochs} />}
-        <EvalCharts series={series} synthetic={synthetic} markers={markers} />
-      </div>
-      <EvalTable series={series} synthetic={synthetic} />
+      <ChartPageProvider settings={settings} onChange={changeSettings} chartIds={runChartIds(keys)} feed={feed} naive={props.naive}>
+        <div className="space-y-4" data-testid="run-charts">
+          <ChartToolbar />
+          <RunChartSections runId={run.id} keys={keys} xMap={xMaps[run.id]} markers={markers} superseded={superseded} synthetic={synthetic} />
+        </div>
+      </ChartPageProvider>
+      <EvalTable runId={run.id} keys={keys} synthetic={synthetic} feed={feed} />
       <RunAlerts runId={run.id} feed={alertFeed} />
 
       <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
@@ -168,13 +164,6 @@ function configValue(config: RunConfig, k: RunConfigKey): string {
     default:
       return String(config[k]);
   }
-}
-
-/** The points rollbacks undid on one key, one faint dashed line per attempt, drawn beneath the live one. */
-function supersededSeries(superseded: SupersededMap, key: string, color: string): Series[] {
-  const attempts = new Map<number, SupersededMap[string]>();
-  for (const p of superseded[key] ?? []) attempts.set(p.attempt, [...(attempts.get(p.attempt) ?? []), p]);
-  return [...attempts.values()].map((points) => ({ label: "superseded (rollback)", color: `${color}40`, dashed: true, points }));
 }
 
 function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {

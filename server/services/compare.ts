@@ -1,7 +1,7 @@
 import { Prisma } from "../../generated/prisma/client";
 import { TASKS } from "../../lib/eval/tasks";
 import type { Db } from "../db";
-import { metricHistory, type SeriesPoint } from "./metrics";
+import { metricRange, type RangeSeries } from "./metrics";
 import { toSummary, type RunSummary } from "./runs";
 
 /** Metrics every run logs, in the order the compare page charts them. */
@@ -89,13 +89,18 @@ export async function compareSummary(db: Db, runIds: string[]): Promise<{ rows: 
   return { rows, missing };
 }
 
-/** Each run's series for the given keys, downsampled as metric.history does; unknown runs are left out. */
+/**
+ * Each run's series for the given keys over the whole run, read from the rollups as metric.range
+ * does: about maxPoints / 2 spans (each drawn as its min and max), every spike kept. Unknown runs
+ * come back with empty series.
+ */
 export async function compareHistory(
   db: Db,
   runIds: string[],
   opts: { keys: string[]; maxPoints: number },
-): Promise<Record<string, Record<string, SeriesPoint[]>>> {
-  const all = await Promise.all(runIds.map(async (id) => [id, await metricHistory(db, id, opts)] as const));
+): Promise<Record<string, Record<string, RangeSeries>>> {
+  const buckets = Math.max(10, Math.min(5000, Math.round(opts.maxPoints / 2)));
+  const all = await Promise.all(runIds.map(async (id) => [id, await metricRange(db, id, { keys: opts.keys, buckets })] as const));
   return Object.fromEntries(all);
 }
 

@@ -4,6 +4,7 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
+import { runMetricKeys } from "../services/metric-keys";
 import { metricHistory, metricRange } from "../services/metrics";
 import { alertRouter } from "./alert-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
@@ -35,12 +36,20 @@ export const appRouter = router({
         z.object({
           runId: z.string().min(1).max(64),
           keys: z.array(z.string().min(1).max(64)).max(50).optional(),
-          maxPoints: z.number().int().min(10).max(100_000).default(2000),
+          // Up to every point of a long run: the charts' naive baseline in bench/chart-browser.ts asks for all.
+          maxPoints: z.number().int().min(10).max(10_000_000).default(2000),
         }),
       )
       .query(async ({ ctx, input }) => {
         await ctx.services.runs.get(input.runId);
         return metricHistory(ctx.services.db, input.runId, input);
+      }),
+    /** The keys a run has logged, each with its step extent, and the wall time of its first point. */
+    keys: procedure
+      .input(z.object({ runId: z.string().min(1).max(64) }))
+      .query(async ({ ctx, input }) => {
+        await ctx.services.runs.get(input.runId);
+        return runMetricKeys(ctx.services.db, input.runId);
       }),
     range: procedure
       .input(

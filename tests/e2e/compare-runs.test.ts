@@ -117,8 +117,8 @@ test("pick runs in the table, compare them, and get the same view back from the 
   await page.click("[data-testid=log-toggle-lr]");
   await page.click("[data-testid=x-axis-tokens]");
   await page.click("[data-testid=metric-toggle-grad_norm]");
-  await page.fill("[data-testid=smoothing]", "0.6");
-  await page.waitForURL((u) => u.searchParams.get("x") === "tokens" && u.searchParams.get("smooth") === "0.6" && u.searchParams.get("identical") === "show");
+  await page.fill("[data-testid=smoothing]", "0.8");
+  await page.waitForURL((u) => u.searchParams.get("x") === "tokens" && u.searchParams.get("smooth") === "0.8" && u.searchParams.get("identical") === "show");
   const url = page.url();
   const log = new URL(url).searchParams.get("log")?.split(",") ?? [];
   assert.ok(log.includes("lr") && log.includes("loss") && !log.includes("grad_norm"), `log scale on ${log.join(", ")}`);

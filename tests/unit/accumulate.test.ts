@@ -64,6 +64,11 @@ test("4 micro-batches of 2 give the same loss, gradients and update as one batch
   tf.dispose([one.loss, ...one.grads.values(), ...params.values()]);
 });
 
-test("a micro-batch that does not divide the batch is an error", () => {
-  assert.throws(() => accumulateGradients(() => { throw new Error("not called"); }, batch, 8, 3, T), /micro-batch of 3 does not divide the batch of 8/);
+test("micro-batches that do not divide the batch (3, 3, 2) are weighted by their rows and match one batch of 8", () => {
+  const whole = step(8);
+  const ragged = step(3);
+  assert.ok(Math.abs(ragged.loss - whole.loss) < 1e-5, `loss ${ragged.loss} vs ${whole.loss}`);
+  for (const [name, g] of whole.grads) assert.ok(maxDiff(ragged.grads.get(name)!, g) < 1e-5, `gradient of ${name}`);
+  assert.equal(ragged.leaked, 0);
+  assert.throws(() => accumulateGradients(() => { throw new Error("not called"); }, batch, 8, 0, T), /cannot split a batch of 8 into micro-batches of 0/);
 });

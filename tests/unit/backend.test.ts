@@ -2,17 +2,29 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../trainer/backend";
+import { vulkanFacts } from "../../trainer/backend-webgpu";
 
-test("auto falls through the missing native packages to wasm, without a warning", async () => {
+// These machines have no GPU: webgpu finds no adapter, whatever Vulkan is installed.
+const noGpu = vulkanFacts().gpuDevice ? "this machine has a GPU device" : false;
+
+test("auto falls through to wasm and says why it skipped tensorflow and webgpu", { skip: noGpu }, async () => {
   const r = await selectBackend("auto");
   assert.equal(r.name, "wasm");
-  assert.equal(r.warning, undefined);
+  assert.match(r.note ?? "", /^tensorflow: not installed; webgpu: no GPU adapter: [^;]+; using wasm$/);
+  assert.ok(r.note!.length <= 500, "one log line");
   assert.equal(tf.getBackend(), "wasm");
   assert.ok(tf.getKernel("UnsortedSegmentSum", "wasm"), "missing kernel registered");
 });
 
+test("explicit webgpu without a GPU fails with the reason", { skip: noGpu }, async () => {
+  await assert.rejects(
+    selectBackend("webgpu"),
+    /^Error: Backend "webgpu" cannot start: no GPU adapter: (the Vulkan loader libvulkan\.so\.1 is not installed|.*Vulkan).*\. Choose "auto" or "wasm" on this machine\.$/,
+  );
+});
+
 test("explicit tensorflow that cannot load throws a clear error", async () => {
-  await assert.rejects(selectBackend("tensorflow"), /tfjs-node.*neither loads/);
+  await assert.rejects(selectBackend("tensorflow"), /tfjs-node.*neither loads \(not installed\)/);
 });
 
 test("cpu is never silent", async () => {

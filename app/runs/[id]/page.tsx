@@ -1,21 +1,29 @@
 import { notFound } from "next/navigation";
+import { parseChartSettings } from "../../components/chart-settings";
 import { RunView } from "../../components/run-view";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
 
-export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function RunPage({ params, searchParams }: {
+  params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { id } = await params;
+  const query = await searchParams;
   const api = caller();
   const run = await api.run.get({ id }).catch(() => null);
   if (!run) notFound();
-  const [checkpoints, history, alerts, forks, parent] = await Promise.all([
+  // The charts load their own series (metric.range); the page only needs which keys there are.
+  const [checkpoints, metrics, alerts, forks, parent] = await Promise.all([
     api.checkpoint.list({ runId: id }),
-    api.metric.history({ runId: id }),
+    api.metric.keys({ runId: id }),
     api.alert.list({ runId: id, limit: 500 }),
     api.run.forks({ id }),
     run.config.initFrom ? api.run.get({ id: run.config.initFrom.runId }).catch(() => null) : null,
   ]);
   const lineage = { parent: parent && run.config.initFrom && { id: parent.id, name: parent.name, step: run.config.initFrom.step }, forks };
-  return <RunView run={run} checkpoints={checkpoints} history={history} alerts={alerts} lineage={lineage} />;
+  return (
+    <RunView run={run} checkpoints={checkpoints} metrics={metrics} alerts={alerts} lineage={lineage}
+      settings={parseChartSettings(query)} naive={query.naive === "1"} />
+  );
 }
