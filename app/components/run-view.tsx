@@ -97,7 +97,7 @@ export function RunView(props: Props) {
                 <tr><th className="py-1 pr-3">Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th className="pr-3">Saved</th><th /></tr>
               </thead>
               <tbody className="font-mono tabular-nums">
-                {checkpoints.map((c) => (
+                {checkpoints.map((c, i) => (
                   <tr key={c.step} className="border-t border-slate-800" title={c.path}>
                     <td className="py-1 pr-3">{c.step}</td><td className="pr-3">{fmtBytes(c.bytes)}</td>
                     <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="pr-3 text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
@@ -106,7 +106,12 @@ export function RunView(props: Props) {
                       className="rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800 disabled:opacity-40">Export</button>
                       <a href={`/runs/new?fork=${run.id}@${c.step}`} data-testid={`fork-${c.step}`}
                         title="A new run starting from these weights, with its own learning rate, schedule or data mix"
-                        className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Fork</a></td>
+                        className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Fork</a>
+                      {checkpoints[i + 1] && (
+                        <a href={`/compare/checkpoints?c=${run.id}@${checkpoints[i + 1].step},${run.id}@${c.step}`} data-testid={`compare-${c.step}`}
+                          title={`Compare with step ${checkpoints[i + 1].step}: scores, text and per-example changes`}
+                          className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Compare</a>
+                      )}</td>
                   </tr>
                 ))}
               </tbody>

@@ -51,7 +51,9 @@ export function withLive(s: RangeSeries | undefined, points: MetricPoint[], naiv
   const maxStep = Math.max(base.maxStep ?? -Infinity, ...steps);
   const width = naive ? 1 : Math.max(1, Math.ceil((maxStep - minStep + 1) / BUDGET));
   const merged = appendLive(base.points, points, width);
-  return { raw: base.raw && width <= 1, minStep, maxStep, count: base.count + added, points: merged };
+  // Only the old tail and what follows can have changed; a sparse key stays raw while its points stay apart.
+  const raw = base.raw && merged.slice(Math.max(0, base.points.length - 1)).every((p) => p.count === 1);
+  return { raw, minStep, maxStep, count: base.count + added, points: merged };
 }
 
 function applyLive(data: Ranges, runId: string, points: MetricPoint[], naive: boolean): Ranges {

@@ -171,6 +171,8 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   trainer.close();
   await waitFor("the live tail", async () => (await attr(chart(page, "loss"), "data-range")) === `0-${STEPS + 99}`, 10_000);
   assert.equal(await attr(chart(page, "loss"), "data-raw"), "false");
+  await waitFor("the live val loss point", async () => (await attr(chart(page, "val loss"), "data-range")) === `0-${STEPS}`, 10_000);
+  assert.equal(await attr(chart(page, "val loss"), "data-raw"), "true", "a sparse series stays raw as it grows");
   await page.screenshot({ path: path.join(outDir, "charts-collapsed.png"), fullPage: true });
 
   assert.deepEqual(problems, []);

@@ -61,6 +61,11 @@ test("withLive widens live spans as the run grows past the budget, and a followi
   assert.ok(s.points.length <= BUDGET + 1, `500 live steps at ~1000 steps a span add at most one span: ${s.points.length}`);
   assert.equal(s.points.at(-1)!.max, 77, "the live spike is in the tail span");
 
+  // A sparse key (val loss every 500 steps) in a long run: each point is its own span, so it stays raw.
+  const sparse = withLive({ raw: true, minStep: 0, maxStep: 19_500, count: 40, points: spans(0, 39).map((p) => ({ ...p, step: p.step * 500, fromStep: p.step * 500, toStep: p.step * 500 })) }, [pt(20_000, 1)], false);
+  assert.equal(sparse.raw, true);
+  assert.equal(sparse.points.length, 41);
+
   const empty = withLive(undefined, [pt(7, 3)], false);
   assert.deepEqual([empty.minStep, empty.maxStep, empty.count, empty.raw], [7, 7, 1, true]);
 });
