@@ -67,7 +67,9 @@ test("planted faults each raise their alert live, recovery acts, the crash resta
 
   const run = await server.api.run.create.mutate({
     ...TINY, name: "faults", dataset, steps: 400, checkpointInterval: 50, recovery: "skip-step", restartOnCrash: true, maxRestarts: 2,
-    anomaly: { stallSeconds: 5 },
+    // The TINY model's steps take milliseconds, so the server's own work on each alert (and anything
+    // else on the 2 cores) halves its tokens/s for a few steps: real, but not what this test plants.
+    anomaly: { stallSeconds: 5, throughputPatience: 10_000 },
     faults: [
       { kind: "loss_scale", step: 150, factor: 8 },
       { kind: "grad_scale", step: 200, factor: 1e4 },
