@@ -34,6 +34,7 @@ export const FLAG_OPTIONS = {
   warmup: { type: "string" },
   backend: { type: "string" },
   rounds: { type: "string" },
+  workers: { type: "string" },
   "no-torch": { type: "boolean" },
   out: { type: "string" },
 } as const;
@@ -49,6 +50,8 @@ export const Flags = z.object({
   warmup: count("warmup", 0).optional(),
   /** Each round runs every config on both sides afresh (warm-up included); steps pool over rounds. */
   rounds: count("rounds", 1).default(1),
+  /** Data-parallel worker threads for our side (the run config's `workers`; 0 = one per core). */
+  workers: count("workers", 0).default(1),
   backend: z.enum(BACKENDS, { error: `--backend must be one of: ${BACKENDS.join(", ")}` }).default("auto"),
   torch: z.boolean(),
   out: z.string().min(1, "--out needs a file name").default("bench-results/train-throughput.json"),

@@ -87,7 +87,7 @@ async function ours(name: string, m: BenchModel, steps: number, warmup: number):
     const total = warmup + steps;
     const { nLayer, nHead, dModel, contextLength, batchSize } = m;
     const config = RunConfig.parse({
-      name: `bench ${name}`, nLayer, nHead, dModel, contextLength, batchSize, dataset: ds.id, backend: flags.backend, evals: [], steps: total, warmupSteps: 0,
+      name: `bench ${name}`, nLayer, nHead, dModel, contextLength, batchSize, dataset: ds.id, backend: flags.backend, workers: flags.workers, evals: [], steps: total, warmupSteps: 0,
       optimizer: "adamw", clipNorm: 1, evalInterval: 1_000_000, evalBatches: 1, checkpointInterval: 1_000_000, logInterval: 1,
     });
     const seconds: number[] = [];

@@ -1,8 +1,10 @@
-// Training tokens/s on 1 worker against N (trainer/parallel), side by side in one invocation, on the
-// issue's tiny config (4 layers, width 128, 4 heads, context 128, batch 8, vocab 512).
-// `node --import tsx bench/workers.ts [--workers 1,2] [--steps 8] [--warmup 2] [--rounds 3] [--backend wasm]`
+// Training tokens/s on 1 worker against N (trainer/parallel), side by side in one invocation, on a
+// reference config of bench:train (tiny: 4 layers, width 128, 4 heads, context 128, batch 8, vocab 512).
+// `node --import tsx bench/workers.ts [--config tiny|large] [--workers 1,2] [--steps 8] [--warmup 2] [--rounds 3] [--backend wasm]`
 // Each round runs every worker count once, in turn, so load from other jobs on the machine falls on
-// all of them alike; the medians are over the timed steps of every round. Printed, not asserted.
+// all of them alike; the medians are over the timed steps of every round. Each run also prints how
+// many cores other processes kept busy meanwhile (/proc/stat less this process's CPU time): N
+// workers can only gain where N cores are free. Printed, not asserted.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,12 +13,13 @@ import { BACKENDS, RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
 import { parseFlags } from "../trainer/cli-flags";
 import { train } from "../trainer/train";
-import { percentile } from "./train-throughput-report";
+import { CONFIGS, percentile } from "./train-throughput-report";
 
 const count = (min: number) => z.coerce.number().int().min(min);
 const flags = parseFlags(
-  { workers: { type: "string" }, steps: { type: "string" }, warmup: { type: "string" }, rounds: { type: "string" }, backend: { type: "string" } },
+  { config: { type: "string" }, workers: { type: "string" }, steps: { type: "string" }, warmup: { type: "string" }, rounds: { type: "string" }, backend: { type: "string" } },
   z.object({
+    config: z.enum(["tiny", "large"]).default("tiny"),
     workers: z.string().default("1,2").transform((s) => s.split(",").map(Number)).pipe(z.array(z.number().int().min(1)).min(1)),
     steps: count(1).default(8),
     warmup: count(0).default(2),
@@ -25,23 +28,32 @@ const flags = parseFlags(
   }),
 );
 
-const model = { nLayer: 4, nHead: 4, dModel: 128, contextLength: 128, batchSize: 8 };
+const { nLayer, nHead, dModel, contextLength, batchSize, vocabSize } = CONFIGS[flags.config];
+const model = { nLayer, nHead, dModel, contextLength, batchSize };
 const tokensPerStep = model.batchSize * model.contextLength;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workers-"));
 const dataDir = path.join(root, "data");
-const ds = writeTokenDataset(dataDir, { vocabSize: 512, domains: [{ name: "synthetic", weight: 1, trainTokens: 200_000, valTokens: 1_000 }] });
+const ds = writeTokenDataset(dataDir, { vocabSize, domains: [{ name: "synthetic", weight: 1, trainTokens: 200_000, valTokens: 1_000 }] });
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 console.log(`${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${load()}`);
-console.log(`tiny: ${JSON.stringify(model)}, vocab 512, backend ${flags.backend}; ${flags.rounds} rounds of ${flags.warmup} warm-up + ${flags.steps} timed steps per worker count`);
+console.log(`${flags.config}: ${JSON.stringify(model)}, vocab ${vocabSize}, backend ${flags.backend}; ${flags.rounds} rounds of ${flags.warmup} warm-up + ${flags.steps} timed steps per worker count`);
 
-/** Seconds of each timed step, and the pool's start-up in seconds (0 on one worker). */
-async function once(workers: number, round: number): Promise<{ seconds: number[]; startup: number }> {
+/** Busy and total CPU time of the whole machine, in seconds (Linux). */
+function machineCpu(): { busy: number; total: number } {
+  const [, ...ticks] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0) / 100;
+  return { busy: total - (ticks[3] + ticks[4]) / 100, total };
+}
+
+/** Seconds of each timed step, the pool's start-up in seconds (0 on one worker), and the cores other processes used meanwhile. */
+async function once(workers: number, round: number): Promise<{ seconds: number[]; startup: number; others: number }> {
   const config = RunConfig.parse({
     name: `workers ${workers}`, ...model, dataset: ds.id, backend: flags.backend, workers, evals: [], steps: flags.warmup + flags.steps, warmupSteps: 0,
     evalInterval: 1_000_000, evalBatches: 1, checkpointInterval: 1_000_000, logInterval: 1, seed: round,
   });
   const seconds: number[] = [];
   let startup = 0;
+  const [cpu0, own0, t0] = [machineCpu(), process.cpuUsage(), performance.now()];
   await train(config, { runDir: path.join(root, `run-${workers}-${round}`), dataDir }, {
     onStart: () => {},
     onMetrics: (points) => {
@@ -54,19 +66,20 @@ async function once(workers: number, round: number): Promise<{ seconds: number[]
     },
     shouldStop: () => false,
   });
-  return { seconds, startup };
+  const [cpu1, own, wall] = [machineCpu(), process.cpuUsage(own0), (performance.now() - t0) / 1000];
+  return { seconds, startup, others: (cpu1.busy - cpu0.busy - (own.user + own.system) / 1e6) / wall };
 }
 
 const all = new Map<number, number[]>(flags.workers.map((w) => [w, []]));
 try {
   for (let round = 1; round <= flags.rounds; round++) {
     for (const w of flags.workers) {
-      const { seconds, startup } = await once(w, round);
+      const { seconds, startup, others } = await once(w, round);
       all.get(w)!.push(...seconds);
       const tps = seconds.map((s) => tokensPerStep / s);
       console.log(
         `round ${round}, ${w} worker${w > 1 ? "s" : ""}: median ${Math.round(percentile(tps, 50))} tok/s (${Math.round(Math.min(...tps))}–${Math.round(Math.max(...tps))})` +
-          `${startup ? `, start-up ${startup.toFixed(1)} s` : ""}; load ${load()}`,
+          `${startup ? `, start-up ${startup.toFixed(1)} s` : ""}; other processes used ${others.toFixed(2)} cores`,
       );
     }
   }

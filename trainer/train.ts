@@ -102,7 +102,7 @@ export function loadDomains(manifest: DatasetManifest, dataDir: string, mix: Rec
 export const metricDomain = (domain: string) => domain.replace(/-/g, "_");
 
 /** Mean loss over the fixed validation batches, read back with one sync. */
-function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: number, T: number): number {
+async function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: number, T: number): Promise<number> {
   const mean = tf.tidy(() => {
     let total: tf.Scalar = tf.scalar(0);
     for (const batch of batches) {
@@ -110,7 +110,7 @@ function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: numbe
     }
     return tf.div(total, batches.length);
   });
-  const value = mean.dataSync()[0];
+  const [value] = await mean.data(); // not dataSync: webgpu in Node can only read asynchronously
   mean.dispose();
   return value;
 }
@@ -224,8 +224,8 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     const suite = await prepareRunEvals(config, manifest, opts.dataDir, hooks.onLog);
     const valSet = sampler.valBatches(config.evalBatches);
     const now = () => Date.now() / 1000;
-    const emitEval = (step: number) => {
-      const valLoss = evaluate(params, model, valSet, B, T);
+    const emitEval = async (step: number) => {
+      const valLoss = await evaluate(params, model, valSet, B, T);
       schedule.observe(step, valLoss);
       const wallTime = now();
       hooks.onMetrics([
@@ -235,10 +235,10 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
     };
     const checkpoint = async (step: number) => {
       const tensors = new Map<string, HostTensor>();
-      for (const [name, p] of params) tensors.set(name, { shape: p.shape, data: p.dataSync() as Float32Array });
+      for (const [name, p] of params) tensors.set(name, { shape: p.shape, data: (await p.data()) as Float32Array });
       const [iter, ...slots] = await optim.getWeights();
       iter.tensor.dispose(); // the count goes in the metadata as an exact integer
-      for (const { name, tensor } of slots) tensors.set(OPTIM_PREFIX + name, { shape: tensor.shape, data: tensor.dataSync() as Float32Array });
+      for (const { name, tensor } of slots) tensors.set(OPTIM_PREFIX + name, { shape: tensor.shape, data: (await tensor.data()) as Float32Array });
       const saved = saveCheckpoint(opts.runDir, {
         step, config, tensors, optimizerT: optim.iterations, tokensSeen, scheduleState: schedule.getState(),
         rngState: rng.getState(), dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
@@ -276,7 +276,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       const evalStep = step % config.evalInterval === 0 && step !== restoredAt;
       const checkpointStep = step % config.checkpointInterval === 0 && step > startStep;
       hooks.onPhase?.("eval");
-      if (evalStep) emitEval(step);
+      if (evalStep) await emitEval(step);
       hooks.onPhase?.("checkpoint");
       // After a rollback this rewrites the restored step with the data position past the spike.
       if (checkpointStep) await checkpoint(step);
@@ -299,7 +299,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         const { grads: clipped, norm } = clipByGlobalNorm(grads, config.clipNorm);
         return { packed: tf.stack([loss, norm]), clipped: Object.fromEntries(clipped) };
       });
-      const [loss, gradNorm] = packed.dataSync(); // the step's only device read, before the update so recovery can veto it
+      const [loss, gradNorm] = await packed.data(); // the step's only device read, before the update so recovery can veto it
       packed.dispose();
       const verdict = recovery.check(step, loss, gradNorm);
       if (verdict.action === "apply")
@@ -369,7 +369,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         return { status: "stopped", step: step + 1 };
       }
     }
-    emitEval(config.steps);
+    await emitEval(config.steps);
     await checkpoint(config.steps);
     await benchmarks(config.steps);
     return { status: "completed", step: config.steps };

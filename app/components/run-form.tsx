@@ -21,7 +21,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
-  { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "backend"] },
+  { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "backend", "workers"] },
   {
     title: "Recovery & alerts",
     keys: ["recovery", "rollbackSkipBatches", "rollbackLrScale", "rollbackLrSteps", "maxRollbacks", "restartOnCrash", "maxRestarts", "alertWebhook"],

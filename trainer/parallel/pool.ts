@@ -123,10 +123,13 @@ export class WorkerPool {
     const weights = busy.map((i) => shards[i].count / rows);
     const grads = new Map<string, Float32Array>();
     for (const slot of this.slots) {
-      const from = busy.map((i, k) => ({ g: this.gradViews[i], w: weights[k], has: !replies[k].missing.includes(slot.name) })).filter((f) => f.has);
+      const from = busy.flatMap((_, k) => (replies[k].missing.includes(slot.name) ? [] : [k]));
       if (from.length === 0) continue; // no rows reach this parameter: it gets no gradient, as on one thread
       const sum = new Float32Array(slot.size);
-      for (const { g, w } of from) for (let j = 0; j < slot.size; j++) sum[j] += w * g[slot.offset + j];
+      for (const k of from) {
+        const g = this.gradViews[busy[k]].subarray(slot.offset, slot.offset + slot.size);
+        for (let j = 0; j < sum.length; j++) sum[j] += weights[k] * g[j];
+      }
       grads.set(slot.name, sum);
     }
     this.result = { loss: replies.reduce((a, r, k) => a + weights[k] * r.loss, 0), grads };
