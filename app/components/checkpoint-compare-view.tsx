@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "../compare/checkpoints/params";
 import { PALETTE } from "./bar-chart";
@@ -46,12 +46,18 @@ export function CheckpointCompareView(props: { runs: RunOption[]; params: Checkp
   const href = checkpointsHref(params);
   const change = (c: Partial<CheckpointParams>) => setParams((p) => ({ ...p, ...c }));
 
+  const navigating = useRef(false);
   // Settings follow in the URL without a reload; a new selection reloads the scores on the server.
   useEffect(() => {
-    const timer = setTimeout(() => window.history.replaceState(null, "", href), 250);
+    // Only on a real change: a replaceState racing a navigation (a picked checkpoint) would cancel it.
+    if (href === window.location.pathname + window.location.search) return;
+    const timer = setTimeout(() => navigating.current || window.history.replaceState(null, "", href), 250);
     return () => clearTimeout(timer);
   }, [href]);
-  const select = (checkpoints: CheckpointRef[]) => router.push(checkpointsHref({ ...params, checkpoints, a: 0, b: 1 }));
+  const select = (checkpoints: CheckpointRef[]) => {
+    navigating.current = true;
+    router.push(checkpointsHref({ ...params, checkpoints, a: 0, b: 1 }));
+  };
 
   const { summary } = props;
   const columns = summary ? columnsOf(summary) : [];
