@@ -1,5 +1,5 @@
 import { Prisma } from "../../generated/prisma/client";
-import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket } from "../../lib/downsample";
+import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket, type SpanPoint } from "../../lib/downsample";
 import type { MetricPoint } from "../../lib/protocol";
 import type { Db } from "../db";
 import { firstStepAtTime, readBuckets, refreshRollups, rollupExtents, supersedeRollups, WIDTHS } from "./metric-rollup";
@@ -155,22 +155,8 @@ export async function metricHistory(
   return byKey;
 }
 
-/** One chart point: a line through `last` at `step`, a band from min to max over [fromStep, toStep]. */
-export interface RangePoint {
-  /** The step of `last`, equal to toStep. */
-  step: number;
-  last: number | null;
-  min: number | null;
-  max: number | null;
-  fromStep: number;
-  toStep: number;
-  /** Wall time of `last`. */
-  wallTime: number;
-  /** Stored points it stands for. */
-  count: number;
-  /** It holds a NaN or an Infinity. */
-  nan: boolean;
-}
+/** One chart point: the shared shape of lib/downsample.ts, as metric.range sends it. */
+export type RangePoint = SpanPoint;
 
 export interface RangeSeries {
   /** Every point is one stored point: the range holds no more than the bucket budget. */
