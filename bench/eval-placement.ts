@@ -26,7 +26,7 @@ if (!isMainThread) {
   const suite = (await prepareRunEvals(config, readManifest(workerData.dataDir, state.datasetId)!, workerData.dataDir, () => {}))!;
   const { params, cfg } = checkpointModel(state);
   parentPort!.postMessage("ready");
-  for (;;) parentPort!.postMessage({ roundMs: suite.run(params, cfg, state.step).ms });
+  for (;;) parentPort!.postMessage({ roundMs: (await suite.run(params, cfg, state.step)).ms });
 }
 
 const steps = Number(process.argv[2] ?? 150);

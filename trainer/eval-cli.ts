@@ -51,7 +51,7 @@ try {
   const set = suite.sets[0] ?? fail(`no ${flags.task} examples to score`, 2);
   console.error(`${flags.task}: ${set.subset.length} of ${set.examples.length} examples from ${set.file}; checkpoint step ${state.step} on ${backend}`);
   const { params, cfg } = checkpointModel(state);
-  const result = suite.run(params, cfg, state.step);
+  const result = await suite.run(params, cfg, state.step);
   const n = result.metrics[`eval/${flags.task}/n`];
   console.log(formatEvalMetrics(result.metrics));
   for (const [key, value] of Object.entries(result.metrics)) console.log(`${key} ${value}`);

@@ -80,7 +80,7 @@ export function checkpointModel(state: TrainState): { params: Params; cfg: Model
  * the last real one cannot change it under a causal or prefix mask. A prefix model sees the
  * prompt tokens still in the window as its bidirectional prefix.
  */
-function nextLogits(params: Params, cfg: ModelConfig, window: number[], promptInWindow: number, pad: number): Float32Array {
+async function nextLogits(params: Params, cfg: ModelConfig, window: number[], promptInWindow: number, pad: number): Promise<Float32Array> {
   const n = window.length;
   const T = Math.min(cfg.contextLength, 2 ** Math.ceil(Math.log2(n)));
   const ids = Int32Array.from({ length: T }, (_, i) => (i < n ? window[i] : pad));
@@ -90,7 +90,7 @@ function nextLogits(params: Params, cfg: ModelConfig, window: number[], promptIn
     const h = hiddenStates(params, stepCfg, tf.tensor2d(ids, [1, T], "int32"));
     return tf.reshape(lmHead(params, tf.slice(h, [n - 1, 0], [1, cfg.dModel])), [cfg.vocabSize]);
   });
-  const data = last.dataSync() as Float32Array;
+  const data = (await last.data()) as Float32Array;
   last.dispose();
   return data;
 }
@@ -125,7 +125,7 @@ export async function loadGenerator(checkpoint: string, dataDir?: string): Promi
       while (tokens.length < opts.maxTokens) {
         const window = ids.slice(-cfg.contextLength);
         const promptInWindow = Math.max(0, promptLength - (ids.length - window.length));
-        const next = sampleToken(nextLogits(params, cfg, window, promptInWindow, eotId), opts.temperature, opts.topK, rng);
+        const next = sampleToken(await nextLogits(params, cfg, window, promptInWindow, eotId), opts.temperature, opts.topK, rng);
         if (next === eotId) {
           stop = "eot";
           break;

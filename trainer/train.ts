@@ -261,7 +261,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         hooks.onLog(`benchmarks skipped at step ${step}: evaluation has taken ${seconds(budget.spentMs)} of its ${config.evalBudget} share of ${seconds(budget.trainMs)} training`);
         return;
       }
-      const result = suite.run(params, model, step, allowance);
+      const result = await suite.run(params, model, step, allowance);
       budget.record(result.ms);
       const wallTime = now();
       hooks.onMetrics(Object.entries(result.metrics).map(([key, value]) => ({ step, key, value, wallTime })));

@@ -22,11 +22,11 @@ const requests: LoglikRequest[] = [
   { context: "the old man walked his", continuation: " dog along the quiet" },
 ];
 
-test("batched log-likelihoods match a naive per-request reference, truncation and mixed lengths included", () => {
+test("batched log-likelihoods match a naive per-request reference, truncation and mixed lengths included", async () => {
   assert.ok(tok.encode(long).length > 3 * cfg.contextLength, "the long text overflows the window");
   const expected = requests.map((r) => referenceLoglik(params, cfg, tok, r.context, r.continuation));
   for (const batchSize of [1, 3, 8]) {
-    const got = loglikelihoods(params, cfg, tok, requests, { batchSize });
+    const got = await loglikelihoods(params, cfg, tok, requests, { batchSize });
     got.forEach((g, i) => {
       assert.ok(Math.abs(g.ll - expected[i].ll) < 1e-3 * Math.max(1, Math.abs(expected[i].ll)), `batch ${batchSize}, request ${i}: ${g.ll} vs ${expected[i].ll}`);
       assert.equal(g.isGreedy, expected[i].isGreedy, `batch ${batchSize}, request ${i}`);
@@ -38,7 +38,7 @@ test("batched log-likelihoods match a naive per-request reference, truncation an
   assert.ok(expected.every((e) => e.ll < 0 && Number.isFinite(e.ll)));
 });
 
-test("isGreedy is true exactly when the model's argmax spells the continuation", () => {
+test("isGreedy is true exactly when the model's argmax spells the continuation", async () => {
   const greedy: LoglikRequest[] = [];
   for (const text of TEXTS)
     for (let cut = 3; cut < 12 && greedy.length < 4; cut++) {
@@ -52,30 +52,30 @@ test("isGreedy is true exactly when the model's argmax spells the continuation",
         greedy.push({ context, continuation });
     }
   assert.ok(greedy.length >= 2, `found ${greedy.length} greedy continuations`);
-  const got = loglikelihoods(params, cfg, tok, [...greedy, ...requests], { batchSize: 4 });
+  const got = await loglikelihoods(params, cfg, tok, [...greedy, ...requests], { batchSize: 4 });
   assert.ok(got.slice(0, greedy.length).every((r) => r.isGreedy));
   assert.ok(got.slice(greedy.length).some((r) => !r.isGreedy));
 });
 
-test("whitespace that ends the context moves into the continuation, as in the harness", () => {
-  const [a, b] = loglikelihoods(params, cfg, tok, [{ context: "The quick brown ", continuation: "fox" }, { context: "The quick brown", continuation: " fox" }], { batchSize: 2 });
+test("whitespace that ends the context moves into the continuation, as in the harness", async () => {
+  const [a, b] = await loglikelihoods(params, cfg, tok, [{ context: "The quick brown ", continuation: "fox" }, { context: "The quick brown", continuation: " fox" }], { batchSize: 2 });
   assert.deepEqual(a, b);
 });
 
-test("an mlm model cannot be scored; reads are one per batch and nothing leaks", () => {
-  assert.throws(() => loglikelihoods(params, { ...cfg, objective: "mlm" }, tok, requests, { batchSize: 4 }), /masked LM/);
-  assert.throws(() => loglikelihoods(params, cfg, tok, [{ context: "a", continuation: "" }], { batchSize: 4 }), /encodes to no tokens/);
+test("an mlm model cannot be scored; reads are one per batch and nothing leaks", async () => {
+  await assert.rejects(loglikelihoods(params, { ...cfg, objective: "mlm" }, tok, requests, { batchSize: 4 }), /masked LM/);
+  await assert.rejects(loglikelihoods(params, cfg, tok, [{ context: "a", continuation: "" }], { batchSize: 4 }), /encodes to no tokens/);
   const before = tf.memory().numTensors;
   const reads: number[] = [];
-  const original = tf.Tensor.prototype.dataSync;
-  tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
+  const original = tf.Tensor.prototype.data;
+  tf.Tensor.prototype.data = function (this: tf.Tensor) {
     reads.push(this.size);
     return original.call(this);
   } as typeof original;
   try {
-    loglikelihoods(params, cfg, tok, requests, { batchSize: 3 });
+    await loglikelihoods(params, cfg, tok, requests, { batchSize: 3 });
   } finally {
-    tf.Tensor.prototype.dataSync = original;
+    tf.Tensor.prototype.data = original;
   }
   assert.equal(reads.length, Math.ceil(requests.length / 3));
   assert.equal(tf.memory().numTensors, before);

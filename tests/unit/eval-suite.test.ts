@@ -67,7 +67,7 @@ test("a fixed model's scores on every task match a naive reference built from pe
   const tasks = [...new Set(CASES.map((c) => c.task))];
   const evals = tasks.map((task) => ({ task, file: jsonl(`${task}.jsonl`, CASES.filter((c) => c.task === task).map((c) => c.row)) }));
   const suite = await EvalSuite.prepare({ evals, evalExamples: 100 }, tok);
-  const { metrics, predictions, complete } = suite.run(params, cfg, 42);
+  const { metrics, predictions, complete } = await suite.run(params, cfg, 42);
   assert.ok(complete);
   for (const task of tasks) {
     const cases = CASES.filter((c) => c.task === task);
@@ -109,14 +109,14 @@ test("the subset is fixed and seeded: the same every time, nested as it grows, a
   assert.notDeepEqual(a.sets[0].subset, [...a.sets[0].subset].sort((x, y) => x - y), "a shuffle, not the file's first lines");
   assert.deepEqual(seededSubset(5, 10).sort(), [0, 1, 2, 3, 4]);
 
-  const full = c.run(params, cfg, 1);
-  const again = c.run(params, cfg, 1);
+  const full = await c.run(params, cfg, 1);
+  const again = await c.run(params, cfg, 1);
   assert.deepEqual(again.metrics, full.metrics);
   assert.deepEqual(again.predictions, full.predictions);
   assert.deepEqual(full.predictions[0].predictions.map((p) => p.index), c.sets[0].subset);
 
   // No time at all: one batch of whole examples is still scored, the first of the subset.
-  const cut = c.run(params, cfg, 1, 0, 8);
+  const cut = await c.run(params, cfg, 1, 0, 8);
   assert.equal(cut.complete, false);
   assert.equal(cut.metrics["eval/lambada/n"], 8);
   assert.deepEqual(cut.predictions[0].predictions, full.predictions[0].predictions.slice(0, 8));
@@ -148,7 +148,7 @@ test("synthetic sets are cut from the dataset's held-out text once, deterministi
 
   const model = modelConfig(RunConfig.parse({ name: "x" }), manifest.tokenizer.vocabSize);
   const weights = createParams(model, new Rng(1));
-  const run = first.run(weights, model, 0);
+  const run = await first.run(weights, model, 0);
   disposeParams(weights);
   assert.deepEqual(run.predictions.map((p) => [p.task, EvalPredictions.parse(p).synthetic, p.predictions.length]), [["lambada", true, 16], ["hellaswag", true, 16]]);
 
@@ -180,11 +180,12 @@ test("examples per second on the default model, by task and batch size (printed,
   const lines: string[] = [];
   for (const task of ["lambada", "hellaswag"] as const) {
     const suite = await EvalSuite.prepare({ evals: [{ task, file: "synthetic" }], evalExamples: config.evalExamples, dataset }, tokenizer);
-    suite.run(weights, model, 0, Infinity, 16); // warm-up
-    const rates = [1, 4, 16, 64].map((bs) => {
-      const r = suite.run(weights, model, 0, Infinity, bs);
-      return `batch ${bs}: ${(r.metrics[`eval/${task}/n`] / (r.ms / 1000)).toFixed(1)}`;
-    });
+    await suite.run(weights, model, 0, Infinity, 16); // warm-up
+    const rates: string[] = [];
+    for (const bs of [1, 4, 16, 64]) {
+      const r = await suite.run(weights, model, 0, Infinity, bs);
+      rates.push(`batch ${bs}: ${(r.metrics[`eval/${task}/n`] / (r.ms / 1000)).toFixed(1)}`);
+    }
     lines.push(`${task} examples/s ${rates.join(", ")}`);
   }
   disposeParams(weights);

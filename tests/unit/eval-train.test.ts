@@ -11,7 +11,9 @@ import { Server } from "socket.io";
 import { EvalPredictions } from "../../lib/eval/contracts";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
+import * as tf from "@tensorflow/tfjs";
 import { loadLatest } from "../../trainer/checkpoint";
+import { loadGenerator } from "../../trainer/generate";
 import { type TrainHooks, train } from "../../trainer/train";
 import { prepareBrown } from "../helpers/brown-dataset";
 
@@ -133,6 +135,32 @@ test("exact resume stays bit-identical with benchmarks on, and the resumed run s
   const c = loadLatest(path.join(root, "no-evals"))!;
   assert.deepEqual(c.rngState, a.rngState);
   for (const [name, t] of a.tensors) assert.equal(Buffer.compare(Buffer.from(c.tensors.get(name)!.data.buffer), Buffer.from(t.data.buffer)), 0, `${name} differs`);
+});
+
+test("training with benchmarks and checkpoints, and sampling from the checkpoint, never read the device synchronously (webgpu in Node cannot)", async () => {
+  const proto = tf.Tensor.prototype;
+  const { dataSync, arraySync } = proto;
+  const forbidden = () => {
+    throw new Error("synchronous device read");
+  };
+  proto.dataSync = forbidden;
+  proto.arraySync = forbidden;
+  try {
+    const rec = recorder();
+    const runDir = path.join(root, "async-reads");
+    await train(tiny({ steps: 4, evalInterval: 2, checkpointInterval: 2 }), { runDir, dataDir }, rec.hooks);
+    assert.deepEqual(rec.steps("eval/lambada/n"), [0, 2, 4]);
+    const gen = await loadGenerator(path.join(runDir, "checkpoints", "step-000004"), dataDir);
+    try {
+      const out = await gen.sample({ prompt: "The", maxTokens: 5, temperature: 1, topK: 0, seed: 1 });
+      assert.ok(out.tokens.length > 0 || out.stop === "eot");
+    } finally {
+      gen.dispose();
+    }
+  } finally {
+    proto.dataSync = dataSync;
+    proto.arraySync = arraySync;
+  }
 });
 
 test("rounds over the time budget are skipped and logged; the first always runs", async () => {

@@ -46,7 +46,7 @@ export function prepareRequest(tokenizer: Encoder, contextLength: number, req: L
  * padded on the right to the longest; under the causal mask a position never attends to the
  * padding after it, and padded positions are never read.
  */
-function scoreBatch(params: Params, cfg: ModelConfig, batch: Prepared[], pad: number): LoglikResult[] {
+async function scoreBatch(params: Params, cfg: ModelConfig, batch: Prepared[], pad: number): Promise<LoglikResult[]> {
   const B = batch.length;
   const T = Math.max(...batch.map((p) => p.input.length));
   const ids = new Int32Array(B * T).fill(pad);
@@ -71,7 +71,7 @@ function scoreBatch(params: Params, cfg: ModelConfig, batch: Prepared[], pad: nu
     const greedy = tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(targets, "int32")), "float32");
     return tf.stack([picked, greedy]);
   });
-  const data = packed.dataSync();
+  const data = await packed.data(); // asynchronous: webgpu in Node cannot read synchronously
   packed.dispose();
   const N = targets.length;
   const out: LoglikResult[] = [];
@@ -94,13 +94,13 @@ function scoreBatch(params: Params, cfg: ModelConfig, batch: Prepared[], pad: nu
  * the whole window under the causal mask, which keeps scoring one forward pass per batch; its
  * bidirectional prefix is not used. An mlm model has no next-token distribution to score.
  */
-export function loglikelihoods(
+export async function loglikelihoods(
   params: Params,
   cfg: ModelConfig,
   tokenizer: Encoder,
   requests: LoglikRequest[],
   opts: { batchSize: number },
-): LoglikResult[] {
+): Promise<LoglikResult[]> {
   if (cfg.objective === "mlm")
     throw new Error("the model was trained as a masked LM (objective mlm); it does not predict the next token, so log-likelihood benchmarks cannot score it");
   if (!(opts.batchSize >= 1)) throw new Error(`batchSize must be at least 1, got ${opts.batchSize}`);
@@ -110,7 +110,7 @@ export function loglikelihoods(
   const results = new Array<LoglikResult>(requests.length);
   for (let i = 0; i < order.length; i += opts.batchSize) {
     const idx = order.slice(i, i + opts.batchSize);
-    const scored = scoreBatch(params, causal, idx.map((j) => prepared[j]), tokenizer.eotId);
+    const scored = await scoreBatch(params, causal, idx.map((j) => prepared[j]), tokenizer.eotId);
     idx.forEach((j, k) => (results[j] = scored[k]));
   }
   return results;

@@ -93,12 +93,12 @@ export class EvalSuite {
    * to the next. Time is checked between batches of whole examples, and every task scores at
    * least one batch, so a round may overrun by about one batch per task.
    */
-  run(params: Params, cfg: ModelConfig, step: number, timeBudgetMs = Infinity, batchSize = EVAL_BATCH): SuiteResult {
+  async run(params: Params, cfg: ModelConfig, step: number, timeBudgetMs = Infinity, batchSize = EVAL_BATCH): Promise<SuiteResult> {
     const start = performance.now();
     const metrics: Record<string, number> = {};
     const predictions: EvalPredictions[] = [];
     let complete = true;
-    this.sets.forEach((set, t) => {
+    for (const [t, set] of this.sets.entries()) {
       const taskStart = performance.now();
       const share = (timeBudgetMs - (taskStart - start)) / (this.sets.length - t);
       const scored: ScoredExample[] = [];
@@ -113,7 +113,7 @@ export class EvalSuite {
           chunk.push({ index, requests });
           count += requests.length;
         }
-        const results = loglikelihoods(params, cfg, this.tokenizer, chunk.flatMap((c) => c.requests), { batchSize });
+        const results = await loglikelihoods(params, cfg, this.tokenizer, chunk.flatMap((c) => c.requests), { batchSize });
         let at = 0;
         for (const { index, requests } of chunk) {
           const own = results.slice(at, (at += requests.length));
@@ -126,7 +126,7 @@ export class EvalSuite {
       metrics[`eval/${set.task}/n`] = scored.length;
       if (scored.length > 0) for (const [k, v] of Object.entries(aggregate(set.task, scored))) metrics[`eval/${set.task}/${k}`] = v;
       predictions.push({ step, task: set.task, synthetic: set.synthetic, predictions: rows });
-    });
+    }
     return { metrics, predictions, ms: performance.now() - start, complete };
   }
 }
