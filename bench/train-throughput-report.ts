@@ -98,8 +98,11 @@ export function throughput(stepSeconds: number[], tokensPerStep: number): Throug
 /** Model FLOPs utilisation: achieved model FLOP/s over the peak. */
 export const mfu = (tokensPerSec: number, flopsPerToken: number, peakGflops: number) => (tokensPerSec * flopsPerToken) / (peakGflops * 1e9);
 
-/** One side's timed steps; load holds the 1-minute load average before and after each round. */
-export type Side = Throughput & { load: number[]; mfu: number | null };
+/**
+ * One side's timed steps; load holds the 1-minute load average before and after each round, and
+ * otherCores the cores other processes used during each round (bench/other-cpu.ts).
+ */
+export type Side = Throughput & { load: number[]; otherCores: (number | null)[]; mfu: number | null };
 
 export interface ConfigResult {
   name: string;

@@ -4,7 +4,7 @@
 // --backend <name> --no-torch --out <file>.
 // Our side runs trainer/train.ts itself (model, objective, accumulate, clip, AdamW, the loop's one
 // read-back) on a synthetic token dataset, and times steps with the trainer's own tokens_per_sec.
-// Medians, because the machine may be shared; the load average is recorded around every side.
+// Medians, because the machine may be shared; the cores other processes used are recorded for every side.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -15,6 +15,7 @@ import { selectBackend } from "../trainer/backend";
 import { fail, parseFlags } from "../trainer/cli-flags";
 import { train } from "../trainer/train";
 import { ourMatmulPeak } from "./gemm-peak";
+import { cpuMark, otherCores } from "./other-cpu";
 import {
   CONFIGS, type BenchModel, type ConfigName, type ConfigResult, FLAG_OPTIONS, Flags, formatTable, mfu, modelFlops, percentile, type Peak,
   prepareFlags, throughput,
@@ -23,6 +24,8 @@ import {
 // Debian's torch lives in the system interpreter; a pyenv python3 on PATH would not see it.
 const PYTHON = "/usr/bin/python3";
 const TORCH_SCRIPT = path.join(import.meta.dirname, "torch_reference.py");
+/** Other processes' share of the cores above which a run's ratio is not to be trusted. */
+const BUSY_CORES = 0.25;
 const APT = "apt-get update && apt-get install -y python3-torch libopenblas0-pthread";
 
 const flags = parseFlags(FLAG_OPTIONS, Flags, prepareFlags);
@@ -117,18 +120,20 @@ function torchSteps(m: BenchModel, steps: number, warmup: number): { seconds: nu
   return { seconds: r.step_seconds as number[], params: r.params as number };
 }
 
-/** Timed steps pooled over rounds, the 1-minute load average around each round, or the first failure. */
+/** Timed steps pooled over rounds, the load around each round, or the first failure. */
 interface Pool {
   seconds: number[];
   load: number[];
+  otherCores: (number | null)[];
   error?: string;
 }
-const pools = new Map(flags.configs.map((name) => [name, { ours: { seconds: [], load: [] } as Pool, torch: { seconds: [], load: [] } as Pool, torchParams: 0 }]));
+const pools = new Map(flags.configs.map((name) => [name, { ours: { seconds: [], load: [], otherCores: [] } as Pool, torch: { seconds: [], load: [], otherCores: [] } as Pool, torchParams: 0 }]));
 const plan = (name: ConfigName) => ({ steps: flags.steps ?? CONFIGS[name].steps, warmup: flags.warmup ?? CONFIGS[name].warmup });
 
 async function side(pool: Pool, label: string, run: () => Promise<number[]> | number[]): Promise<void> {
   if (pool.error) return;
   const before = os.loadavg()[0];
+  const mark = cpuMark();
   try {
     pool.seconds.push(...(await run()));
   } catch (e) {
@@ -136,6 +141,7 @@ async function side(pool: Pool, label: string, run: () => Promise<number[]> | nu
     console.log(`  ${label} failed: ${pool.error}`);
   }
   pool.load.push(before, os.loadavg()[0]);
+  pool.otherCores.push(otherCores(mark));
 }
 
 for (let round = 0; round < flags.rounds; round++) {
@@ -171,7 +177,7 @@ const results: ConfigResult[] = flags.configs.map((name) => {
   const m: BenchModel = CONFIGS[name];
   const model = { ...m, ...plan(name), ...modelFlops(m) };
   const { ours: o, torch: t, torchParams } = pools.get(name)!;
-  const stats = (p: Pool) => ({ ...throughput(p.seconds, model.tokensPerStep), load: p.load, mfu: null });
+  const stats = (p: Pool) => ({ ...throughput(p.seconds, model.tokensPerStep), load: p.load, otherCores: p.otherCores, mfu: null });
   return {
     name,
     model,
@@ -195,9 +201,11 @@ const peakFrom = peak.source === "torch" ? `PyTorch fp32 GEMM ${gemmSamples[0].n
 console.log(`\nMFU peak: ${peak.gflops.toFixed(1)} GFLOP/s (${peakFrom}); our ${ourMatmul.backend} matmul: ${ourMatmul.bySize.map((s) => `${s.n}² ${s.gflops.toFixed(1)}`).join(", ")} GFLOP/s`);
 const rounds = flags.rounds > 1 ? ` × ${flags.rounds} rounds` : "";
 console.log(`medians over the timed steps after warm-up (${results.map((r) => `${r.name}: ${r.model.steps} after ${r.model.warmup}${rounds}`).join(", ")})`);
-const busiest = Math.max(loadStart[0], loadEnd[0], ...results.flatMap((r) => [r.ours, r.torch].flatMap((side) => (side && "load" in side ? side.load : []))));
-if (busiest > cores)
-  console.log(`warning: the machine was busy (1-minute load average up to ${busiest.toFixed(1)} on ${cores} cores); PyTorch's ${cores} threads suffer most, so rerun before trusting the ratio`);
+const others = results.flatMap((r) => [r.ours, r.torch].flatMap((side) => (side && "otherCores" in side ? side.otherCores : []))).filter((c) => c !== null);
+const busiest = others.length ? Math.max(...others) : null;
+console.log(busiest === null ? "other processes' CPU use: unknown (no /proc)" : `other processes used at most ${busiest.toFixed(2)} of ${cores} cores during any side`);
+if (busiest !== null && busiest > BUSY_CORES)
+  console.log(`warning: other processes kept ${busiest.toFixed(2)} cores busy; PyTorch's ${cores} threads suffer most, so rerun before trusting the ratio`);
 
 const report = {
   date: new Date().toISOString(),

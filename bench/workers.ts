@@ -13,6 +13,7 @@ import { BACKENDS, RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
 import { parseFlags } from "../trainer/cli-flags";
 import { train } from "../trainer/train";
+import { cpuMark, otherCores } from "./other-cpu";
 import { CONFIGS, percentile } from "./train-throughput-report";
 
 const count = (min: number) => z.coerce.number().int().min(min);
@@ -38,22 +39,15 @@ const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 console.log(`${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${load()}`);
 console.log(`${flags.config}: ${JSON.stringify(model)}, vocab ${vocabSize}, backend ${flags.backend}; ${flags.rounds} rounds of ${flags.warmup} warm-up + ${flags.steps} timed steps per worker count`);
 
-/** Busy and total CPU time of the whole machine, in seconds (Linux). */
-function machineCpu(): { busy: number; total: number } {
-  const [, ...ticks] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0) / 100;
-  return { busy: total - (ticks[3] + ticks[4]) / 100, total };
-}
-
 /** Seconds of each timed step, the pool's start-up in seconds (0 on one worker), and the cores other processes used meanwhile. */
-async function once(workers: number, round: number): Promise<{ seconds: number[]; startup: number; others: number }> {
+async function once(workers: number, round: number): Promise<{ seconds: number[]; startup: number; others: number | null }> {
   const config = RunConfig.parse({
     name: `workers ${workers}`, ...model, dataset: ds.id, backend: flags.backend, workers, evals: [], steps: flags.warmup + flags.steps, warmupSteps: 0,
     evalInterval: 1_000_000, evalBatches: 1, checkpointInterval: 1_000_000, logInterval: 1, seed: round,
   });
   const seconds: number[] = [];
   let startup = 0;
-  const [cpu0, own0, t0] = [machineCpu(), process.cpuUsage(), performance.now()];
+  const mark = cpuMark();
   await train(config, { runDir: path.join(root, `run-${workers}-${round}`), dataDir }, {
     onStart: () => {},
     onMetrics: (points) => {
@@ -66,8 +60,7 @@ async function once(workers: number, round: number): Promise<{ seconds: number[]
     },
     shouldStop: () => false,
   });
-  const [cpu1, own, wall] = [machineCpu(), process.cpuUsage(own0), (performance.now() - t0) / 1000];
-  return { seconds, startup, others: (cpu1.busy - cpu0.busy - (own.user + own.system) / 1e6) / wall };
+  return { seconds, startup, others: otherCores(mark) };
 }
 
 const all = new Map<number, number[]>(flags.workers.map((w) => [w, []]));
@@ -79,7 +72,7 @@ try {
       const tps = seconds.map((s) => tokensPerStep / s);
       console.log(
         `round ${round}, ${w} worker${w > 1 ? "s" : ""}: median ${Math.round(percentile(tps, 50))} tok/s (${Math.round(Math.min(...tps))}–${Math.round(Math.max(...tps))})` +
-          `${startup ? `, start-up ${startup.toFixed(1)} s` : ""}; other processes used ${others.toFixed(2)} cores`,
+          `${startup ? `, start-up ${startup.toFixed(1)} s` : ""}; other processes used ${others === null ? "unknown" : others.toFixed(2)} cores`,
       );
     }
   }

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { BackendReport } from "../lib/backends";
 import type { BACKENDS } from "../lib/run-config";
 import { firstLine, startWebgpu } from "./backend-webgpu";
 import { registerWasmKernels } from "./kernels/wasm";
@@ -111,6 +112,27 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
   await tf.setBackend("cpu");
   await tf.ready();
   return { name: "cpu", warning: summary(skipped, `using cpu: ${CPU_SLOW}`) };
+}
+
+/**
+ * Tries every backend in this process and says which start and why the others do not: the run
+ * form shows it beside the backend field, and `npm run backends` prints it. The last one tried
+ * stays active.
+ */
+export async function probeBackends(cores: number): Promise<BackendReport> {
+  const native = await tryNative();
+  const gpu = await startWebgpu({ allowSoftware: true, probing: true });
+  const wasm = await tryWasm();
+  const backends: BackendReport["backends"] = [
+    native.ok ? { name: "tensorflow", available: true, detail: `${native.pkg} loaded` } : { name: "tensorflow", available: false, detail: native.reason },
+    gpu.ok
+      ? { name: "webgpu", available: true, detail: gpu.software ? `software adapter ${gpu.adapter}, not a GPU: slower than wasm, and auto skips it` : `GPU adapter ${gpu.adapter}` }
+      : { name: "webgpu", available: false, detail: gpu.reason },
+    wasm.ok ? { name: "wasm", available: true, detail: `XNNPACK with this project's kernels; workers can use all ${cores} cores` } : { name: "wasm", available: false, detail: wasm.reason },
+    { name: "cpu", available: true, detail: CPU_SLOW },
+  ];
+  const auto = native.ok ? "tensorflow" : gpu.ok && !gpu.software ? "webgpu" : wasm.ok ? "wasm" : "cpu";
+  return { auto, cores, backends };
 }
 
 /** One line for the run page (at most 500 characters) and the CLI. */

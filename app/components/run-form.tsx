@@ -3,8 +3,9 @@ import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { flopsPerToken, paramCount, tokensPerStep } from "../../lib/estimates";
 import { THRESHOLD_HINTS, THRESHOLD_LABELS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
+import { backendChoices, backendNote } from "../../lib/backends";
 import {
-  ARCHITECTURES, BACKENDS, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
+  ARCHITECTURES, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
 } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
@@ -12,6 +13,7 @@ import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
 import { PlanPanel } from "./plan-panel";
+import { useBackendReport } from "./use-backend-report";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[] = [
@@ -112,9 +114,10 @@ export type ForkOf = { runId: string; runName: string; step: number; config: Rec
 export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null; fork: ForkOf | null;
 }) {
+  const backends = useBackendReport();
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
-    backend: options(BACKENDS),
+    backend: backendChoices(backends.report),
     arch: options(ARCHITECTURES),
     objective: options(OBJECTIVES),
     optimizer: options(OPTIMIZERS),
@@ -127,6 +130,11 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   const router = useRouter();
   const [values, setValues] = useState<FormValues>(() =>
     fork ? { ...defaults, ...formValuesOf(fork.config), name: `${fork.runName}-fork-${fork.step}` } : { ...defaults, name: defaultName });
+  const backend = backendNote(values.backend, backends.report, backends.error);
+  const hints: Partial<Record<string, string>> = {
+    backend: backend.hint,
+    workers: backends.report ? `${HINTS.workers}; this machine has ${backends.report.cores} cores` : undefined,
+  };
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [thresholdsOpen, setThresholdsOpen] = useState(false);
   const [submitting, setSubmitting] = useState(false);
@@ -184,7 +192,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
               {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
                 k === "evals"
                   ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
-                  : <Field key={k} name={k} value={values[k]} error={errors[k]} onChange={set} choices={CHOICES[k]} />)}
+                  : <Field key={k} name={k} value={values[k]} error={errors[k] ?? (k === "backend" ? backend.error : undefined)} hint={hints[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
             {g.withThresholds && (
               <details open={thresholdsOpen} onToggle={(e) => setThresholdsOpen(e.currentTarget.open)} className="mt-4 rounded-md border border-slate-800" data-testid="anomaly-thresholds">
@@ -233,10 +241,13 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   );
 }
 
-function Field(props: { name: string; value: string; error?: string; onChange: (name: string, v: string) => void; wide?: boolean; choices?: Choice[] }) {
+function Field(props: {
+  name: string; value: string; error?: string; hint?: string; onChange: (name: string, v: string) => void; wide?: boolean; choices?: Choice[];
+}) {
   const { name, value, error, choices } = props;
   const id = `field-${domName(name)}`;
-  const { label, hint } = labelAndHint(name);
+  const { label, hint: defaultHint } = labelAndHint(name);
+  const hint = props.hint ?? defaultHint;
   const cls = `mt-1 w-full rounded-md border bg-slate-950 px-2.5 py-1.5 font-mono text-sm text-slate-100 outline-none focus:ring-2 ${
     error ? "border-rose-500 focus:ring-rose-500/40" : "border-slate-700 focus:ring-indigo-500/40"
   }`;

@@ -2,6 +2,7 @@ import type { Server } from "socket.io";
 import type { Db } from "../db";
 import type { Env } from "../env";
 import { AlertService } from "./alerts";
+import { BackendService } from "./backends";
 import { CliJobs } from "./cli-jobs";
 import { DatasetService } from "./datasets";
 import { EvalService } from "./evals";
@@ -32,5 +33,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const cliJobs = new CliJobs();
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
-  return { db, hub, runs, writer, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator };
+  const backends = new BackendService(cliJobs);
+  return { db, hub, runs, writer, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
 }

@@ -24,12 +24,15 @@ export const appRouter = router({
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
     create: procedure.input(RunConfig).mutation(async ({ ctx, input }) => {
       await ctx.services.evals.checkRunEvals(input.evals);
+      await ctx.services.backends.check(input);
       return ctx.services.runs.create(input);
     }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
     resume: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.resume(input.id)),
     forks: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.forks(input.id)),
   }),
+  /** Which backends start on this machine and which one auto takes (probed once per server). */
+  backends: procedure.query(({ ctx }) => ctx.services.backends.report()),
   metric: router({
     history: procedure
       .input(

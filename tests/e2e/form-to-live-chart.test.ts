@@ -38,6 +38,26 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   assert.deepEqual(await server.api.run.list.query(), []);
   await page.screenshot({ path: path.join(outDir, "form-error.png"), fullPage: true });
 
+  // The form says what auto takes here; a backend that cannot start here is an error beside its field, and the server refuses it too.
+  const report = await server.api.backends.query();
+  const hint = await waitFor("the backend probe's hint", async () => {
+    const text = (await page.textContent("#field-backend-hint")) ?? "";
+    return text.startsWith("Here auto takes") ? text : null;
+  }, 60_000);
+  assert.match(hint, new RegExp(`^Here auto takes ${report.auto}`));
+  assert.equal(await page.textContent("#field-backend option[value=auto]"), `auto → ${report.auto} here`);
+  const missing = report.backends.find((b) => !b.available);
+  if (missing) {
+    await page.fill("#field-nHead", "2");
+    await page.selectOption("#field-backend", missing.name);
+    assert.equal(await page.textContent("[data-testid=error-backend]"), `${missing.name} cannot start on this machine: ${missing.detail}`);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("button[type=submit]:not([disabled])");
+    assert.equal(new URL(page.url()).pathname, "/runs/new");
+    assert.deepEqual(await server.api.run.list.query(), []);
+    await page.screenshot({ path: path.join(outDir, "form-backend.png"), fullPage: true });
+  }
+
   for (const [field, value] of Object.entries({ nLayer: "1", nHead: "2", contextLength: "32", batchSize: "4", steps: "3000", evalInterval: "25", backend: "wasm", dataset })) {
     if (field === "backend" || field === "dataset") await page.selectOption(`#field-${field}`, value);
     else await page.fill(`#field-${field}`, value);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { io } from "socket.io-client";
 import { EV } from "../../lib/protocol";
+import { vulkanFacts } from "../../trainer/backend-webgpu";
 import { browserSocket, startServer, tempDataDir, TINY, type TestServer } from "../helpers/server";
 
 let server: TestServer;
@@ -24,6 +25,29 @@ test("an invalid run config is refused with a message per field, and nothing is 
   });
   const res = await fetch(`${server.url}/api/trpc/run.create`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
   assert.equal(res.status, 400);
+  assert.deepEqual(await server.api.run.list.query(), []);
+});
+
+test("the backend probe says what each backend does here, and a run on one that cannot start is refused at its field", async () => {
+  const report = await server.api.backends.query();
+  assert.deepEqual(report.backends.map((b) => b.name), ["tensorflow", "webgpu", "wasm", "cpu"]);
+  const wasm = report.backends.find((b) => b.name === "wasm")!;
+  assert.ok(wasm.available, wasm.detail);
+  const firstUsable = report.backends.find((b) => b.available && !(b.name === "webgpu" && /software adapter/.test(b.detail)))!;
+  assert.equal(report.auto, firstUsable.name);
+  assert.equal(await server.api.backends.query().then((r) => JSON.stringify(r)), JSON.stringify(report), "probed once, then the same answer");
+  if (!vulkanFacts().loader) {
+    const webgpu = report.backends.find((b) => b.name === "webgpu")!;
+    assert.equal(webgpu.available, false);
+    assert.match(webgpu.detail, /^no GPU adapter: the Vulkan loader libvulkan\.so\.1 is not installed/);
+  }
+  const missing = report.backends.filter((b) => !b.available);
+  assert.ok(missing.length > 0 || vulkanFacts().loader, "without Vulkan, webgpu at least is missing");
+  for (const b of missing)
+    await assert.rejects(server.api.run.create.mutate({ ...TINY, name: `on-${b.name}`, backend: b.name }), (e: any) => {
+      assert.equal(e.data?.fieldErrors?.backend, `${b.name} cannot start on this machine: ${b.detail}. auto would use ${report.auto}`);
+      return true;
+    });
   assert.deepEqual(await server.api.run.list.query(), []);
 });
 

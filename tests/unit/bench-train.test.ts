@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
+import { cpuMark, otherCores } from "../../bench/other-cpu";
 import { countParams } from "../../trainer/model";
 import { CONFIGS, Flags, formatTable, mfu, modelFlops, percentile, prepareFlags, throughput, type ConfigResult } from "../../bench/train-throughput-report";
 
@@ -73,8 +74,8 @@ test("the CLI exits 2 with a clear message on an unknown flag or a bad value", (
 
 test("the table shows ratio and MFU, and says which side failed or was skipped", () => {
   const model = { ...CONFIGS.tiny, ...modelFlops(CONFIGS.tiny) };
-  const ours = { ...throughput([1, 1, 1], 1024), backend: "wasm", mfu: 0.01, load: [1, 1] };
-  const torch = { ...throughput([0.5, 0.5], 1024), params: model.params, mfu: 0.02, load: [1, 1] };
+  const ours = { ...throughput([1, 1, 1], 1024), backend: "wasm", mfu: 0.01, load: [1, 1], otherCores: [0.01] };
+  const torch = { ...throughput([0.5, 0.5], 1024), params: model.params, mfu: 0.02, load: [1, 1], otherCores: [0.02] };
   const rows: ConfigResult[] = [
     { name: "tiny", model, ours, torch },
     { name: "large", model, ours: { error: "out of memory" }, torch: null },
@@ -83,4 +84,20 @@ test("the table shows ratio and MFU, and says which side failed or was skipped",
   assert.match(header, /config \| ours tok\/s \(median, p10–p90\) \| PyTorch tok\/s \| ours\/PyTorch \| our MFU \| PyTorch MFU/);
   assert.deepEqual(tiny.split("|").map((c) => c.trim()), ["tiny", "1,024 (1,024–1,024)", "2,048", "0.500", "1.00%", "2.00%"]);
   assert.deepEqual(large.split("|").map((c) => c.trim()), ["large", "failed", "skipped", "n/a", "n/a", "n/a"]);
+});
+
+test("other processes' cores: the arithmetic, and this process's threads and finished children count as its own", () => {
+  assert.equal(otherCores({ machine: 10, own: 2, wallMs: 0 }, { machine: 13, own: 3, wallMs: 1000 }), 2);
+  assert.equal(otherCores({ machine: 10, own: 2, wallMs: 0 }, { machine: 10.5, own: 3, wallMs: 1000 }), 0, "tick rounding never goes negative");
+  assert.equal(otherCores(null, { machine: 1, own: 1, wallMs: 1 }), null);
+  const burn = "const t = process.cpuUsage(); while (process.cpuUsage(t).user < 400_000);";
+  const before = cpuMark()!;
+  const t = process.cpuUsage();
+  while (process.cpuUsage(t).user < 400_000);
+  const afterSelf = cpuMark()!;
+  assert.ok(afterSelf.own - before.own >= 0.35, `own CPU grew by ${afterSelf.own - before.own} s after 0.4 s of work`);
+  assert.ok(afterSelf.machine - before.machine >= afterSelf.own - before.own - 0.03, "the machine's busy time includes ours");
+  assert.equal(spawnSync(process.execPath, ["-e", burn]).status, 0);
+  const afterChild = cpuMark()!;
+  assert.ok(afterChild.own - afterSelf.own >= 0.35, `a finished child's 0.4 s counted ${afterChild.own - afterSelf.own} s`);
 });
