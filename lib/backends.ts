@@ -25,7 +25,7 @@ export function backendChoices(report: BackendReport | null): { value: string; l
   return BACKENDS.map((value) => {
     if (!report) return { value, label: value };
     if (value === "auto") return { value, label: `auto → ${report.auto} here` };
-    return { value, label: report.backends.find((b) => b.name === value)?.available === false ? `${value} (not available here)` : value };
+    return { value, label: report.backends.find((b) => b.name === value)?.available === false ? `${value} (unavailable)` : value };
   });
 }
 

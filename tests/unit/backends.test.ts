@@ -18,7 +18,7 @@ const report: BackendReport = {
 
 test("the backend select names where auto lands and which backends cannot start here", () => {
   assert.deepEqual(backendChoices(null).map((c) => c.label), ["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
-  assert.deepEqual(backendChoices(report).map((c) => c.label), ["auto → wasm here", "tensorflow (not available here)", "webgpu (not available here)", "wasm", "cpu"]);
+  assert.deepEqual(backendChoices(report).map((c) => c.label), ["auto → wasm here", "tensorflow (unavailable)", "webgpu (unavailable)", "wasm", "cpu"]);
   assert.deepEqual(backendChoices(report).map((c) => c.value), ["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
 });
 
