@@ -1,6 +1,7 @@
 // Our backend's best square 2-D matmul, for context beside the machine's GEMM peak: it bounds what
 // a step can reach without kernels of our own.
 import * as tf from "@tensorflow/tfjs";
+import { activeGemm } from "../trainer/kernels/native-gemm";
 
 export interface MatmulPeak {
   backend: string;
@@ -30,5 +31,5 @@ export async function ourMatmulPeak(sizes = [256, 512, 1024, 2048]): Promise<Mat
     bySize.push({ n, gflops: (2 * n ** 3) / best / 1e9 });
     if (first > 1) break;
   }
-  return { backend: tf.getBackend(), bySize, gflops: Math.max(...bySize.map((s) => s.gflops)) };
+  return { backend: activeGemm() && tf.getBackend() === "wasm" ? "wasm + OpenBLAS" : tf.getBackend(), bySize, gflops: Math.max(...bySize.map((s) => s.gflops)) };
 }

@@ -34,7 +34,7 @@ const loadStart = os.loadavg();
 console.log(`${cores} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${loadStart.map((l) => l.toFixed(2)).join(" ")}`);
 
 const backend = await selectBackend(flags.backend).catch((e: Error) => fail(e.message, 1));
-console.log(`our backend: ${backend.name}${backend.warning ? ` (warning: ${backend.warning})` : ""}`);
+console.log(`our backend: ${backend.label}${backend.note ? ` (${backend.note})` : ""}${backend.warning ? ` (warning: ${backend.warning})` : ""}`);
 
 /** null when PyTorch is ready, else why not. */
 function ensureTorch(): string | null {
@@ -181,7 +181,7 @@ const results: ConfigResult[] = flags.configs.map((name) => {
   return {
     name,
     model,
-    ours: o.error ? { error: o.error } : { ...stats(o), backend: backend.name },
+    ours: o.error ? { error: o.error } : { ...stats(o), backend: backend.label },
     torch: t.error ? { error: t.error } : t.seconds.length > 0 ? { ...stats(t), params: torchParams } : null,
   };
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { BackendReport } from "../lib/backends";
 import type { BACKENDS } from "../lib/run-config";
 import { firstLine, startWebgpu } from "./backend-webgpu";
+import { nativeGemm, nativeGemmEnabled } from "./kernels/native-gemm";
 import { registerWasmKernels } from "./kernels/wasm";
 
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -69,12 +70,30 @@ function notInstalled(e: unknown, pkg: string): boolean {
 // Measured on the default model (2 layers, width 64, batch 8 x 64): cpu ~200 tokens/s, wasm ~30x that.
 const CPU_SLOW = "the pure-JS cpu backend is much slower than wasm (at least 4x; ~30x measured for the default model)";
 
+/** Where wasm's matrix products run: OpenBLAS when it loads (kernels/native-gemm.ts), else XNNPACK. */
+function wasmGemm(): { label: string; note: string } {
+  if (!nativeGemmEnabled()) return { label: "wasm", note: "matrix products on XNNPACK (OpenBLAS turned off by TRAINER_NATIVE_GEMM=0)" };
+  const s = nativeGemm();
+  return s.ok
+    ? { label: "wasm + OpenBLAS", note: `matrix products on ${s.lib.config.split(" ").slice(0, 2).join(" ")}` }
+    : { label: "wasm", note: `matrix products on XNNPACK; OpenBLAS not used: ${s.reason}` };
+}
+
+export type SelectedBackend = {
+  /** The backend tfjs runs: tensorflow, webgpu, wasm or cpu. */
+  name: string;
+  /** The name with what it computes on, for the run page: "wasm + OpenBLAS". */
+  label: string;
+  warning?: string;
+  note?: string;
+};
+
 /**
  * Picks and initialises the TensorFlow.js backend. `auto` tries native TensorFlow (GPU, then
  * CPU), then webgpu on a GPU adapter, then wasm, then cpu; when it skips one, the warning names
  * each skipped backend and why (the run page and the CLI show it).
  */
-export async function selectBackend(choice: BackendChoice): Promise<{ name: string; warning?: string; note?: string }> {
+export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   if (choice === "tensorflow") {
     const r = await tryNative();
     if (!r.ok)
@@ -82,36 +101,40 @@ export async function selectBackend(choice: BackendChoice): Promise<{ name: stri
         `Backend "tensorflow" needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither loads (${r.reason}). ` +
           `Install one (set TFJS_NODE_CDN_STORAGE to a mirror if the libtensorflow download fails) or choose "wasm".`,
       );
-    return { name: tf.getBackend() };
+    return { name: tf.getBackend(), label: tf.getBackend() };
   }
   if (choice === "webgpu") {
     const r = await startWebgpu({ allowSoftware: true });
     if (!r.ok) throw new Error(`Backend "webgpu" cannot start: ${r.reason}. Choose "auto" or "wasm" on this machine.`);
-    return { name: "webgpu", warning: r.software ? `webgpu runs on a software adapter (${r.adapter}), not a GPU; wasm is likely faster` : undefined };
+    return { name: "webgpu", label: "webgpu", warning: r.software ? `webgpu runs on a software adapter (${r.adapter}), not a GPU; wasm is likely faster` : undefined };
   }
   if (choice === "wasm") {
     const r = await tryWasm();
     if (!r.ok) throw new Error(`Backend "wasm" failed to initialise: ${r.reason}`);
-    return { name: "wasm" };
+    const gemm = wasmGemm();
+    return { name: "wasm", label: gemm.label, note: gemm.note };
   }
   if (choice === "cpu") {
     await tf.setBackend("cpu");
     await tf.ready();
-    return { name: "cpu", warning: `cpu backend chosen explicitly; ${CPU_SLOW}` };
+    return { name: "cpu", label: "cpu", warning: `cpu backend chosen explicitly; ${CPU_SLOW}` };
   }
   const native = await tryNative();
-  if (native.ok) return { name: tf.getBackend() };
+  if (native.ok) return { name: tf.getBackend(), label: tf.getBackend() };
   const skipped = [`tensorflow: ${native.reason}`];
   const gpu = await startWebgpu({ allowSoftware: false, probing: true });
   // Skipping what is not installed is the normal case: a note for the log, not a warning on the run.
-  if (gpu.ok) return { name: "webgpu", note: summary(skipped, `using webgpu on ${gpu.adapter}`) };
+  if (gpu.ok) return { name: "webgpu", label: "webgpu", note: summary(skipped, `using webgpu on ${gpu.adapter}`) };
   skipped.push(`webgpu: ${gpu.reason}`);
   const wasm = await tryWasm();
-  if (wasm.ok) return { name: "wasm", note: summary(skipped, "using wasm") };
+  if (wasm.ok) {
+    const gemm = wasmGemm();
+    return { name: "wasm", label: gemm.label, note: summary(skipped, `using wasm, ${gemm.note}`) };
+  }
   skipped.push(`wasm: ${wasm.reason}`);
   await tf.setBackend("cpu");
   await tf.ready();
-  return { name: "cpu", warning: summary(skipped, `using cpu: ${CPU_SLOW}`) };
+  return { name: "cpu", label: "cpu", warning: summary(skipped, `using cpu: ${CPU_SLOW}`) };
 }
 
 /**
@@ -128,7 +151,7 @@ export async function probeBackends(cores: number): Promise<BackendReport> {
     gpu.ok
       ? { name: "webgpu", available: true, detail: gpu.software ? `software adapter ${gpu.adapter}, not a GPU: slower than wasm, and auto skips it` : `GPU adapter ${gpu.adapter}` }
       : { name: "webgpu", available: false, detail: gpu.reason },
-    wasm.ok ? { name: "wasm", available: true, detail: `XNNPACK with this project's kernels; workers can use all ${cores} cores` } : { name: "wasm", available: false, detail: wasm.reason },
+    wasm.ok ? { name: "wasm", available: true, detail: `${wasmGemm().note}; workers can use all ${cores} cores` } : { name: "wasm", available: false, detail: wasm.reason },
     { name: "cpu", available: true, detail: CPU_SLOW },
   ];
   const auto = native.ok ? "tensorflow" : gpu.ok && !gpu.software ? "webgpu" : wasm.ok ? "wasm" : "cpu";

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
 import type { EvalPredictions } from "../lib/eval/contracts";
@@ -11,6 +12,7 @@ import { batchSizeAt, createSchedule } from "../lib/schedule";
 import { accumulateGradients, objectivePass } from "./accumulate";
 import { type BackendChoice, selectBackend } from "./backend";
 import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, saveCheckpoint } from "./checkpoint";
+import { activeGemm } from "./kernels/native-gemm";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
 import { disrupt, FaultInjector, gradFactor, lossFactor } from "./faults";
@@ -171,6 +173,8 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const B = config.batchSize;
   const T = config.contextLength;
   const workers = workerCount(config.workers, backend.name, B);
+  // OpenBLAS's thread count is per process: the workers share the cores rather than each taking all.
+  if (backend.name === "wasm") activeGemm()?.threads(Math.max(1, Math.floor(os.availableParallelism() / workers)));
   hooks.onLog(
     `dataset ${manifest.id} (${manifest.name}): vocabulary ${vocabSize}, ` +
       domains.map((d) => `${d.name} ${(d.weight * 100).toFixed(1)}% of ${d.train.length.toLocaleString("en-US")} tokens`).join(", "),
@@ -206,7 +210,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       loadWeights(params, parent.tensors);
       hooks.onLog(`forked from run ${config.initFrom.runId} at step ${config.initFrom.step}: its weights, a fresh optimizer and schedule`);
     }
-    await hooks.onStart({ backend: backend.name, workers, paramCount: countParams(model), startStep, warning: backend.warning });
+    await hooks.onStart({ backend: backend.label, workers, paramCount: countParams(model), startStep, warning: backend.warning });
     if (backend.note) hooks.onLog(`backend: ${backend.note}`);
     if (startStep >= config.steps) {
       hooks.onLog(`checkpoint at step ${startStep} already covers the ${config.steps} steps of this run; nothing to do`);

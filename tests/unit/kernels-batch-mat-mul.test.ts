@@ -3,6 +3,7 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend";
+import { nativeGemm, useNativeGemm } from "../../trainer/kernels/native-gemm";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const rng = new Rng(11);
@@ -78,23 +79,54 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): v
   }
 }
 
-test("wasm BatchMatMul and its gradients match the cpu backend in every transpose and broadcast", async () => {
+// CI installs OpenBLAS, so there the native path must load and be tested; elsewhere it may be absent.
+const native = nativeGemm();
+if (process.env.CI) assert.ok(native.ok, `OpenBLAS path: ${native.ok || native.reason}`);
+const paths = native.ok ? ["XNNPACK", "OpenBLAS"] : ["XNNPACK"];
+
+test(`wasm BatchMatMul and its gradients match the cpu backend in every transpose and broadcast (${paths.join(", ")})`, async () => {
   assert.ok(cases.filter((c) => tf.util.arraysEqual(c.a.slice(0, -2), c.b.slice(0, -2))).length >= 24, "most cases check gradients");
   const inputs = cases.map((c) => [randoms(c.a), randoms(c.b)] as const);
   await tf.setBackend("cpu");
   const want = cases.map((c, i) => ((wKey = String(i)), run(c, inputs[i][0], inputs[i][1], true)));
   await tf.setBackend("wasm");
-  cases.forEach((c, i) => {
-    wKey = String(i);
-    const got = run(c, inputs[i][0], inputs[i][1], false);
-    assert.deepEqual(got.shape, want[i].shape, `${label(c)} shape`);
-    close(got.out, want[i].out, `${label(c)} product`);
-    if (!got.da) return;
-    assert.deepEqual(got.daShape, c.a, `${label(c)} da shape`);
-    assert.deepEqual(got.dbShape, c.b, `${label(c)} db shape`);
-    close(got.da, want[i].da!, `${label(c)} da`);
-    close(got.db!, want[i].db!, `${label(c)} db`);
-  });
+  for (const path of paths) {
+    useNativeGemm(path === "OpenBLAS");
+    cases.forEach((c, i) => {
+      wKey = String(i);
+      const got = run(c, inputs[i][0], inputs[i][1], false);
+      const what = `${path} ${label(c)}`;
+      assert.deepEqual(got.shape, want[i].shape, `${what} shape`);
+      close(got.out, want[i].out, `${what} product`);
+      if (!got.da) return;
+      assert.deepEqual(got.daShape, c.a, `${what} da shape`);
+      assert.deepEqual(got.dbShape, c.b, `${what} db shape`);
+      close(got.da, want[i].da!, `${what} da`);
+      close(got.db!, want[i].db!, `${what} db`);
+    });
+  }
+  useNativeGemm(true);
+});
+
+test("the OpenBLAS addon refuses operands outside the heap and malformed arguments instead of crashing", { skip: !native.ok && "OpenBLAS is not installed here" }, () => {
+  if (!native.ok) return;
+  const heap = new ArrayBuffer(4 * 16);
+  const f = new Float32Array(heap);
+  f.set([1, 2, 3, 4], 0);
+  f.set([5, 6, 7, 8], 4);
+  native.lib.gemm(heap, 0, 0, 2, 2, 2, Float64Array.of(0), Float64Array.of(16), Float64Array.of(32));
+  assert.deepEqual([...f.subarray(8, 12)], [19, 22, 43, 50]);
+  native.lib.gemm(heap, 1, 1, 2, 2, 2, Float64Array.of(0), Float64Array.of(16), Float64Array.of(32));
+  assert.deepEqual([...f.subarray(8, 12)], [23, 31, 34, 46], "both transposed: (BA)ᵀ");
+  const o = (x: number) => Float64Array.of(x);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 2, 2, 2, o(0), o(16), o(52)), /outside the heap/);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 2, 2, 2, o(-4), o(16), o(32)), /outside the heap/);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 2, 2, 2, o(2), o(16), o(32)), /outside the heap/);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 0, 2, 2, o(0), o(16), o(32)), /must be positive/);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 2, 2, 2, Int32Array.of(0) as never, o(16), o(32)), /three Float64Arrays/);
+  assert.throws(() => native.lib.gemm(heap, 0, 0, 2, 2, 2, Float64Array.of(0, 0), o(16), o(32)), /three Float64Arrays/);
+  assert.match(native.lib.config, /OpenBLAS/);
+  assert.ok(native.lib.threads() >= 1);
 });
 
 test("the replacement leaks no tensors and no heap entries", async () => {

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { activeGemm, type NativeGemm } from "./native-gemm";
 import { type KernelArgs, stock } from "./replace";
 import { transposeOn } from "./transpose";
 import { offsetOf, product2d } from "./xnn-matmul";
@@ -13,6 +14,8 @@ import { offsetOf, product2d } from "./xnn-matmul";
  * right operand shared by the whole batch is folded into one [batch*M, K] @ [K, N] product; any
  * other batch runs as one XNNPACK product per batch entry, on views into the operands (no copies).
  * Batch dims broadcast both ways, which the stock kernel gets wrong ([2,1] with [1,4]).
+ * Where OpenBLAS is installed (native-gemm.ts) every float product runs on it instead, transposes
+ * included, in place in the wasm heap.
  */
 
 /** A new [batch, C, R] tensor holding each [R, C] matrix of x transposed. */
@@ -59,6 +62,31 @@ function products(backend: BackendWasm, A: tf.TensorInfo, B: tf.TensorInfo, aDim
   return out;
 }
 
+/** Every product on OpenBLAS, reading and writing the wasm heap in place; transposes are its flags. */
+function nativeProducts(
+  native: NativeGemm, backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
+  aDims: number[], bDims: number[], M: number, K: number, N: number,
+): tf.TensorInfo {
+  const outDims = tf.broadcast_util.assertAndGetBroadcastShape(aDims, bDims);
+  const out = backend.makeOutput([...outDims, M, N], "float32");
+  const aOff = offsetOf(backend, a);
+  const bOff = offsetOf(backend, b);
+  const oOff = offsetOf(backend, out);
+  // Read after makeOutput: growing the heap replaces its buffer.
+  const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer;
+  const at = (offset: number) => Float64Array.of(offset);
+  if (!transposeA && bDims.every((d) => d === 1)) {
+    // One shared right operand: the batch is just more rows of a single product.
+    native.gemm(heap, 0, transposeB ? 1 : 0, aDims.reduce((p, d) => p * d, 1) * M, N, K, at(aOff), at(bOff), at(oOff));
+  } else {
+    const ai = broadcastIndex(aDims, outDims);
+    const bi = broadcastIndex(bDims, outDims);
+    native.gemm(heap, transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K,
+      Float64Array.from(ai, (i) => aOff + 4 * i * M * K), Float64Array.from(bi, (i) => bOff + 4 * i * K * N), Float64Array.from(ai, (_, o) => oOff + 4 * o * M * N));
+  }
+  return out;
+}
+
 export function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -74,11 +102,12 @@ export function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const bDims = b.shape.slice(0, -2);
   const aBatch = aDims.reduce((p, d) => p * d, 1);
   const bBatch = bDims.reduce((p, d) => p * d, 1);
-  const plain = !transposeA && !transposeB && aBatch === 1 && bBatch === 1;
-  // The stock kernel already takes XNNPACK for a plain product, and it owns the error messages
-  // and the empty and non-float cases.
-  if (plain || a.dtype !== "float32" || b.dtype !== "float32" || M * K * N === 0 || K !== Kb)
-    return stock(tf.BatchMatMul)(args) as tf.TensorInfo;
+  // The stock kernel owns the error messages and the empty and non-float cases.
+  if (a.dtype !== "float32" || b.dtype !== "float32" || M * K * N === 0 || K !== Kb) return stock(tf.BatchMatMul)(args) as tf.TensorInfo;
+  const native = activeGemm();
+  if (native) return nativeProducts(native, backend, a, b, transposeA, transposeB, aDims, bDims, M, K, N);
+  // The stock kernel already takes XNNPACK for a plain product.
+  if (!transposeA && !transposeB && aBatch === 1 && bBatch === 1) return stock(tf.BatchMatMul)(args) as tf.TensorInfo;
 
   if (transposeA && !transposeB && N < M && aBatch === 1 && bBatch === 1) {
     // A weight gradient xᵀ @ dy with x [B*T, 4C] and dy [B*T, C]: transposing the tall, wide x is
