@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { prepareSmall, startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+import { prepareSmall, startServer, tempDataDir, waitFor, wasmLabel, type TestServer } from "../helpers/server";
 
 const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
 let server: TestServer | undefined;
@@ -70,7 +70,7 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   const firstCount = await waitFor("first points on the loss chart", points, 120_000);
   const grown = await waitFor("the loss chart to grow", async () => ((await points()) > firstCount + 20 ? points() : 0), 120_000);
   assert.ok(grown > firstCount);
-  assert.equal(await page.textContent("[data-testid=run-backend]"), "backend: wasm");
+  assert.equal(await page.textContent("[data-testid=run-backend]"), `backend: ${wasmLabel()}`);
   assert.match((await page.textContent("[data-testid=run-status]")) ?? "", /running/);
   await page.screenshot({ path: path.join(outDir, "run-page.png"), fullPage: true });
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, wasmLabel, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("lifecycle");
 let server: TestServer;
@@ -42,7 +42,7 @@ test("a run trains, streams, stops with a checkpoint, resumes without duplicates
     assert.ok(live.some((p) => p.key === key), `metric ${key} was streamed`);
   const running = await server.api.run.get.query({ id: created.id });
   assert.equal(running.status, "running");
-  assert.equal(running.backend, "wasm");
+  assert.equal(running.backend, wasmLabel());
 
   // Stop: the trainer checkpoints, exits 0, and the server records the checkpoint's sha256.
   await server.api.run.stop.mutate({ id: created.id });
