@@ -34,8 +34,9 @@ export function backendNote(choice: string, report: BackendReport | null, probeE
   if (probeError) return { hint: `Could not check the backends on this machine: ${probeError}` };
   if (!report) return { hint: "Checking which backends start on this machine…" };
   if (choice === "auto") {
-    const skipped = report.backends.slice(0, report.backends.findIndex((b) => b.name === report.auto));
-    return { hint: `Here auto takes ${report.auto}${skipped.length ? ` (${skipped.map((b) => `${b.name}: ${b.detail}`).join("; ")})` : ""}` };
+    const at = report.backends.findIndex((b) => b.name === report.auto);
+    const skipped = report.backends.slice(0, at).map((b) => `${b.name}: ${b.detail}`);
+    return { hint: `Here auto takes ${report.auto}: ${report.backends[at]?.detail ?? ""}${skipped.length ? ` (skipped ${skipped.join("; ")})` : ""}` };
   }
   const entry = report.backends.find((b) => b.name === choice);
   if (!entry) return {};

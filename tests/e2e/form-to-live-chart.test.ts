@@ -46,6 +46,9 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   }, 60_000);
   assert.match(hint, new RegExp(`^Here auto takes ${report.auto}`));
   assert.equal(await page.textContent("#field-backend option[value=auto]"), `auto → ${report.auto} here`);
+  await page.locator("#field-backend").screenshot({ path: path.join(outDir, "form-backend-auto.png") });
+  await page.locator("#field-backend").evaluate((el) => el.closest("fieldset")!.scrollIntoView());
+  await page.screenshot({ path: path.join(outDir, "form-backend-auto-section.png") });
   const missing = report.backends.find((b) => !b.available);
   if (missing) {
     await page.fill("#field-nHead", "2");

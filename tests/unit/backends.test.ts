@@ -26,9 +26,10 @@ test("the note under the field: checking, a failed probe, auto's skips, a backen
   assert.deepEqual(backendNote("auto", null, null), { hint: "Checking which backends start on this machine…" });
   assert.deepEqual(backendNote("webgpu", null, "timed out"), { hint: "Could not check the backends on this machine: timed out" });
   assert.deepEqual(backendNote("auto", report, null), {
-    hint: "Here auto takes wasm (tensorflow: not installed; webgpu: no GPU adapter: the Vulkan loader libvulkan.so.1 is not installed)",
+    hint: "Here auto takes wasm: XNNPACK (skipped tensorflow: not installed; webgpu: no GPU adapter: the Vulkan loader libvulkan.so.1 is not installed)",
   });
-  assert.deepEqual(backendNote("auto", { ...report, auto: "tensorflow" }, null), { hint: "Here auto takes tensorflow" });
+  const native = { ...report, auto: "tensorflow" as const, backends: [{ name: "tensorflow" as const, available: true, detail: "@tensorflow/tfjs-node-gpu loaded" }, ...report.backends.slice(1)] };
+  assert.deepEqual(backendNote("auto", native, null), { hint: "Here auto takes tensorflow: @tensorflow/tfjs-node-gpu loaded" });
   assert.deepEqual(backendNote("wasm", report, null), { hint: "XNNPACK" });
   assert.deepEqual(backendNote("webgpu", report, null), { error: "webgpu cannot start on this machine: no GPU adapter: the Vulkan loader libvulkan.so.1 is not installed" });
 });
