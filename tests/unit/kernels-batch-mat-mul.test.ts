@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend";
-import { nativeGemm, useNativeGemm } from "../../trainer/kernels/native-gemm";
+import { loadNativeGemm, nativeGemm, useNativeGemm } from "../../trainer/kernels/native-gemm";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const rng = new Rng(11);
@@ -81,7 +84,7 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): v
 
 // CI installs OpenBLAS, so there the native path must load and be tested; elsewhere it may be absent.
 const native = nativeGemm();
-if (process.env.CI) assert.ok(native.ok, `OpenBLAS path: ${native.ok || native.reason}`);
+if (process.env.CI) assert.ok(native.ok, `OpenBLAS path: ${native.ok ? "" : native.reason}`);
 const paths = native.ok ? ["XNNPACK", "OpenBLAS"] : ["XNNPACK"];
 
 test(`wasm BatchMatMul and its gradients match the cpu backend in every transpose and broadcast (${paths.join(", ")})`, async () => {
@@ -90,12 +93,12 @@ test(`wasm BatchMatMul and its gradients match the cpu backend in every transpos
   await tf.setBackend("cpu");
   const want = cases.map((c, i) => ((wKey = String(i)), run(c, inputs[i][0], inputs[i][1], true)));
   await tf.setBackend("wasm");
-  for (const path of paths) {
-    useNativeGemm(path === "OpenBLAS");
+  for (const route of paths) {
+    useNativeGemm(route === "OpenBLAS");
     cases.forEach((c, i) => {
       wKey = String(i);
       const got = run(c, inputs[i][0], inputs[i][1], false);
-      const what = `${path} ${label(c)}`;
+      const what = `${route} ${label(c)}`;
       assert.deepEqual(got.shape, want[i].shape, `${what} shape`);
       close(got.out, want[i].out, `${what} product`);
       if (!got.da) return;
@@ -147,4 +150,24 @@ test("products with an empty dimension fall back to the stock kernel", async () 
   const out = tf.matMul(tf.zeros([2, 0, 3]), tf.zeros([2, 3, 4]));
   assert.deepEqual(out.shape, [2, 0, 4]);
   out.dispose();
+});
+
+test("the addon is built once into its cache; without a compiler or with a failing one, the reason is plain", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "native-gemm-"));
+  try {
+    const missing = loadNativeGemm({ cacheDir: dir, compiler: "no-such-compiler" });
+    assert.deepEqual(missing, { ok: false, reason: "no C compiler (no-such-compiler) to build it" });
+    const failing = loadNativeGemm({ cacheDir: dir, compiler: "false" });
+    assert.equal(failing.ok, false);
+    assert.match(failing.ok ? "" : failing.reason, /^building it failed: /);
+    assert.deepEqual(fs.readdirSync(dir), [], "a failed build leaves nothing behind");
+    if (!native.ok) return;
+    const built = loadNativeGemm({ cacheDir: dir });
+    assert.ok(built.ok, built.ok ? undefined : built.reason);
+    assert.deepEqual(fs.readdirSync(dir).map((f) => /^gemm-[0-9a-f]{16}\.node$/.test(f)), [true]);
+    const cached = loadNativeGemm({ cacheDir: dir, compiler: "no-such-compiler" });
+    assert.ok(cached.ok, "the cached build needs no compiler");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -29,7 +29,7 @@ let enabled = process.env.TRAINER_NATIVE_GEMM !== "0";
 
 /** The addon, built and loaded once per thread; `reason` says why not in one line. */
 export function nativeGemm(): NativeGemmStatus {
-  status ??= load();
+  status ??= loadNativeGemm();
   return status;
 }
 
@@ -47,7 +47,9 @@ export function useNativeGemm(on: boolean): void {
 
 export const nativeGemmEnabled = () => enabled;
 
-function load(): NativeGemmStatus {
+/** Builds (unless cached) and loads the addon; the options are for tests. */
+export function loadNativeGemm(opts: { cacheDir?: string; compiler?: string } = {}): NativeGemmStatus {
+  const compiler = opts.compiler ?? "cc";
   let source: string;
   try {
     source = fs.readFileSync(SOURCE, "utf8");
@@ -56,17 +58,17 @@ function load(): NativeGemmStatus {
   }
   const headers = HEADER_DIRS.find((d) => fs.existsSync(path.join(d, "node_api.h")));
   const key = createHash("sha256").update(source).update(`${process.versions.modules} ${process.arch} ${process.platform}`).digest("hex").slice(0, 16);
-  const file = path.join(cacheDir(), `gemm-${key}.node`);
+  const file = path.join(opts.cacheDir ?? cacheDir(), `gemm-${key}.node`);
   if (!fs.existsSync(file)) {
     if (!headers) return { ok: false, reason: `Node's headers (node_api.h) are not in ${HEADER_DIRS.join(" or ")}` };
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     try {
-      execFileSync("cc", ["-O2", "-shared", "-fPIC", `-I${headers}`, "-o", tmp, SOURCE, "-ldl"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+      execFileSync(compiler, ["-O2", "-shared", "-fPIC", `-I${headers}`, "-o", tmp, SOURCE, "-ldl"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
       fs.renameSync(tmp, file); // atomic: trainers starting together never load a half-written file
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       const err = e as { code?: string; stderr?: Buffer; message: string };
-      if (err.code === "ENOENT") return { ok: false, reason: "no C compiler (cc) to build it" };
+      if (err.code === "ENOENT") return { ok: false, reason: `no C compiler (${compiler}) to build it` };
       return { ok: false, reason: `building it failed: ${(err.stderr?.toString() || err.message).trim().split("\n")[0].slice(0, 200)}` };
     }
   }
