@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import type { Page } from "playwright-core";
+import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { prepareSmall, tempDataDir, TINY, waitFor } from "../helpers/server";
 
-const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
 /** Past the detectors' default warmup (50 loss samples) and rolling-window start. */
 const SPIKE_STEP = 120;
 
@@ -23,13 +21,7 @@ const receiver = http.createServer((req, res) => {
   });
 });
 
-let server: TestServer | undefined;
-let browser: Browser | undefined;
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  receiver.close();
-});
+after(() => receiver.close());
 
 type Timing = { loss: Record<number, number>; toasts: Record<number, number> };
 
@@ -63,15 +55,13 @@ const timing = (page: Page) => page.evaluate(() => (window as unknown as { __tim
 const badge = async (page: Page) => Number(await page.textContent("[data-testid=alert-badge]"));
 const text = async (page: Page, selector: string) => (await page.textContent(selector)) ?? "";
 
-const missing = chromiumMissing();
-if (missing) console.log(`# browser tests not run: ${missing}`);
+const e2e = browserTests();
 
-test("a loss spike toasts on every page within 2 s, marks the charts, is delivered to the webhook, and can be acknowledged", { skip: missing ?? false }, async () => {
-  fs.mkdirSync(outDir, { recursive: true });
+test("a loss spike toasts on every page within 2 s, marks the charts, is delivered to the webhook, and can be acknowledged", { skip: e2e.skip }, async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  server = await startServer(tempDataDir("e2e-alerts"));
+  const server = await e2e.start(tempDataDir("e2e-alerts"));
   const dataset = await prepareSmall(server);
-  browser = await launchChromium();
+  const browser = await e2e.browser();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   await context.addInitScript(recordTimes);
   const home = await context.newPage();
@@ -114,7 +104,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
   const lossChart = runPage.locator('[data-testid="chart-loss"]');
   assert.ok(Number(await lossChart.getAttribute("data-markers")) >= 1);
   assert.match(await text(runPage, "[data-testid=run-alerts]"), /loss_spike/);
-  await runPage.screenshot({ path: path.join(outDir, "alerts-run-page.png"), fullPage: true });
+  await runPage.screenshot({ path: path.join(SCREENSHOTS, "alerts-run-page.png"), fullPage: true });
 
   // Acknowledged from the toast (before it fades after 10 s): the badge drops on both pages.
   const before = await badge(runPage);
@@ -123,7 +113,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
   assert.equal((await server.api.alert.list.query({ runId: run.id })).find((a) => a.id === spike.id)?.acknowledged, true);
 
   // The rollback that the spike caused: an info event on the timeline and a marker; superseded points drawn.
-  await waitFor("the run to finish", async () => (await server!.api.run.get.query({ id: run.id })).status === "completed", 120_000);
+  await waitFor("the run to finish", async () => (await server.api.run.get.query({ id: run.id })).status === "completed", 120_000);
   await waitFor("the rollback on the timeline", async () => /rollback/.test(await text(runPage, "[data-testid=run-alerts]")), 5_000);
   assert.ok(Number(await lossChart.getAttribute("data-markers")) >= 2);
   await runPage.click("[data-testid=run-alerts] [data-testid=ack-all]");
@@ -140,7 +130,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
   await runPage.click(`${panel} [data-testid=webhook-add]`);
   await runPage.waitForSelector(`${panel} [data-testid=webhook]:has-text("/run-hook")`);
   assert.deepEqual((await server.api.webhook.list.query({ runId: run.id })).map((h) => h.runId), [null, run.id]);
-  await runPage.screenshot({ path: path.join(outDir, "alerts-run-page-done.png"), fullPage: true });
+  await runPage.screenshot({ path: path.join(SCREENSHOTS, "alerts-run-page-done.png"), fullPage: true });
   await runPage.click(`${panel} [data-testid=unmute]`);
   await runPage.click(`${panel} [data-testid=webhook-remove]`);
   await waitFor("the mute and the run's webhook to go", async () => (await runPage.locator(`${panel} [data-testid=mute], ${panel} [data-testid=webhook]`).count()) === 0, 5_000);
@@ -150,7 +140,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
   await home.waitForSelector('[data-testid=all-alerts] [data-testid=alert-row]:has-text("loss_spike")');
   await home.waitForSelector('[data-testid=delivery][data-status=delivered]:has-text("loss_spike")', { timeout: 10_000 });
   assert.ok(received.some((b) => b.alert?.runId === run.id && b.alert.type === "loss_spike"));
-  await home.screenshot({ path: path.join(outDir, "alerts-page.png"), fullPage: true });
+  await home.screenshot({ path: path.join(SCREENSHOTS, "alerts-page.png"), fullPage: true });
 
   // The form's recovery group: rollback fields appear with the policy; a bad threshold is flagged beside its field.
   await home.goto(`${server.url}/runs/new`);
@@ -168,7 +158,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
     const r = el.getBoundingClientRect();
     return { x: r.x + window.scrollX - 12, y: r.y + window.scrollY - 12, width: r.width + 24, height: r.height + 24 };
   });
-  await home.screenshot({ path: path.join(outDir, "run-form-recovery.png"), fullPage: true, clip: group });
+  await home.screenshot({ path: path.join(SCREENSHOTS, "run-form-recovery.png"), fullPage: true, clip: group });
 
   assert.deepEqual(pageErrors, []);
 });

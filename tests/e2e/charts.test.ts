@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
-import type { Browser, Locator, Page } from "playwright-core";
+import { test } from "node:test";
+import type { Locator, Page } from "playwright-core";
 import { io } from "socket.io-client";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import { migrate, openDb } from "../../server/db";
 import { loadEnv } from "../../server/env";
 import { MetricWriter } from "../../server/services/metrics";
-import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { tempDataDir, waitFor } from "../helpers/server";
 
-const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
 const STEPS = 20_000;
 const SPIKE_STEP = 12_345;
 const SPIKE = 40;
@@ -22,15 +20,7 @@ const CONTEXT = 64;
 const T0 = 1.7e9;
 const TOKEN = "t".repeat(32);
 
-let server: TestServer | undefined;
-let browser: Browser | undefined;
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const missing = chromiumMissing();
-if (missing) console.log(`# browser tests not run: ${missing}`);
+const e2e = browserTests();
 
 function stepPoints(step: number): MetricPoint[] {
   const wallTime = T0 + step * 0.1;
@@ -76,12 +66,11 @@ async function dragSteps(page: Page, c: Locator, from: number, to: number) {
   await page.mouse.up();
 }
 
-test("charts of a long run: bucketed with the spike, zoom to raw points, smoothing, x-axes, sections, synced hover, live tail", { skip: missing ?? false }, async () => {
-  fs.mkdirSync(outDir, { recursive: true });
+test("charts of a long run: bucketed with the spike, zoom to raw points, smoothing, x-axes, sections, synced hover, live tail", { skip: e2e.skip }, async () => {
   const dataDir = tempDataDir("e2e-charts");
   const runId = await seedRun(dataDir);
-  server = await startServer(dataDir);
-  browser = await launchChromium();
+  const server = await e2e.start(dataDir);
+  const browser = await e2e.browser();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(e.message));
@@ -100,8 +89,8 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   assert.equal(Number(await attr(loss, "data-ymax")), SPIKE);
   assert.match(await attr(loss, "data-datasets"), /band-max/);
   for (const name of ["training", "validation", "system"]) assert.equal(await page.locator(`[data-testid=chart-section-${name}]`).count(), 1, `section ${name}`);
-  await page.screenshot({ path: path.join(outDir, "charts-full.png"), fullPage: true });
-  await page.locator("[data-testid=run-charts]").screenshot({ path: path.join(outDir, "charts-sections.png") });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "charts-full.png"), fullPage: true });
+  await page.locator("[data-testid=run-charts]").screenshot({ path: path.join(SCREENSHOTS, "charts-sections.png") });
 
   // Drag-to-zoom twice around the spike; every chart of the page follows the window.
   await dragSteps(page, loss, 8_000, 16_000);
@@ -117,7 +106,7 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   assert.equal(Number(await attr(loss, "data-ymax")), SPIKE, "the spike is there as a raw point");
   await waitFor("the grad norm chart to follow", async () => (await attr(grad, "data-range")) === `${from2}-${to2}` && (await attr(grad, "data-raw")) === "true");
   await page.waitForURL((u) => /^\d+(\.\d+)?-\d+(\.\d+)?$/.test(u.searchParams.get("range") ?? ""));
-  await page.screenshot({ path: path.join(outDir, "charts-zoomed.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "charts-zoomed.png"), fullPage: true });
 
   // The hover on one chart shows the tooltip at the same step on the others.
   const box = (await loss.locator("canvas").boundingBox())!;
@@ -125,7 +114,7 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   const hovered = await waitFor("a hovered step", async () => attr(loss, "data-hover-step"));
   await waitFor("the grad norm chart's tooltip at the same step", async () => (await attr(grad, "data-hover-step")) === hovered);
   assert.ok(Number(hovered) >= from2 && Number(hovered) <= to2);
-  await page.screenshot({ path: path.join(outDir, "charts-hover.png"), clip: { x: 0, y: box.y - 60, width: 1400, height: 620 } });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "charts-hover.png"), clip: { x: 0, y: box.y - 60, width: 1400, height: 620 } });
   await page.mouse.move(5, 5);
   await waitFor("the hover to clear", async () => (await attr(grad, "data-hover-step")) === "");
 
@@ -146,7 +135,7 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   // X-axes: tokens seen from the logged batch sizes, then relative time.
   await page.click("[data-testid=x-axis-tokens]");
   await waitFor("tokens on x", async () => (await attr(loss, "data-x-axis")) === "tokens" && Math.abs(Number(await attr(loss, "data-x-max")) - STEPS * BATCH * CONTEXT) < BATCH * CONTEXT * 2);
-  await page.screenshot({ path: path.join(outDir, "charts-tokens.png"), clip: { x: 0, y: box.y - 60, width: 1400, height: 620 } });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "charts-tokens.png"), clip: { x: 0, y: box.y - 60, width: 1400, height: 620 } });
   await page.click("[data-testid=x-axis-relative]");
   await waitFor("relative time on x", async () => (await attr(loss, "data-x-axis")) === "relative" && Math.abs(Number(await attr(loss, "data-x-max")) - (STEPS - 1) * 0.1) < 1);
   await page.click("[data-testid=x-axis-step]");
@@ -173,7 +162,7 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   assert.equal(await attr(chart(page, "loss"), "data-raw"), "false");
   await waitFor("the live val loss point", async () => (await attr(chart(page, "val loss"), "data-range")) === `0-${STEPS}`, 10_000);
   assert.equal(await attr(chart(page, "val loss"), "data-raw"), "true", "a sparse series stays raw as it grows");
-  await page.screenshot({ path: path.join(outDir, "charts-collapsed.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "charts-collapsed.png"), fullPage: true });
 
   assert.deepEqual(problems, []);
 });

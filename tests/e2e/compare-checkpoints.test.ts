@@ -1,25 +1,14 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
-import type { Browser } from "playwright-core";
-import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { prepareSmall, startServer, TINY, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+import { test } from "node:test";
+import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { prepareSmall, tempDataDir, TINY, waitFor } from "../helpers/server";
 
-const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
-let server: TestServer | undefined;
-let browser: Browser | undefined;
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-const missing = chromiumMissing();
-if (missing) console.log(`# browser tests not run: ${missing}`);
+const e2e = browserTests();
 
-test("compare checkpoints: deltas, a third checkpoint from the picker, text for two prompts, the example diff", { skip: missing ?? false }, async () => {
-  fs.mkdirSync(outDir, { recursive: true });
-  server = await startServer(tempDataDir("e2e-checkpoints"));
+test("compare checkpoints: deltas, a third checkpoint from the picker, text for two prompts, the example diff", { skip: e2e.skip }, async () => {
+  const server = await e2e.start(tempDataDir("e2e-checkpoints"));
   const api = server.api;
   const dataset = await prepareSmall(server);
   const common = {
@@ -35,7 +24,7 @@ test("compare checkpoints: deltas, a third checkpoint from the picker, text for 
     return runs.filter((r) => r.status === "completed").length === 2;
   }, 300_000);
 
-  browser = await launchChromium();
+  const browser = await e2e.browser();
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(e.message));
@@ -52,7 +41,7 @@ test("compare checkpoints: deltas, a third checkpoint from the picker, text for 
   const loss = page.locator("[data-testid=score-row][data-key=loss]");
   const lossDelta = summary.losses[0].deltas[1]!;
   assert.equal(await loss.locator("[data-testid=delta]").getAttribute("data-good"), String(lossDelta < 0), "a lower loss is coloured better");
-  await page.screenshot({ path: path.join(outDir, "compare-checkpoints-two.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "compare-checkpoints-two.png"), fullPage: true });
 
   // A third checkpoint, of the other run, from the picker: the URL follows and the config diff shows lr.
   await page.selectOption("[data-testid=pick-run]", b.id);
@@ -99,7 +88,7 @@ test("compare checkpoints: deltas, a third checkpoint from the picker, text for 
   }
   await page.waitForURL((u) => u.searchParams.get("task") === "hellaswag" && u.searchParams.get("b") === "2");
 
-  await page.screenshot({ path: path.join(outDir, "compare-checkpoints.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "compare-checkpoints.png"), fullPage: true });
   // The link reproduces the view: same checkpoints, prompts, seed and example pair.
   await page.reload();
   await page.waitForSelector("[data-testid=example-counts]");

@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { prepareSmall, startServer, TINY, tempDataDir, waitFor, type TestServer } from "../helpers/server";
+import { test } from "node:test";
+import type { Page } from "playwright-core";
+import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { prepareSmall, tempDataDir, TINY, waitFor } from "../helpers/server";
 
-const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
-let server: TestServer | undefined;
-let browser: Browser | undefined;
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-const missing = chromiumMissing();
-if (missing) console.log(`# browser tests not run: ${missing}`);
+const e2e = browserTests();
 
 const BASE_CHARTS = ["loss", "val_loss", "lr", "grad_norm", "tokens_per_sec"];
 
@@ -23,9 +14,8 @@ const rowIds = (page: Page) => page.$$eval("[data-testid=run-row]", (rows) => ro
 const attr = async (page: Page, selector: string, name: string) => page.getAttribute(selector, name);
 const diffKeys = (page: Page) => page.$$eval("[data-testid=diff-row]", (rows) => rows.map((r) => r.getAttribute("data-key")));
 
-test("pick runs in the table, compare them, and get the same view back from the link", { skip: missing ?? false }, async () => {
-  fs.mkdirSync(outDir, { recursive: true });
-  server = await startServer(tempDataDir("e2e-compare"));
+test("pick runs in the table, compare them, and get the same view back from the link", { skip: e2e.skip }, async () => {
+  const server = await e2e.start(tempDataDir("e2e-compare"));
   const api = server.api;
   const dataset = await prepareSmall(server);
   const short = { ...TINY, dataset, steps: 60, evalInterval: 20, evals: [] };
@@ -41,7 +31,7 @@ test("pick runs in the table, compare them, and get the same view back from the 
   const c = await api.run.create.mutate({ ...short, name: "adamw-1e-3-long", lr: 1e-3, minLr: 1e-4, steps: 5000 });
   await waitFor("the long run to log", async () => (await api.run.get.query({ id: c.id })).step > 5);
 
-  browser = await launchChromium();
+  const browser = await e2e.browser();
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(e.message));
@@ -83,7 +73,7 @@ test("pick runs in the table, compare them, and get the same view back from the 
 
   for (const run of [a, b, c]) await page.check(`[data-testid=select-${run.id}]`);
   assert.equal((await page.textContent("[data-testid=compare-button]"))?.trim(), "Compare (3)");
-  await page.screenshot({ path: path.join(outDir, "runs-table-select.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "runs-table-select.png"), fullPage: true });
 
   // Compare: the URL holds the selection; one chart per metric with a line per run.
   await page.click("[data-testid=compare-button]");
@@ -127,7 +117,7 @@ test("pick runs in the table, compare them, and get the same view back from the 
   const settled = await viewState(page);
   // Throughput alerts of three trainers sharing two cores would cover the charts in the picture.
   for (const close of await page.$$("[data-testid=alert-toast] button[aria-label=Dismiss]")) await close.click();
-  await page.screenshot({ path: path.join(outDir, "compare-runs.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "compare-runs.png"), fullPage: true });
   await page.goto(url);
   await page.waitForSelector("[data-testid=compare-chart-loss] canvas");
   assert.deepEqual(await viewState(page), settled);

@@ -1,27 +1,16 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
-import type { Browser } from "playwright-core";
-import { chromiumMissing, launchChromium } from "../helpers/browser";
-import { prepareSmall, startServer, tempDataDir, waitFor, wasmLabel, type TestServer } from "../helpers/server";
+import { test } from "node:test";
+import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { prepareSmall, tempDataDir, waitFor, wasmLabel } from "../helpers/server";
 
-const outDir = path.resolve(import.meta.dirname, "../../test-output/e2e");
-let server: TestServer | undefined;
-let browser: Browser | undefined;
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
-const missing = chromiumMissing();
-if (missing) console.log(`# browser tests not run: ${missing}`);
+const e2e = browserTests();
 
-test("fill in the form, start a run, and watch the loss chart grow live", { skip: missing ?? false }, async () => {
-  fs.mkdirSync(outDir, { recursive: true });
-  server = await startServer(tempDataDir("e2e"));
+test("fill in the form, start a run, and watch the loss chart grow live", { skip: e2e.skip }, async () => {
+  const server = await e2e.start(tempDataDir("e2e"));
   const dataset = await prepareSmall(server);
-  browser = await launchChromium();
+  const browser = await e2e.browser();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -36,7 +25,7 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   assert.match(error ?? "", /divisible by heads/);
   assert.equal(new URL(page.url()).pathname, "/runs/new");
   assert.deepEqual(await server.api.run.list.query(), []);
-  await page.screenshot({ path: path.join(outDir, "form-error.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "form-error.png"), fullPage: true });
 
   // The form says what auto takes here; a backend that cannot start here is an error beside its field, and the server refuses it too.
   const report = await server.api.backends.query();
@@ -46,9 +35,9 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   }, 60_000);
   assert.match(hint, new RegExp(`^Here auto takes ${report.auto}`));
   assert.equal(await page.textContent("#field-backend option[value=auto]"), `auto → ${report.auto} here`);
-  await page.locator("#field-backend").screenshot({ path: path.join(outDir, "form-backend-auto.png") });
+  await page.locator("#field-backend").screenshot({ path: path.join(SCREENSHOTS, "form-backend-auto.png") });
   await page.locator("#field-backend").evaluate((el) => el.closest("fieldset")!.scrollIntoView());
-  await page.screenshot({ path: path.join(outDir, "form-backend-auto-section.png") });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "form-backend-auto-section.png") });
   const missing = report.backends.find((b) => !b.available);
   if (missing) {
     await page.fill("#field-nHead", "2");
@@ -58,7 +47,7 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
     await page.waitForSelector("button[type=submit]:not([disabled])");
     assert.equal(new URL(page.url()).pathname, "/runs/new");
     assert.deepEqual(await server.api.run.list.query(), []);
-    await page.screenshot({ path: path.join(outDir, "form-backend.png"), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, "form-backend.png"), fullPage: true });
   }
 
   for (const [field, value] of Object.entries({ nLayer: "1", nHead: "2", contextLength: "32", batchSize: "4", steps: "3000", evalInterval: "25", backend: "wasm", dataset })) {
@@ -75,16 +64,16 @@ test("fill in the form, start a run, and watch the loss chart grow live", { skip
   assert.ok(grown > firstCount);
   assert.equal(await page.textContent("[data-testid=run-backend]"), `backend: ${wasmLabel()}`);
   assert.match((await page.textContent("[data-testid=run-status]")) ?? "", /running/);
-  await page.screenshot({ path: path.join(outDir, "run-page.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "run-page.png"), fullPage: true });
 
   await page.goto(server.url);
   await page.waitForSelector("[data-testid=runs-table]");
   assert.match((await page.textContent("[data-testid=runs-table]")) ?? "", /e2e-run/);
-  await page.screenshot({ path: path.join(outDir, "runs.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "runs.png"), fullPage: true });
 
   await page.goto(`${server.url}/datasets/${dataset}`);
   await page.waitForSelector("[data-testid=chart-stages] canvas");
   assert.match((await page.textContent("[data-testid=domains]")) ?? "", /books/);
-  await page.screenshot({ path: path.join(outDir, "dataset.png"), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, "dataset.png"), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });

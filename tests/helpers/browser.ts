@@ -1,5 +1,8 @@
 import fs from "node:fs";
+import path from "node:path";
+import { after } from "node:test";
 import { chromium, type Browser } from "playwright-core";
+import { startServer, type TestServer } from "./server";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -15,4 +18,34 @@ export function launchChromium(): Promise<Browser> {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+}
+
+/** Where the browser tests leave their screenshots. */
+export const SCREENSHOTS = path.resolve(import.meta.dirname, "../../test-output/e2e");
+
+/**
+ * A browser test file's set-up: `skip` says why Chromium tests cannot run here (printed once),
+ * `start` opens a server on a data directory and `browser` launches Chromium; both are closed
+ * after the file.
+ */
+export function browserTests(): { skip: string | false; start(dataDir: string): Promise<TestServer>; browser(): Promise<Browser> } {
+  const missing = chromiumMissing();
+  if (missing) console.log(`# browser tests not run: ${missing}`);
+  const open: { server?: TestServer; browser?: Browser } = {};
+  after(async () => {
+    await open.browser?.close();
+    await open.server?.stop();
+  });
+  return {
+    skip: missing ?? false,
+    async start(dataDir) {
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      open.server = await startServer(dataDir);
+      return open.server;
+    },
+    async browser() {
+      open.browser = await launchChromium();
+      return open.browser;
+    },
+  };
 }
