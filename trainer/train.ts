@@ -4,6 +4,7 @@ import path from "node:path";
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
+import { flopsPerToken } from "../lib/estimates";
 import type { EvalPredictions } from "../lib/eval/contracts";
 import type { CheckpointSaved, Heartbeat, MetricPoint, RecoveryEvent } from "../lib/protocol";
 import { Rng } from "../lib/rng";
@@ -173,6 +174,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   const B = config.batchSize;
   const T = config.contextLength;
   const workers = workerCount(config.workers, backend.name, B);
+  const modelFlops = flopsPerToken({ ...config, vocabSize });
   // OpenBLAS's thread count is per process: the workers share the cores rather than each taking all.
   if (backend.name === "wasm") activeGemm()?.threads(Math.max(1, Math.floor(os.availableParallelism() / workers)));
   hooks.onLog(
@@ -323,6 +325,8 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
           { step, key: "lr", value: reportedLr(config, lr, step + 1), wallTime },
           { step, key: "grad_norm", value: gradNorm, wallTime },
           { step, key: "tokens_per_sec", value: tokensSinceLog / secondsSinceLog, wallTime },
+          // Achieved model FLOP/s, the numerator of MFU: comparable across model sizes and machines.
+          { step, key: "model_gflops", value: (tokensSinceLog / secondsSinceLog) * modelFlops / 1e9, wallTime },
           { step, key: "batch_size", value: rows, wallTime },
           ...sampler.names.flatMap((d) => [
             { step, key: `data/share/${metricDomain(d)}`, value: sampler.share(d), wallTime },

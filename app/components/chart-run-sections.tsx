@@ -13,7 +13,7 @@ const byDomain = (keys: readonly string[], prefix: string): LineSpec[] =>
 
 /** Every chart id the run page can show, for the log-scale setting. */
 export function runChartIds(keys: readonly string[]): string[] {
-  return ["loss", "lr", "grad_norm", "batch_size", "val_loss", "val_ppl", "tokens_per_sec", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
+  return ["loss", "lr", "grad_norm", "batch_size", "val_loss", "val_ppl", "tokens_per_sec", "model_gflops", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
 }
 
 /** The run page's charts, in sections: training, validation, evaluation and system. */
@@ -50,6 +50,9 @@ export function RunChartSections({ runId, keys, xMap, markers, superseded, synth
       )}
       <ChartSection name="system" title="System">
         <RunChart {...chart} id="tokens_per_sec" title="tokens/s" unit="tok/s" specs={[{ key: "tokens_per_sec", label: "tokens/s", color: "#38bdf8" }]} />
+        {has("model_gflops") && (
+          <RunChart {...chart} id="model_gflops" title="model GFLOP/s (6N + 12·L·d·T per token)" unit="GFLOP/s" specs={[{ key: "model_gflops", label: "model GFLOP/s", color: "#a78bfa" }]} />
+        )}
         {shares.length > 0 && <RunChart {...chart} id="data/share" title="domain share of sequences (measured)" specs={shares} />}
         {epochs.length > 0 && <RunChart {...chart} id="data/epochs" title="epochs per domain" specs={epochs} />}
       </ChartSection>

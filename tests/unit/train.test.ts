@@ -64,6 +64,14 @@ test("a short run on a prepared token dataset learns, reports every metric, leak
   assert.ok(rec.series("val_loss").at(-1)!.value < rec.series("val_loss")[0].value);
   for (const key of ["lr", "grad_norm", "tokens_per_sec", "val_ppl"]) assert.ok(rec.series(key).length > 0, key);
   assert.ok(rec.series("tokens_per_sec").every((m) => m.value > 0));
+  // Achieved model FLOP/s: tokens/s times 6N + 12·L·d·T, with N counted by hand for this shape.
+  const c = tiny();
+  const d = c.dModel;
+  const n = 64 * d + c.contextLength * d + c.nLayer * (12 * d * d + 13 * d) + 2 * d;
+  const flops = 6 * n + 12 * c.nLayer * d * c.contextLength;
+  const gflops = rec.series("model_gflops");
+  assert.equal(gflops.length, rec.series("tokens_per_sec").length);
+  gflops.forEach((m, i) => assert.ok(Math.abs(m.value / ((rec.series("tokens_per_sec")[i].value * flops) / 1e9) - 1) < 1e-12, `step ${m.step}`));
   assert.ok(rec.metrics.every((m) => /^[a-z0-9_/.]+$/.test(m.key)), "metric keys are valid");
   // Per-domain data metrics: measured shares sum to 1 and follow the weights; the small domain repeats.
   const share = (d: string) => rec.series(`data/share/${d}`);
