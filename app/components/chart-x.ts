@@ -110,7 +110,9 @@ function duration(seconds: number): string {
 export function formatX(axis: XAxis, v: number, span: number): string {
   switch (axis) {
     case "step":
-      return Math.abs(v) < 10_000 ? String(Math.round(v)) : compact.format(v);
+      // Steps are whole: a fractional tick (a narrow window) is left unlabelled rather than rounded into a repeat.
+      if (!Number.isInteger(v)) return "";
+      return Math.abs(v) < 10_000 ? String(v) : compact.format(v);
     case "tokens":
       return compact.format(v);
     case "relative":

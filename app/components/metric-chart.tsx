@@ -137,7 +137,7 @@ export function MetricChart({ id, title, lines, raw = true, unit, note, markers 
         x: {
           type: "linear", min: view?.[0], max: view?.[1],
           title: { display: true, text: X_LABELS[axis], color: "#94a3b8", padding: 0 },
-          ticks: { color: "#94a3b8", maxRotation: 0, includeBounds: false, callback: (v) => formatX(axis, Number(v), view ? view[1] - view[0] : 0) },
+          ticks: { color: "#94a3b8", maxRotation: 0, includeBounds: false, precision: axis === "step" ? 0 : undefined, callback: (v) => formatX(axis, Number(v), view ? view[1] - view[0] : 0) },
           grid: { color: "#1e293b" },
         },
         y: { type: logY ? "logarithmic" : "linear", ticks: { color: "#94a3b8", callback: (v, i, ticks) => (logY ? logTick(Number(v), i, ticks.length) : fmt(Number(v))) }, grid: { color: "#1e293b" } },

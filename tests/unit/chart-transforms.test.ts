@@ -77,6 +77,7 @@ test("time axes: wall time as is, relative from the run's first point; their win
   assert.equal(formatX("relative", 3725, 0), "1h2m");
   assert.equal(formatX("tokens", 1_500_000, 0), "1.5M");
   assert.equal(formatX("step", 1234, 0), "1234");
+  assert.deepEqual([-1, -0.6, 0, 0.4, 1].map((v) => formatX("step", v, 2)), ["-1", "", "0", "", "1"], "no repeated labels in a narrow window");
 });
 
 test("a step finds its x between the points around it; nearestIndex finds the closest x", () => {
