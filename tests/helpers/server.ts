@@ -5,7 +5,7 @@ import path from "node:path";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { io, type Socket } from "socket.io-client";
 import type { AppRouter } from "../../server/trpc/router";
-import { nativeGemm } from "../../trainer/kernels/native-gemm";
+import { activeGemm } from "../../trainer/kernels/native-gemm";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -96,7 +96,7 @@ export async function prepareSmall(server: TestServer): Promise<string> {
 }
 
 /** What a run on wasm reports as its backend here: its products run on OpenBLAS where that loads. */
-export const wasmLabel = () => (nativeGemm().ok ? "wasm + OpenBLAS" : "wasm");
+export const wasmLabel = () => (activeGemm() ? "wasm + OpenBLAS" : "wasm");
 
 /** A config small enough to train many steps a second on one CPU core. */
 export const TINY = {

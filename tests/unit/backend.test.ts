@@ -3,7 +3,7 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../trainer/backend";
 import { vulkanFacts } from "../../trainer/backend-webgpu";
-import { nativeGemm, useNativeGemm } from "../../trainer/kernels/native-gemm";
+import { activeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/kernels/native-gemm";
 
 // These machines have no GPU: webgpu finds no adapter, whatever Vulkan is installed.
 const noGpu = vulkanFacts().gpuDevice ? "this machine has a GPU device" : false;
@@ -11,8 +11,8 @@ const noGpu = vulkanFacts().gpuDevice ? "this machine has a GPU device" : false;
 test("auto falls through to wasm and says why it skipped tensorflow and webgpu", { skip: noGpu }, async () => {
   const r = await selectBackend("auto");
   assert.equal(r.name, "wasm");
-  assert.match(r.note ?? "", /^tensorflow: not installed; webgpu: no GPU adapter: [^;]+; using wasm, matrix products on (OpenBLAS \d[\d.]*|XNNPACK; OpenBLAS not used: .+)$/);
-  assert.equal(r.label, nativeGemm().ok ? "wasm + OpenBLAS" : "wasm");
+  assert.match(r.note ?? "", /^tensorflow: not installed; webgpu: no GPU adapter: [^;]+; using wasm, matrix products on (OpenBLAS \d[\d.]*|XNNPACK; OpenBLAS not used: .+|XNNPACK \(OpenBLAS turned off by TRAINER_NATIVE_GEMM=0\))$/);
+  assert.equal(r.label, activeGemm() ? "wasm + OpenBLAS" : "wasm");
   assert.ok(r.note!.length <= 500, "one log line");
   assert.equal(tf.getBackend(), "wasm");
   assert.ok(tf.getKernel("UnsortedSegmentSum", "wasm"), "missing kernel registered");
@@ -31,13 +31,15 @@ test("explicit tensorflow that cannot load throws a clear error", async () => {
 
 test("wasm says where its matrix products run; turned off, XNNPACK", async () => {
   const native = nativeGemm();
+  const wasEnabled = nativeGemmEnabled();
+  useNativeGemm(true); // the note with OpenBLAS on, whatever TRAINER_NATIVE_GEMM says
   const on = await selectBackend("wasm");
   assert.equal(on.note, native.ok ? `matrix products on ${native.lib.config.split(" ").slice(0, 2).join(" ")}` : `matrix products on XNNPACK; OpenBLAS not used: ${native.ok || native.reason}`);
   useNativeGemm(false);
   try {
     assert.deepEqual(await selectBackend("wasm"), { name: "wasm", label: "wasm", note: "matrix products on XNNPACK (OpenBLAS turned off by TRAINER_NATIVE_GEMM=0)" });
   } finally {
-    useNativeGemm(true);
+    useNativeGemm(wasEnabled);
   }
 });
 

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend";
-import { loadNativeGemm, nativeGemm, useNativeGemm } from "../../trainer/kernels/native-gemm";
+import { loadNativeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/kernels/native-gemm";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const rng = new Rng(11);
@@ -93,6 +93,7 @@ test(`wasm BatchMatMul and its gradients match the cpu backend in every transpos
   await tf.setBackend("cpu");
   const want = cases.map((c, i) => ((wKey = String(i)), run(c, inputs[i][0], inputs[i][1], true)));
   await tf.setBackend("wasm");
+  const wasEnabled = nativeGemmEnabled();
   for (const route of paths) {
     useNativeGemm(route === "OpenBLAS");
     cases.forEach((c, i) => {
@@ -108,7 +109,7 @@ test(`wasm BatchMatMul and its gradients match the cpu backend in every transpos
       close(got.db!, want[i].db!, `${what} db`);
     });
   }
-  useNativeGemm(true);
+  useNativeGemm(wasEnabled);
 });
 
 test("the OpenBLAS addon refuses operands outside the heap and malformed arguments instead of crashing", { skip: !native.ok && "OpenBLAS is not installed here" }, () => {
