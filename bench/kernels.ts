@@ -9,6 +9,7 @@ import { selectBackend } from "../trainer/backend";
 import { registerWasmKernels, useStockWasmKernels } from "../trainer/kernels/wasm";
 import { crossEntropy } from "../trainer/cross-entropy";
 import { gelu, type CustomGradFn, type Saver } from "../trainer/layers";
+import { percentile } from "./train-throughput-report";
 
 const arg = (name: string) => process.argv.indexOf(name);
 const reps = arg("--reps") > 0 ? Number(process.argv[arg("--reps") + 1]) : 30;
@@ -16,8 +17,7 @@ await selectBackend("wasm");
 
 const B = 8, T = 128, C = 128, H = 4, D = C / H, N = B * T;
 
-const quantile = (v: number[], q: number) => [...v].sort((a, b) => a - b)[Math.round(q * (v.length - 1))];
-const stats = (v: number[]) => ({ med: quantile(v, 0.5), p10: quantile(v, 0.1), p90: quantile(v, 0.9) });
+const stats = (v: number[]) => ({ med: percentile(v, 50), p10: percentile(v, 10), p90: percentile(v, 90) });
 
 /** Median ms of `f` under each of the two kernel sets, alternating call by call. */
 function ab(f: () => tf.Tensor | tf.Tensor[], n = reps): { stock: number[]; replaced: number[] } {
