@@ -8,8 +8,10 @@ const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   /** Seconds a stopping trainer gets to checkpoint before it is killed. */
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
+  /** Directories, besides DATA_DIR, whose files a request may name (dataset folders, eval sets); separated by ":". */
+  IMPORT_ROOTS: z.string().default(""),
 });
-export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string };
+export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
 
 /** Parses the environment once; a bad value stops the server with a message naming the variable. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
@@ -19,5 +21,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new Error(`Invalid environment:\n${lines.join("\n")}`);
   }
   const dataDir = path.resolve(parsed.data.DATA_DIR);
-  return { ...parsed.data, dataDir, databaseUrl: `file:${path.join(dataDir, "app.db")}` };
+  const importRoots = parsed.data.IMPORT_ROOTS.split(path.delimiter).filter(Boolean).map((r) => path.resolve(r));
+  // DATA_DIR first: relative paths from requests resolve against it.
+  return { ...parsed.data, dataDir, databaseUrl: `file:${path.join(dataDir, "app.db")}`, allowedRoots: [dataDir, ...importRoots] };
 }
