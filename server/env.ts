@@ -10,6 +10,8 @@ const Env = z.object({
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
   /** Directories, besides DATA_DIR, whose files a request may name (dataset folders, eval sets); separated by ":". */
   IMPORT_ROOTS: z.string().default(""),
+  /** "1" lets webhooks reach loopback and private networks (a receiver on this machine or the LAN). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"], { error: "WEBHOOK_ALLOW_PRIVATE must be 0 or 1" }).default("0"),
 });
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
 

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import type { Alert, Webhook, WebhookDelivery } from "../../generated/prisma/client";
 import { SEVERITIES, type Severity } from "../../lib/anomaly/types";
 import type { Db } from "../db";
+import { guardedPost, OutboundRefused } from "./outbound";
 
 export interface WebhookOptions {
   /** POSTs per delivery, the first included. */
@@ -14,6 +15,8 @@ export interface WebhookOptions {
   dedupWindowMs: number;
   /** The dashboard's public base URL, so payloads can link the run page; a function when it is known only after listen. */
   publicUrl?: string | (() => string);
+  /** POST to loopback and private networks too (WEBHOOK_ALLOW_PRIVATE); link-local and metadata addresses stay refused. */
+  allowPrivate?: boolean;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { attempts: 5, baseDelayMs: 1000, timeoutMs: 5000, dedupWindowMs: 10 * 60_000 };
@@ -175,17 +178,19 @@ export class WebhookService {
     if (problem) return { ok: false, retry: false, httpStatus: null, error: problem };
     const signal = AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), this.stopping.signal]);
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "user-agent": "pretrain-dashboard-webhooks" }, body, signal });
-      const text = await res.text();
-      if (res.ok) return { ok: true, retry: false, httpStatus: res.status, error: null };
+      const headers = { "content-type": "application/json", "user-agent": "pretrain-dashboard-webhooks" };
+      const res = await guardedPost(url, body, { headers, signal, allowPrivate: this.opts.allowPrivate ?? false });
+      if (res.status >= 200 && res.status < 300) return { ok: true, retry: false, httpStatus: res.status, error: null };
       const retry = res.status >= 500 || res.status === 429;
-      const error = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`;
-      return { ok: false, retry, httpStatus: res.status, error, retryAfterMs: retryAfter(res.headers.get("retry-after")) };
+      const error = `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ""}`;
+      const after = res.headers["retry-after"];
+      return { ok: false, retry, httpStatus: res.status, error, retryAfterMs: retryAfter(typeof after === "string" ? after : null) };
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const err = e as Error & { code?: string };
+      if (e instanceof OutboundRefused) return { ok: false, retry: false, httpStatus: null, error: err.message };
       if (this.stopping.signal.aborted) return STOPPED;
-      if (err.name === "TimeoutError") return { ok: false, retry: true, httpStatus: null, error: `Timed out after ${this.opts.timeoutMs} ms` };
-      return { ok: false, retry: true, httpStatus: null, error: err.cause?.code ?? err.cause?.message ?? err.message };
+      if (signal.aborted) return { ok: false, retry: true, httpStatus: null, error: `Timed out after ${this.opts.timeoutMs} ms` };
+      return { ok: false, retry: true, httpStatus: null, error: err.code ?? err.message };
     }
   }
 

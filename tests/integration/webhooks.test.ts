@@ -23,7 +23,8 @@ const plans = new Map<string, Reply[]>();
 const runs: Record<"a" | "b", { id: string; name: string }> = {} as never;
 const services: WebhookService[] = [];
 
-const FAST: Partial<WebhookOptions> = { attempts: 3, baseDelayMs: 20, timeoutMs: 1000, dedupWindowMs: 60_000 };
+// The receiver is on loopback, which needs allowPrivate; the guard itself is tested in outbound.test.ts.
+const FAST: Partial<WebhookOptions> = { attempts: 3, baseDelayMs: 20, timeoutMs: 1000, dedupWindowMs: 60_000, allowPrivate: true };
 
 function service(opts: Partial<WebhookOptions> = {}, onDelivery?: (d: DeliveryRow) => void) {
   const s = new WebhookService(db, { ...FAST, ...opts }, onDelivery);
