@@ -1,0 +1,50 @@
+import type http from "node:http";
+import type { Auth } from "./index";
+import type { Resolved } from "./principal";
+
+// Reachable without signing in: the sign-in page itself, and what any page needs to draw.
+const OPEN = [/^\/login(\/|\?|$)/, /^\/_next\/static\//, /^\/icon\.svg$/, /^\/favicon\.ico$/];
+
+/** Where a page request goes back to after sign-in: a path on this site only. */
+export function safeNext(next: string | null | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
+function json(res: http.ServerResponse, status: number, message: string) {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ error: { message } }));
+}
+
+/**
+ * The checks every HTTP request passes before it reaches tRPC or a page. Returns the request's
+ * principal, or null when it has already answered.
+ */
+export async function gate(auth: Auth, req: http.IncomingMessage, res: http.ServerResponse): Promise<Resolved | null> {
+  const url = req.url ?? "/";
+  if (!auth.hosts.hostAllowed(req.headers.host)) {
+    res.writeHead(421, { "content-type": "text/plain" }).end(auth.hosts.refusedHostMessage(req.headers.host));
+    return null;
+  }
+  const isApi = url.startsWith("/api/");
+  if (isApi && req.method !== "GET" && req.method !== "HEAD" && !auth.hosts.originAllowed(req.headers.origin, req.headers.host)) {
+    json(res, 403, `Origin ${req.headers.origin} may not change anything here`);
+    return null;
+  }
+  const who = await auth.resolve(req.headers);
+  if (who.slid) res.setHeader("set-cookie", who.slid);
+  // tRPC answers for itself: its public procedures (login, setup) work without credentials.
+  if (url.startsWith("/api/trpc/") || who.principal) return who;
+  const mode = await auth.mode();
+  if (/^\/setup(\/|\?|$)/.test(url)) {
+    if (mode !== "on") return who;
+    res.writeHead(302, { location: "/login" }).end();
+    return null;
+  }
+  if (OPEN.some((re) => re.test(url))) return who;
+  if (isApi) {
+    json(res, 401, who.problem ?? "Sign in, or send an API key as Authorization: Bearer <key>");
+    return null;
+  }
+  const to = mode === "setup" ? "/setup" : `/login?next=${encodeURIComponent(safeNext(url))}`;
+  res.writeHead(302, { location: to, "cache-control": "no-store" }).end();
+  return null;
+}
