@@ -54,3 +54,8 @@ export const NewApiKey = z.object({
   name: DisplayName,
   scopes: z.array(z.enum(SCOPES)).min(1, "Pick at least one scope").max(3).transform((s) => [...new Set(s)]),
 });
+
+/** Where a page goes back to after sign-in: a path on this site only, never another site. */
+export function safeNext(next: string | null | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}

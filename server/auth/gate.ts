@@ -1,14 +1,11 @@
 import type http from "node:http";
+import { safeNext } from "../../lib/auth";
 import type { Auth } from "./index";
 import type { Resolved } from "./principal";
 
 // Reachable without signing in: the sign-in page itself, and what any page needs to draw.
 const OPEN = [/^\/login(\/|\?|$)/, /^\/_next\/static\//, /^\/icon\.svg$/, /^\/favicon\.ico$/];
 
-/** Where a page request goes back to after sign-in: a path on this site only. */
-export function safeNext(next: string | null | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
-}
 
 function json(res: http.ServerResponse, status: number, message: string) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ error: { message } }));
