@@ -2,15 +2,14 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { LoginInput, NewApiKey, NewUser, PasswordReset, SetupInput, UserUpdate } from "../../lib/auth";
 import type { Principal } from "../auth/principal";
-import { adminProcedure, authOf, type Context, procedure, publicProcedure, router } from "./init";
+import { accountProcedure, adminProcedure, authOf, type Context, procedure, publicProcedure, router } from "./init";
 
 const Id = z.object({ id: z.string().min(1).max(64) });
 
-/** The signed-in person behind a session or key; keys are made and listed from a session. */
-function personOf(ctx: Context, how: "any" | "session") {
+/** The person behind a session or key; in local mode there is none. */
+function personOf(ctx: Context) {
   const p = ctx.principal as Principal;
-  if (p.kind === "session" || (how === "any" && p.kind === "key")) return p.user;
-  if (p.kind === "key") throw new TRPCError({ code: "FORBIDDEN", message: "API keys are made from a signed-in session, not with another key" });
+  if (p.kind === "session" || p.kind === "key") return p.user;
   throw new TRPCError({ code: "BAD_REQUEST", message: "API keys belong to users: create an admin first (Users page), then sign in" });
 }
 
@@ -59,13 +58,13 @@ export const apiKeyRouter = router({
       return authOf(ctx).keys.list(null);
     }
     if (ctx.principal?.kind === "local" || ctx.principal?.kind === "server") return [];
-    return authOf(ctx).keys.list(personOf(ctx, "any").id);
+    return authOf(ctx).keys.list(personOf(ctx).id);
   }),
   /** The whole key is in this answer and nowhere else. */
-  create: procedure.input(NewApiKey).mutation(async ({ ctx, input }) => {
-    const { key, row } = await authOf(ctx).keys.create(personOf(ctx, "session"), input);
+  create: accountProcedure.input(NewApiKey).mutation(async ({ ctx, input }) => {
+    const { key, row } = await authOf(ctx).keys.create(personOf(ctx), input);
     return { key, ...row };
   }),
-  revoke: procedure.input(Id).mutation(({ ctx, input }) =>
-    authOf(ctx).keys.revoke(input.id, isAdmin(ctx.principal) ? null : personOf(ctx, "any").id)),
+  revoke: accountProcedure.input(Id).mutation(({ ctx, input }) =>
+    authOf(ctx).keys.revoke(input.id, isAdmin(ctx.principal) ? null : personOf(ctx).id)),
 });

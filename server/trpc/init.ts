@@ -59,6 +59,14 @@ export const adminProcedure = t.procedure.use(({ ctx, next }) => {
   requireScope(ctx, "admin");
   return next();
 });
+/** A signed-in person's own account (their API keys), whatever their role; keys cannot manage keys. */
+export const accountProcedure = t.procedure.use(({ ctx, next }) => {
+  requireScope(ctx, "read");
+  const p = ctx.principal;
+  if (p?.kind === "key") throw new TRPCError({ code: "FORBIDDEN", message: "API keys are managed from a signed-in session, not with a key" });
+  if (p?.kind === "server") throw new TRPCError({ code: "FORBIDDEN", message: "Pages render read-only" });
+  return next();
+});
 /** After `.input()` on a webhook mutation: global webhooks are the admins' to change. */
 export const globalWebhookNeedsAdmin = t.middleware(async ({ ctx, input, next }) => {
   // The local admin and admins pass before any lookup (a test's context may hold no database).
