@@ -3,9 +3,9 @@ import { safeNext } from "../../lib/auth";
 import type { Auth } from "./index";
 import type { Resolved } from "./principal";
 
-// Reachable without signing in: the sign-in page itself, and what any page needs to draw.
-const OPEN = [/^\/login(\/|\?|$)/, /^\/_next\/static\//, /^\/icon\.svg$/, /^\/favicon\.ico$/];
-
+// What any page needs to draw, the sign-in page's included: served to anyone, with no lookup.
+const ASSET = /^\/_next\/static\/|^\/icon\.svg$|^\/favicon\.ico$/;
+const LOGIN = /^\/login\/?$/;
 
 function json(res: http.ServerResponse, status: number, message: string) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ error: { message } }));
@@ -21,8 +21,17 @@ export async function gate(auth: Auth, req: http.IncomingMessage, res: http.Serv
     res.writeHead(421, { "content-type": "text/plain" }).end(auth.hosts.refusedHostMessage(req.headers.host));
     return null;
   }
-  const isApi = url.startsWith("/api/");
-  if (isApi && req.method !== "GET" && req.method !== "HEAD" && !auth.hosts.originAllowed(req.headers.origin, req.headers.host)) {
+  // Next resolves dot segments ("/_next/static/../../alerts"), so decide on the path it will serve.
+  let pathname: string;
+  try {
+    pathname = new URL(url, "http://local").pathname;
+  } catch {
+    res.writeHead(400, { "content-type": "text/plain" }).end("Malformed request path");
+    return null;
+  }
+  if (ASSET.test(pathname)) return { principal: null };
+  const isApi = url.startsWith("/api/") || pathname.startsWith("/api/");
+  if (req.method !== "GET" && req.method !== "HEAD" && !auth.hosts.originAllowed(req.headers.origin, req.headers.host)) {
     json(res, 403, `Origin ${req.headers.origin} may not change anything here`);
     return null;
   }
@@ -31,12 +40,12 @@ export async function gate(auth: Auth, req: http.IncomingMessage, res: http.Serv
   // tRPC answers for itself: its public procedures (login, setup) work without credentials.
   if (url.startsWith("/api/trpc/") || who.principal) return who;
   const mode = await auth.mode();
-  if (/^\/setup(\/|\?|$)/.test(url)) {
+  if (/^\/setup\/?$/.test(pathname)) {
     if (mode !== "on") return who;
     res.writeHead(302, { location: "/login" }).end();
     return null;
   }
-  if (OPEN.some((re) => re.test(url))) return who;
+  if (LOGIN.test(pathname)) return who;
   if (isApi) {
     json(res, 401, who.problem ?? "Sign in, or send an API key as Authorization: Bearer <key>");
     return null;

@@ -214,6 +214,9 @@ describe("with sign-in on", () => {
     assert.ok(asset);
     assert.equal((await fetch(`${server.url}${asset}`)).status, 200);
     assert.equal((await fetch(`${server.url}/`, { headers: { cookie: admin } })).status, 200);
+    for (const sneaky of ["/_next/static/../../alerts", "/login/../alerts", "/_next/static/%2e%2e/%2e%2e/alerts", "/icon.svg/../alerts"]) {
+      assert.equal((await rawGet(server.url, sneaky, { host: new URL(server.url).host })).status, 302, sneaky);
+    }
     assert.equal((await fetch(`${server.url}/setup`, { redirect: "manual" })).headers.get("location"), "/login", "setup is over");
   });
 
