@@ -77,6 +77,7 @@ export function UsersAdmin() {
             <tr><th className="px-4 py-2">Login</th><th className="px-4 py-2">Name</th><th className="px-4 py-2">Role</th><th className="px-4 py-2">Created</th><th className="px-4 py-2">Status</th><th className="px-4 py-2" /></tr>
           </thead>
           <tbody>
+            {users?.length === 0 && <tr><td colSpan={6} className="px-4 py-3 text-slate-500">No users yet: local mode.</td></tr>}
             {users?.map((u) => (
               <tr key={u.id} className={`border-t border-slate-800 ${u.disabled ? "text-slate-500" : "text-slate-200"}`} data-testid="user-row">
                 <td className="px-4 py-2 font-mono text-xs">{u.login}{me?.user?.id === u.id && <span className="ml-1 text-slate-500">(you)</span>}</td>

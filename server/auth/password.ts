@@ -26,5 +26,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+let dummy: Promise<string> | null = null;
 /** Verified against when the login is unknown, so the answer takes as long as for a real user. */
-export const DUMMY_HASH = await hashPassword(randomBytes(12).toString("hex"));
+export const dummyHash = () => (dummy ??= hashPassword(randomBytes(12).toString("hex")));

@@ -341,3 +341,17 @@ test("local mode: loopback with no user works without sign-in, says so, and ends
   await assert.rejects(socketWith(server.url));
   assert.doesNotMatch(await (await fetch(`${server.url}/login`)).text(), /Local mode/);
 });
+
+test("PUBLIC_URL: its host is served, its origin may write, and https makes the cookie Secure", async (t) => {
+  const server = await startServer(tempDataDir("auth-public"), { ...ADMIN_ENV, PUBLIC_URL: "https://dash.example.com", ALLOWED_HOSTS: "gpu-box" });
+  t.after(() => server.stop());
+  const login = await call(server.url, "auth.login", "mutation", ADMIN, { origin: "https://dash.example.com" });
+  assert.equal(login.status, 200);
+  assert.match(login.headers["set-cookie"], /; Secure/);
+  const cookie = login.headers["set-cookie"].split(";")[0];
+  for (const host of ["dash.example.com", "gpu-box:8080"]) {
+    assert.equal((await rawGet(server.url, "/api/trpc/run.list", { host, cookie })).status, 200, host);
+  }
+  assert.equal((await rawGet(server.url, "/api/trpc/run.list", { host: "dash.example.com.evil.example", cookie })).status, 421);
+  assert.equal((await call(server.url, "alert.mute", "mutation", MUTE, { cookie, origin: "http://dash.example.com" })).status, 403, "the http origin is not the https one");
+});
