@@ -5,7 +5,7 @@ import next from "next";
 import { Server } from "socket.io";
 import { createAuth } from "./auth";
 import { gate } from "./auth/gate";
-import { refusal, SERVER, type Resolved } from "./auth/principal";
+import { endedFor, refusal, SERVER, type Resolved } from "./auth/principal";
 import { migrate, openDb } from "./db";
 import type { Env } from "./env";
 import { createServices } from "./services";
@@ -38,9 +38,13 @@ export async function startServer(env: Env) {
   const services = createServices(db, env, io, () => url);
   await services.runs.markOrphans();
   await services.datasets.markOrphans();
-  attachSockets(io, services, async (handshake) => {
-    const who = await auth.resolve(handshake.headers, (handshake.auth as { token?: unknown } | undefined)?.token);
+  attachSockets(io, services, async (socket) => {
+    const who = await auth.resolve(socket.handshake.headers, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
+    socket.data.principal = who.principal;
     return refusal(who, "read")?.message ?? null;
+  });
+  auth.onEnded((e) => {
+    for (const socket of io.of("/").sockets.values()) if (endedFor(socket.data.principal, e)) socket.disconnect(true);
   });
 
   const resolved = new WeakMap<http.IncomingMessage, Resolved>();

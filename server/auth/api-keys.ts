@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { ROLE_SCOPES, SCOPES, type Role, type Scope } from "../../lib/auth";
 import type { Db } from "../db";
-import type { UserInfo } from "./principal";
+import type { Ended, UserInfo } from "./principal";
 import { randomToken, sameSecret, sha256 } from "./tokens";
 
 const KEY_RE = /^(pdk_[A-Za-z0-9_-]{8})_([A-Za-z0-9_-]{32,64})$/;
@@ -13,7 +13,7 @@ export interface KeyRow { id: string; userId: string; login: string; name: strin
 const scopesOf = (s: string) => s.split(",").filter((x): x is Scope => (SCOPES as readonly string[]).includes(x));
 
 export class ApiKeyService {
-  constructor(private db: Db) {}
+  constructor(private db: Db, private ended: (e: Ended) => void = () => {}) {}
 
   /** The only time the whole key exists outside its holder: it is returned here and stored as a hash. */
   async create(user: UserInfo, input: { name: string; scopes: Scope[] }): Promise<{ key: string; row: KeyRow }> {
@@ -38,6 +38,7 @@ export class ApiKeyService {
     const row = await this.db.apiKey.findUnique({ where: { id } });
     if (!row || (ownerId && row.userId !== ownerId)) throw new TRPCError({ code: "NOT_FOUND", message: `No API key with id ${id}` });
     const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: row.revokedAt ?? new Date() }, include: { user: true } });
+    this.ended({ keyId: id });
     return toRow(updated);
   }
 

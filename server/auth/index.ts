@@ -5,7 +5,7 @@ import type { Env } from "../env";
 import { ApiKeyService } from "./api-keys";
 import { clearedCookie, cookieValue, SESSION_COOKIE, sessionCookie } from "./cookies";
 import { HostPolicy, isLoopbackBind } from "./hosts";
-import { LOCAL, type Resolved } from "./principal";
+import { type Ended, LOCAL, type Resolved } from "./principal";
 import { SessionService } from "./sessions";
 import { LoginThrottle } from "./throttle";
 import { randomToken, sameSecret } from "./tokens";
@@ -29,9 +29,11 @@ Or bind to loopback (HOST=127.0.0.1, the default) for local single-user mode wit
 export type Auth = ReturnType<typeof createAuth>;
 
 export function createAuth(db: Db, env: Env) {
-  const sessions = new SessionService(db, env.SESSION_TTL_HOURS * 3600_000);
-  const users = new UserService(db, sessions);
-  const keys = new ApiKeyService(db);
+  const listeners = new Set<(e: Ended) => void>();
+  const ended = (e: Ended) => listeners.forEach((l) => l(e));
+  const sessions = new SessionService(db, env.SESSION_TTL_HOURS * 3600_000, ended);
+  const users = new UserService(db, sessions, ended);
+  const keys = new ApiKeyService(db, ended);
   const throttle = new LoginThrottle();
   const hosts = new HostPolicy({ bindHost: env.HOST, publicUrl: env.PUBLIC_URL, allowedHosts: env.ALLOWED_HOSTS });
   const loopback = isLoopbackBind(env.HOST);
@@ -123,6 +125,8 @@ export function createAuth(db: Db, env: Env) {
     /** The one-time setup token while setup mode waits for its admin. */
     get setupToken() { return setupToken; },
     userCreated() { hasUsers = true; },
+    /** Called when a session ends or a key or user is revoked, to drop what still holds it open. */
+    onEnded(listener: (e: Ended) => void) { listeners.add(listener); },
   };
 }
 

@@ -34,3 +34,13 @@ export function refusal(who: Resolved, scope: Scope): TRPCError | null {
   }
   return null;
 }
+
+/** A credential that stopped working: live sockets that signed in with it are dropped. */
+export type Ended = { sessionId: string } | { keyId: string } | { userId: string; only?: "session" };
+
+export function endedFor(p: Principal | null | undefined, e: Ended): boolean {
+  if (!p || (p.kind !== "session" && p.kind !== "key")) return false;
+  if ("sessionId" in e) return p.kind === "session" && p.sessionId === e.sessionId;
+  if ("keyId" in e) return p.kind === "key" && p.keyId === e.keyId;
+  return p.user.id === e.userId && (!e.only || p.kind === e.only);
+}

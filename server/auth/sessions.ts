@@ -1,5 +1,5 @@
 import type { Db } from "../db";
-import type { UserInfo } from "./principal";
+import type { Ended, UserInfo } from "./principal";
 import { randomToken, sha256 } from "./tokens";
 import type { Role } from "../../lib/auth";
 
@@ -9,7 +9,7 @@ const TOUCH_MS = 60_000;
 export interface LiveSession { sessionId: string; user: UserInfo; /** The expiry moved: send the cookie again. */ slid: boolean }
 
 export class SessionService {
-  constructor(private db: Db, private ttlMs: number) {}
+  constructor(private db: Db, private ttlMs: number, private ended: (e: Ended) => void = () => {}) {}
 
   get ttlSeconds() { return Math.round(this.ttlMs / 1000); }
 
@@ -35,12 +35,16 @@ export class SessionService {
   }
 
   async destroy(token: string) {
-    await this.db.session.deleteMany({ where: { tokenHash: sha256(token) } });
+    const row = await this.db.session.findUnique({ where: { tokenHash: sha256(token) }, select: { id: true } });
+    if (!row) return;
+    await this.db.session.deleteMany({ where: { id: row.id } });
+    this.ended({ sessionId: row.id });
   }
 
   /** Signs a user out everywhere (disabled, or a new password). */
   async destroyForUser(userId: string) {
     await this.db.session.deleteMany({ where: { userId } });
+    this.ended({ userId, only: "session" });
   }
 
   async pruneExpired() {

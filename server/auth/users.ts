@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import type { Role } from "../../lib/auth";
 import type { Db } from "../db";
 import { dummyHash, hashPassword, verifyPassword } from "./password";
-import type { UserInfo } from "./principal";
+import type { Ended, UserInfo } from "./principal";
 import type { SessionService } from "./sessions";
 
 export interface UserRow extends UserInfo { disabled: boolean; createdAt: Date }
@@ -11,7 +11,7 @@ const toRow = (u: { id: string; login: string; name: string; role: string; disab
   ({ id: u.id, login: u.login, name: u.name, role: u.role as Role, disabled: u.disabled, createdAt: u.createdAt });
 
 export class UserService {
-  constructor(private db: Db, private sessions: SessionService) {}
+  constructor(private db: Db, private sessions: SessionService, private ended: (e: Ended) => void = () => {}) {}
 
   count() {
     return this.db.user.count();
@@ -52,7 +52,10 @@ export class UserService {
       if (admins <= 1) throw new TRPCError({ code: "BAD_REQUEST", message: "At least one enabled admin must remain" });
     }
     const updated = await this.db.user.update({ where: { id }, data: change });
-    if (change.disabled) await this.sessions.destroyForUser(id);
+    if (change.disabled) {
+      await this.sessions.destroyForUser(id);
+      this.ended({ userId: id });
+    }
     return toRow(updated);
   }
 

@@ -178,6 +178,21 @@ describe("with sign-in on", () => {
     await assert.rejects(socketWith(server.url, { headers: { cookie: admin, origin: "null" } }));
   });
 
+  test("a live socket is dropped when its key is revoked or its session signs out", async () => {
+    const made = (await call(server.url, "apiKey.create", "mutation", { name: "live", scopes: ["read"] }, { cookie: admin })).body.result.data;
+    const session = await signIn(server.url, ADMIN.login, ADMIN.password);
+    const [byKey, byCookie, other] = await Promise.all([socketWith(server.url, { token: made.key }), socketWith(server.url, { headers: { cookie: session } }), socketWith(server.url, { headers: { cookie: admin } })]);
+    const dropped = (s: typeof byKey) => new Promise<string>((resolve) => s.once("disconnect", resolve));
+    const keyGone = dropped(byKey);
+    assert.equal((await call(server.url, "apiKey.revoke", "mutation", { id: made.id }, { cookie: admin })).status, 200);
+    assert.equal(await keyGone, "io server disconnect");
+    const cookieGone = dropped(byCookie);
+    assert.equal((await call(server.url, "auth.logout", "mutation", undefined, { cookie: session })).status, 200);
+    assert.equal(await cookieGone, "io server disconnect");
+    assert.ok(other.connected, "another session's socket stays");
+    other.close();
+  });
+
   test("a mutation from a foreign Origin is refused, even with a session", async () => {
     const evil = await call(server.url, "alert.mute", "mutation", MUTE, { cookie: admin, origin: "http://evil.example" });
     assert.equal(evil.status, 403);
