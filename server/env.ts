@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { LoginName, passwordProblem } from "../lib/auth";
 
 const Env = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -12,6 +13,24 @@ const Env = z.object({
   IMPORT_ROOTS: z.string().default(""),
   /** "1" lets webhooks reach loopback and private networks (a receiver on this machine or the LAN). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"], { error: "WEBHOOK_ALLOW_PRIVATE must be 0 or 1" }).default("0"),
+  /** The address people use, e.g. https://dash.example.com: its host is served, and https makes cookies Secure. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: "PUBLIC_URL must be an http:// or https:// URL" }).optional(),
+  /** More Host names to serve, comma-separated (loopback names always are). */
+  ALLOWED_HOSTS: z.string().default("").transform((s) => s.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** The first admin, created at start while no user exists; the password must pass the policy. */
+  ADMIN_USER: LoginName.optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  /** "1": with no user, start anyway and open the one-time /setup page (its token is printed in the log). */
+  AUTH_SETUP: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+  /** Hours a sign-in lasts without use; each use slides it. */
+  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(24 * 7),
+}).superRefine((e, ctx) => {
+  if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
+    ctx.addIssue({ code: "custom", path: [e.ADMIN_USER ? "ADMIN_PASSWORD" : "ADMIN_USER"], message: "set ADMIN_USER and ADMIN_PASSWORD together" });
+  } else if (e.ADMIN_USER && e.ADMIN_PASSWORD) {
+    const problem = passwordProblem(e.ADMIN_PASSWORD, e.ADMIN_USER);
+    if (problem) ctx.addIssue({ code: "custom", path: ["ADMIN_PASSWORD"], message: problem });
+  }
 });
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
 

@@ -1,4 +1,5 @@
 import { loadEnv } from "./env";
+import { StartRefused } from "./auth";
 import { startServer } from "./main";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -11,7 +12,11 @@ try {
   process.exit(2);
 }
 
-const server = await startServer(env);
+const server = await startServer(env).catch((e) => {
+  if (!(e instanceof StartRefused)) throw e;
+  console.error(e.message);
+  process.exit(e.exitCode);
+});
 console.log(`Dashboard listening on ${server.url} (data in ${env.dataDir})`);
 
 let closing = false;

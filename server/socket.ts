@@ -80,7 +80,9 @@ function trainerSocket(socket: Socket, services: Services) {
   });
 }
 
-export function attachSockets(io: Server, services: Services) {
+/** `browserAuth` answers why a browser handshake is refused, or null to let it in. */
+export function attachSockets(io: Server, services: Services, browserAuth?: (socket: Socket) => Promise<string | null>) {
+  if (browserAuth) io.use((socket, next) => void browserAuth(socket).then((problem) => next(problem ? new Error(problem) : undefined), next));
   io.on("connection", browserSocket);
   const trainers = io.of("/trainer");
   trainers.use(async (socket, next) => {

@@ -22,7 +22,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const runs = new RunService(db, hub, env.dataDir);
   const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
   const alerts = new AlertService(db, hub);
-  const webhooks = new WebhookService(db, { publicUrl: serverUrl, allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
+  const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
   const watch = new Watch(alerts);
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch);

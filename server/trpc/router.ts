@@ -7,6 +7,7 @@ import { RunConfig } from "../../lib/run-config";
 import { runMetricKeys } from "../services/metric-keys";
 import { metricHistory, metricRange } from "../services/metrics";
 import { alertRouter } from "./alert-router";
+import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
@@ -15,6 +16,9 @@ import { webhookRouter } from "./webhook-router";
 const RunId = z.object({ id: z.string().min(1).max(64) });
 
 export const appRouter = router({
+  auth: authRouter,
+  user: userRouter,
+  apiKey: apiKeyRouter,
   alert: alertRouter,
   checkpointCompare: checkpointCompareRouter,
   compare: compareRouter,

@@ -6,6 +6,7 @@ import { migrate, openDb, type Db } from "../../server/db";
 import { loadEnv } from "../../server/env";
 import type { Services } from "../../server/services";
 import { WebhookService, type DeliveryRow, type WebhookOptions } from "../../server/services/webhooks";
+import { LOCAL } from "../../server/auth/principal";
 import { createCallerFactory } from "../../server/trpc/init";
 import { webhookRouter } from "../../server/trpc/webhook-router";
 import { tempDataDir } from "../helpers/server";
@@ -250,7 +251,7 @@ test("close cuts a waiting retry short and records why", async () => {
 
 test("the tRPC router validates URLs, lists, tests, updates, removes and shows deliveries", async () => {
   const s = service();
-  const api = createCallerFactory(webhookRouter)({ services: { webhooks: s } as unknown as Services });
+  const api = createCallerFactory(webhookRouter)({ services: { webhooks: s } as unknown as Services, principal: LOCAL });
   // Over HTTP the error formatter turns these issues into "url: <message>".
   const badUrl = (pattern: RegExp) => (e: any) => e.code === "BAD_REQUEST" && e.cause.issues[0].path[0] === "url" && pattern.test(e.cause.issues[0].message);
   await assert.rejects(api.create({ runId: null, url: "ftp://example.com/x", format: "json", minSeverity: "warning" }), badUrl(/must start with http:\/\/ or https:\/\//));

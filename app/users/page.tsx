@@ -1,0 +1,12 @@
+import { UsersAdmin } from "../components/users-admin";
+
+export const dynamic = "force-dynamic";
+
+export default function UsersPage() {
+  return (
+    <div className="space-y-4">
+      <h1 className="text-xl font-semibold text-slate-100">Users</h1>
+      <UsersAdmin />
+    </div>
+  );
+}
