@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -8,7 +9,14 @@ const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   /** Seconds a stopping trainer gets to checkpoint before it is killed. */
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
+  /** Trainers running at once; more runs wait queued. By default one per core, as memory allows. */
+  MAX_TRAINERS: z.coerce.number().int("MAX_TRAINERS must be a whole number").min(1).max(1024).default(defaultMaxTrainers()),
 });
+
+/** A trainer keeps a core busy and, at the sizes this machine trains, takes up to about 1 GiB. */
+function defaultMaxTrainers() {
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(os.totalmem() / 2 ** 30)));
+}
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string };
 
 /** Parses the environment once; a bad value stops the server with a message naming the variable. */
