@@ -294,7 +294,8 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       // After a rollback this rewrites the restored step with the data position past the spike.
       if (checkpointStep) await checkpoint(step);
       hooks.onPhase?.("eval");
-      if ((evalStep || checkpointStep) && step !== restoredAt) await benchmarks(step);
+      // At a checkpoint's step also when resuming from it: a trainer killed after the rename never ran them.
+      if ((evalStep || step % config.checkpointInterval === 0) && step !== restoredAt) await benchmarks(step);
       hooks.onPhase?.("train");
 
       const injected = faults.take(step);

@@ -19,7 +19,7 @@ after(async () => {
 test("kill -9 of the server: the trainer keeps training, is adopted by the next server and completes with every metric", async () => {
   server = await startServer(dataDir);
   const dataset = await prepareSmall(server);
-  const run = await server.api.run.create.mutate({ ...TINY, dataset, name: "server-chaos", steps: STEPS, evalInterval: EVAL, checkpointInterval: 150, seed: 11 });
+  const run = await server.api.run.create.mutate({ ...TINY, dataset, name: "server-chaos", steps: STEPS, evalInterval: EVAL, checkpointInterval: 150, seed: 11, evals: [] });
   await waitFor("50 steps", async () => (await server.api.run.get.query({ id: run.id })).step >= 50);
   pid = trainerPid(run.id);
   assert.ok(pid, "the trainer process is found");
