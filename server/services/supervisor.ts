@@ -41,6 +41,7 @@ interface Child {
 export class Supervisor implements Launcher {
   private children = new Map<string, Child>();
   private queue: Launch[] = [];
+  private waitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private runs: RunService,
@@ -66,6 +67,11 @@ export class Supervisor implements Launcher {
   }
 
   private startQueued() {
+    // Runs restarted at boot (their trainer died while no server ran) wait until it listens.
+    if (!this.serverUrl()) {
+      this.waitTimer ??= setTimeout(() => { this.waitTimer = null; this.startQueued(); }, 200);
+      return;
+    }
     const started: string[] = [];
     while (this.queue.length > 0 && this.children.size < this.maxTrainers) {
       const run = this.queue.shift()!;
@@ -187,6 +193,7 @@ export class Supervisor implements Launcher {
   /** Asks every trainer to checkpoint and stop, and waits for them to exit. */
   async stopAll() {
     this.queue = [];
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     const children = [...this.children.entries()];
     for (const [id] of children) await this.runs.stop(id).catch(() => this.requestStop(id));
     await Promise.all(children.map(([, child]) => child.exited));

@@ -20,9 +20,12 @@ test("kill -9 of the server: the trainer keeps training, is adopted by the next 
   server = await startServer(dataDir);
   const dataset = await prepareSmall(server);
   const run = await server.api.run.create.mutate({ ...TINY, dataset, name: "server-chaos", steps: STEPS, evalInterval: EVAL, checkpointInterval: 150, seed: 11, evals: [] });
+  // A second run, whose trainer dies while no server watches: it must crash, alert and restart.
+  const doomed = await server.api.run.create.mutate({ ...TINY, dataset, name: "dies-unwatched", steps: 5000, checkpointInterval: 50, evals: [], restartOnCrash: true, maxRestarts: 2 });
   await waitFor("50 steps", async () => (await server.api.run.get.query({ id: run.id })).step >= 50);
   pid = trainerPid(run.id);
   assert.ok(pid, "the trainer process is found");
+  const doomedPid = await waitFor("the second trainer", () => trainerPid(doomed.id));
   const port = new URL(server.url).port;
   const log = path.join(dataDir, "runs", run.id, "trainer.log");
 
@@ -39,6 +42,7 @@ test("kill -9 of the server: the trainer keeps training, is adopted by the next 
     `chaos-server: trainer ${survived ? "alive" : `dead after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`} ` +
       `and ${advanced} steps further (logged step ${stepAtKill} at the kill, ${loggedStep(log)} now) with the server down`,
   );
+  if (alive(doomedPid)) process.kill(doomedPid, "SIGKILL");
   assert.ok(survived, "the trainer survives the server");
   assert.ok(advanced > 0, "the trainer trains on while the server is down");
 
@@ -48,6 +52,15 @@ test("kill -9 of the server: the trainer keeps training, is adopted by the next 
     const r = await server.api.run.get.query({ id: run.id });
     return ["completed", "failed", "crashed", "stopped"].includes(r.status) ? r : null;
   }, 300_000);
+  // The run whose trainer died unwatched crashed, said so, and was restarted by its policy.
+  const crash = await waitFor("the crash alert", async () => (await server.api.alert.list.query({ runId: doomed.id })).find((a) => a.type === "crash"), 60_000);
+  const restarted = await waitFor("the restart", async () => {
+    const r = await server.api.run.get.query({ id: doomed.id });
+    return r.restarts === 1 && r.status === "running" ? r : null;
+  }, 120_000);
+  console.log(`chaos-server: the run whose trainer died unwatched: crash alert "${crash.message.slice(0, 120)}", restarted ${restarted.restarts}×, ${restarted.status}`);
+  await server.api.run.stop.mutate({ id: doomed.id });
+
   const db = new Database(path.join(dataDir, "app.db"), { readonly: true });
   const found = metricCounts(db, run.id);
   db.close();
