@@ -48,9 +48,9 @@ export class MetricJournal {
     if (this.lines > COMPACT_LINES) this.rewrite([...readLive(this.file)]);
   }
 
-  /** The points of unacked batches, for those no longer held in memory. */
-  read(): Map<number, MetricPoint[]> {
-    return readLive(this.file);
+  /** The points of the unacked batches that `wanted` picks, for those no longer held in memory. */
+  read(wanted: (id: number) => boolean): Map<number, MetricPoint[]> {
+    return readLive(this.file, wanted);
   }
 
   /** Makes what is written durable across a power loss too (a killed process loses nothing written). */
@@ -82,7 +82,7 @@ export class MetricJournal {
   }
 }
 
-function readLive(file: string): Map<number, MetricPoint[]> {
+function readLive(file: string, wanted: (id: number) => boolean = () => true): Map<number, MetricPoint[]> {
   const live = new Map<number, MetricPoint[]>();
   const text = fs.readFileSync(file, "utf8");
   const lines = text.split("\n");
@@ -96,7 +96,9 @@ function readLive(file: string): Map<number, MetricPoint[]> {
       if (i === lines.length - 1) break;
       throw new Error(`${file} line ${i + 1} is damaged: ${(e as Error).message}`);
     }
-    if ("b" in line) live.set(line.b, line.p);
+    if ("b" in line) {
+      if (wanted(line.b)) live.set(line.b, line.p);
+    }
     else live.delete(line.a);
   }
   return live;

@@ -16,6 +16,8 @@ const ACK_TIMEOUT_MS = 10_000;
 const IN_FLIGHT = 32;
 /** Points held in memory while unacked; past that a batch lives only in the journal until it is sent. */
 const MEMORY_POINTS = 200_000;
+/** Spilled batches read back from the journal at a time. */
+const READ_WINDOW = 256;
 /** A batch the server refused (say, its database was busy) goes again after this. */
 const RETRY_MS = 2000;
 
@@ -37,11 +39,15 @@ export class Reporter {
   private inMemory = 0;
   private inFlight = new Set<number>();
   private refused = new Set<number>();
+  /** Spilled batches read back from the journal for sending. */
+  private spilled = new Map<number, MetricPoint[]>();
   private journal: MetricJournal;
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout;
   private helloPayload: TrainerHello | null = null;
+  /** A hello after a reconnect is under way. */
+  private greeting = false;
   private closed = false;
   private lostAt: number | null = null;
   /** Deliveries that must arrive (checkpoints, predictions), retried until acked. */
@@ -51,7 +57,8 @@ export class Reporter {
   phase: Heartbeat["phase"] = "setup";
   private readonly memoryLimit = memoryLimitBytes();
 
-  constructor(url: string, runId: string, token: string, runDir: string) {
+  /** `memoryPoints`: the bound on unacked points held in memory (MEMORY_POINTS; smaller in tests). */
+  constructor(url: string, runId: string, token: string, runDir: string, private memoryPoints = MEMORY_POINTS) {
     const { journal, left } = MetricJournal.open(path.join(runDir, JOURNAL_FILE));
     this.journal = journal;
     for (const points of left) this.keep(this.seq++, points);
@@ -64,7 +71,12 @@ export class Reporter {
       // Acks of the old connection will never come.
       this.inFlight.clear();
       // A server that restarted learns again who we are, and takes us on.
-      if (this.helloPayload) void this.deliver(EV.trainerHello, this.helloPayload).catch((e: Error) => console.error(e.message));
+      if (this.helloPayload && !this.greeting) {
+        this.greeting = true;
+        this.deliver(EV.trainerHello, this.helloPayload)
+          .catch((e: Error) => console.error(e.message))
+          .finally(() => (this.greeting = false));
+      }
       this.pump();
     });
     this.socket.on("disconnect", (reason) => {
@@ -120,7 +132,7 @@ export class Reporter {
   }
 
   private keep(seq: number, points: MetricPoint[]) {
-    const held = this.inMemory + points.length <= MEMORY_POINTS;
+    const held = this.inMemory + points.length <= this.memoryPoints;
     this.unacked.set(seq, held ? points : null);
     if (held) this.inMemory += points.length;
   }
@@ -128,14 +140,23 @@ export class Reporter {
   /** Sends the oldest unacked batches, up to IN_FLIGHT at a time. */
   private pump() {
     if (!this.socket.connected) return;
-    let spilled: Map<number, MetricPoint[]> | null = null;
     for (const [seq, held] of this.unacked) {
       if (this.inFlight.size >= IN_FLIGHT) break;
       if (this.inFlight.has(seq)) continue;
-      const points = held ?? (spilled ??= this.journal.read()).get(seq);
-      if (!points) throw new Error(`metric batch ${seq} is neither in memory nor in the journal`);
-      this.send(seq, points);
+      this.send(seq, held ?? this.fromJournal(seq));
     }
+  }
+
+  /** A spilled batch, read back with the next few spilled after it, so a replay reads the file once per window. */
+  private fromJournal(seq: number): MetricPoint[] {
+    let points = this.spilled.get(seq);
+    if (!points) {
+      const window = new Set([...this.unacked].filter(([s, held]) => s >= seq && held === null).slice(0, READ_WINDOW).map(([s]) => s));
+      this.spilled = this.journal.read((id) => window.has(id));
+      points = this.spilled.get(seq);
+    }
+    if (!points) throw new Error(`metric batch ${seq} is neither in memory nor in the journal`);
+    return points;
   }
 
   private send(seq: number, points: MetricPoint[]) {
@@ -168,6 +189,7 @@ export class Reporter {
     const held = this.unacked.get(seq);
     if (held) this.inMemory -= held.length;
     this.unacked.delete(seq);
+    this.spilled.delete(seq);
     this.journal.ack(seq);
     this.inFlight.delete(seq);
     this.pump();

@@ -81,3 +81,34 @@ test("batches a trainer never had acked are journaled and go first when the run'
   assert.deepEqual(steps, [0, 1, 2], "the journal's batches were replayed");
   assert.equal(fs.readFileSync(path.join(runDir, "metrics.journal"), "utf8"), "", "acked batches leave the journal");
 });
+
+test("past the memory bound unacked batches live only in the journal and are read back from it for the replay", async () => {
+  const runDir = tempDataDir("spill");
+  const received: MetricBatch[] = [];
+  let acking = false;
+  const sockets: { conn: { close(): void } }[] = [];
+  io.of("/trainer").removeAllListeners("connection");
+  io.of("/trainer").on("connection", (socket) => {
+    sockets.push(socket);
+    socket.on(EV.metricBatch, (batch: MetricBatch, ack: (r: unknown) => void) => {
+      received.push(batch);
+      if (acking) ack({ ok: true, seq: batch.seq });
+    });
+  });
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  const reporter = new Reporter(url, "run-3", "t".repeat(32), runDir, 2);
+  await reporter.connected();
+  for (let step = 0; step < 10; step++) {
+    reporter.push([{ step, key: "loss", value: 10 - step, wallTime: step }]);
+    reporter.flush();
+  }
+  await waitFor("ten batches sent, none acked", () => received.length >= 10, 10_000);
+  received.length = 0;
+  acking = true;
+  sockets.at(-1)!.conn.close(); // the replay after the reconnect reads eight batches back from the journal
+  await reporter.drain(20_000);
+  reporter.close();
+  const steps = [...new Set(received.flatMap((b) => b.points.map((p) => p.step)))].sort((a, b) => a - b);
+  assert.deepEqual(steps, Array.from({ length: 10 }, (_, i) => i));
+  assert.equal(fs.readFileSync(path.join(runDir, "metrics.journal"), "utf8"), "");
+});
