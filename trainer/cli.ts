@@ -64,6 +64,8 @@ let reporter: Reporter | null = null;
 if (flags.server && flags["run-id"]) {
   const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set", 2);
   fs.mkdirSync(runDir, { recursive: true });
+  // The supervisor writes it too, right after the spawn; this covers a server killed in between.
+  fs.writeFileSync(path.join(runDir, "trainer.pid"), String(process.pid));
   reporter = new Reporter(flags.server, flags["run-id"], token, runDir);
   await reporter.connected().catch((e: Error) => fail(e.message, 2));
 }
