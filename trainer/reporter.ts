@@ -53,6 +53,8 @@ export class Reporter {
   /** Deliveries that must arrive (checkpoints, predictions), retried until acked. */
   private deliveries = new Set<Promise<void>>();
   stopRequested = false;
+  /** Why the server refused us for good, if it did. */
+  refusedBy: string | null = null;
   lastStep = 0;
   phase: Heartbeat["phase"] = "setup";
   private readonly memoryLimit = memoryLimitBytes();
@@ -83,6 +85,13 @@ export class Reporter {
       if (reason === "io client disconnect") return; // we closed it ourselves
       this.lostAt ??= Date.now();
       console.error(`lost the server (${reason}); training on and keeping metrics until it is back`);
+    });
+    this.socket.on("connect_error", (e) => {
+      // socket.io gives up only on a refusal by the server's auth (a revoked token): stop, the run is not ours.
+      if (this.socket.active || this.refusedBy) return;
+      this.refusedBy = e.message;
+      console.error(`the server refused this trainer (${e.message}); stopping with a checkpoint`);
+      this.stopRequested = true;
     });
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
   }
@@ -215,6 +224,7 @@ export class Reporter {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.closed) throw new Error(`${event} was not delivered: the trainer is closing`);
+      if (this.refusedBy) throw new Error(`${event} was not delivered: the server refused the trainer (${this.refusedBy})`);
       if (this.socket.connected) {
         try {
           const reply: Reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
@@ -240,7 +250,7 @@ export class Reporter {
    */
   async drain(timeoutMs: number) {
     this.flush();
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.refusedBy ? 0 : Date.now() + timeoutMs;
     while ((this.unacked.size > 0 || this.deliveries.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (this.unacked.size > 0) throw new Error(`${this.unacked.size} metric batches were not acknowledged in ${timeoutMs / 1000} s; they stay in ${JOURNAL_FILE} for the next start`);
   }
