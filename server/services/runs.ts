@@ -127,9 +127,10 @@ export class RunService {
         ...(config.alertWebhook ? { webhooks: { create: { url: config.alertWebhook } } } : {}),
       },
     });
-    this.hub.runChanged(this.summary(run));
     this.noteLaunch(run.id, 0);
     this.launcher?.launch({ id: run.id, token: run.token, config });
+    // After the launch, so a run waiting for a slot is pushed with its place in the queue.
+    this.hub.runChanged(this.summary(run));
     return this.summary(run);
   }
 
@@ -167,9 +168,9 @@ export class RunService {
       where: { id: run.id },
       data: { ...extra, status: "queued", token, error: null, endedAt: null },
     });
-    this.hub.runChanged(this.summary(updated));
     this.noteLaunch(run.id, run.step);
     this.launcher?.launch({ id: run.id, token, config: run.config });
+    this.hub.runChanged(this.summary(updated));
     return this.summary(updated);
   }
 
