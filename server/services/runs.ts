@@ -221,7 +221,10 @@ export class RunService {
     if (run.status === "stopping" || !exit || !this.onCrash) return;
     if (!(await this.onCrash(crashed, exit))) return;
     // Backing off keeps a trainer that dies at once from spinning; the first restart is quick.
-    const delayMs = this.restartDelay(runId, run.step);
+    this.scheduleRestart(runId, this.restartDelay(runId, run.step));
+  }
+
+  private scheduleRestart(runId: string, delayMs: number) {
     setTimeout(() => this.restart(runId).catch((e) => console.error(`restarting run ${runId} failed:`, e)), delayMs).unref();
   }
 
@@ -263,6 +266,8 @@ export class RunService {
       const active = ACTIVE_STATUSES.includes(run.status);
       const adopted = active && (this.launcher?.adopt(run.id, run.config) ?? false);
       logScan(run.id, await scanCheckpoints(this.db, run.id, this.runDir(run.id), !adopted));
+      // Its policy had decided on a restart that the last server did not live to make.
+      if (run.status === "crashed" && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.scheduleRestart(run.id, RESTART_BACKOFF_MS);
       if (!active) continue;
       if (adopted) {
         console.log(`run ${run.id}: adopted its trainer, which kept running while the server was down`);
