@@ -226,6 +226,7 @@ function isTrainer(pid: number, runId: string): boolean {
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals) {
+  if (pid <= 0) return; // a spawn that failed has no pid, and -1 or 0 would signal far more than one trainer
   try {
     process.kill(pid, signal);
   } catch (e) {
