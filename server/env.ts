@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { LoginName, passwordProblem } from "../lib/auth";
@@ -24,6 +25,8 @@ const Env = z.object({
   AUTH_SETUP: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
   /** Hours a sign-in lasts without use; each use slides it. */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(24 * 7),
+  /** Trainers running at once; more runs wait queued. By default one per core, as memory allows. */
+  MAX_TRAINERS: z.coerce.number().int("MAX_TRAINERS must be a whole number").min(1).max(1024).default(defaultMaxTrainers()),
 }).superRefine((e, ctx) => {
   if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
     ctx.addIssue({ code: "custom", path: [e.ADMIN_USER ? "ADMIN_PASSWORD" : "ADMIN_USER"], message: "set ADMIN_USER and ADMIN_PASSWORD together" });
@@ -33,6 +36,11 @@ const Env = z.object({
   }
 });
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
+
+/** A trainer keeps a core busy and, at the sizes this machine trains, takes up to about 1 GiB. */
+function defaultMaxTrainers() {
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(os.totalmem() / 2 ** 30)));
+}
 
 /** Parses the environment once; a bad value stops the server with a message naming the variable. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {

@@ -187,6 +187,19 @@ export function listCheckpoints(runDir: string): { step: number; file: string }[
     .sort((a, b) => b.step - a.step);
 }
 
+/**
+ * Removes the temporary folders of checkpoints whose writer died before the rename (writeDirAtomic
+ * names them `.tmp-step-…`); returns their names. Only the run's single trainer writes here, so at
+ * its start none is in progress.
+ */
+export function removeAbandoned(runDir: string): string[] {
+  const root = path.join(runDir, "checkpoints");
+  if (!fs.existsSync(root)) return [];
+  const abandoned = fs.readdirSync(root).filter((d) => d.startsWith(".tmp-step-"));
+  for (const d of abandoned) fs.rmSync(path.join(root, d), { recursive: true, force: true });
+  return abandoned;
+}
+
 /** The newest checkpoint (at or before atMost) that reads and verifies; damaged ones are skipped with a message. */
 export function loadLatest(runDir: string, log: (msg: string) => void = () => {}, atMost = Infinity): (TrainState & { path: string }) | null {
   for (const { step, file } of listCheckpoints(runDir).filter((c) => c.step <= atMost)) {

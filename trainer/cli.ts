@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { EV, type MetricPoint } from "../lib/protocol";
+import { EV, type MetricPoint, type TrainerDone } from "../lib/protocol";
 import { BACKENDS, RunConfig } from "../lib/run-config";
 import { fail, parseFlags } from "./cli-flags";
 import { formatProgress } from "./progress";
@@ -50,10 +50,23 @@ const config = { ...readConfig(flags.config), ...(flags.backend && { backend: fl
 const dataDir = path.resolve(flags["data-dir"]);
 const runDir = path.resolve(flags["run-dir"] ?? path.join(dataDir, "runs", `cli-${config.name.replace(/[^\w.-]+/g, "_")}`));
 
+/** How long a finished trainer waits for an absent server to take its last metrics before exiting with them journaled. */
+const END_WAIT_MS = 15 * 60_000;
+
+// Output goes to a log file under the supervisor, but a reader that goes away (a closed pipe)
+// must not kill training: without a reader the lines have nowhere to go.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
+
 let reporter: Reporter | null = null;
 if (flags.server && flags["run-id"]) {
   const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set", 2);
-  reporter = new Reporter(flags.server, flags["run-id"], token);
+  fs.mkdirSync(runDir, { recursive: true });
+  // The supervisor writes it too, right after the spawn; this covers a server killed in between.
+  fs.writeFileSync(path.join(runDir, "trainer.pid"), String(process.pid));
+  reporter = new Reporter(flags.server, flags["run-id"], token, runDir);
   await reporter.connected().catch((e: Error) => fail(e.message, 2));
 }
 
@@ -75,7 +88,7 @@ try {
       const backend = info.workers > 1 ? `${info.backend} × ${info.workers} workers` : info.backend;
       console.log(`backend ${backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
       if (info.warning) console.warn(`warning: ${info.warning}`);
-      await reporter?.request(EV.trainerHello, { ...info, backend });
+      await reporter?.hello({ ...info, backend });
     },
     onMetrics(points: MetricPoint[]) {
       reporter?.push(points);
@@ -85,14 +98,18 @@ try {
         console.log(formatProgress(points, config.steps, started));
       }
     },
-    async onCheckpoint(info) {
+    beforeCheckpoint() {
+      reporter?.persist();
+    },
+    onCheckpoint(info) {
       console.log(`checkpoint step ${info.step} → ${info.path} (${info.bytes} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
-      await reporter?.request(EV.checkpointSaved, info);
+      // Not awaited: a server that is away records it when it is back (or finds it on disk).
+      reporter?.deliver(EV.checkpointSaved, info).catch((e: Error) => console.error(`warning: checkpoint at step ${info.step} was not recorded: ${e.message}`));
     },
     onEvalPredictions(p) {
       if (!reporter) return;
       const sent = reporter
-        .request(EV.evalPredictions, p)
+        .deliver(EV.evalPredictions, p, 120_000)
         .catch((e: Error) => console.error(`warning: ${p.task} predictions at step ${p.step} were not stored: ${e.message}`))
         .finally(() => predictionsSent.delete(sent));
       predictionsSent.add(sent);
@@ -103,7 +120,7 @@ try {
     async onRecovery(event) {
       if (!reporter) return;
       reporter.flush(); // the step's metrics first, so the server supersedes them too on a rollback
-      await reporter.request(EV.trainerRecovery, event);
+      await reporter.deliver(EV.trainerRecovery, event, 60_000);
     },
     onLog(message) {
       console.log(message);
@@ -113,16 +130,30 @@ try {
   });
   console.log(`${result.status} at step ${result.step}`);
   await settlePredictions(60_000);
-  await reporter?.drain();
-  await reporter?.request(EV.trainerDone, { status: result.status, step: result.step });
-  reporter?.close();
+  if (reporter) await finish(reporter, { status: result.status, step: result.step });
   process.exit(0);
 } catch (e) {
   const message = e instanceof Error ? e.message : String(e);
   console.error(`error: ${message}`);
   await settlePredictions(5000);
-  await reporter?.drain(5000).catch(() => {});
-  await reporter?.request(EV.trainerDone, { status: "failed", step: reporter.lastStep, error: message.slice(0, 4000) }, 5000).catch(() => {});
-  reporter?.close();
+  if (reporter) await finish(reporter, { status: "failed", step: reporter.lastStep, error: message.slice(0, 4000) }).catch(() => {});
   process.exit(1);
+}
+
+/**
+ * Hands the last metrics over, then says how the run ended. A server that stays away past
+ * END_WAIT_MS leaves the run to its restart policy: the journal keeps the metrics and the
+ * checkpoint the weights, so the next trainer replays them and finds nothing left to train.
+ */
+async function finish(reporter: Reporter, done: TrainerDone) {
+  if (!reporter.online) console.log(`waiting up to ${END_WAIT_MS / 60_000} min for the server to take the last metrics`);
+  try {
+    await reporter.drain(END_WAIT_MS);
+    await reporter.deliver(EV.trainerDone, done, 60_000);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    reporter.close();
+    process.exit(3);
+  }
+  reporter.close();
 }

@@ -12,7 +12,7 @@ import type { RunConfig } from "../lib/run-config";
 import { batchSizeAt, createSchedule } from "../lib/schedule";
 import { accumulateGradients, objectivePass } from "./accumulate";
 import { type BackendChoice, selectBackend } from "./backend";
-import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, saveCheckpoint } from "./checkpoint";
+import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, removeAbandoned, saveCheckpoint } from "./checkpoint";
 import { activeGemm } from "./kernels/native-gemm";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
@@ -30,6 +30,11 @@ export interface TrainHooks {
   /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
   onStart(info: { backend: string; workers: number; paramCount: number; startStep: number; warning?: string }): void | Promise<void>;
   onMetrics(points: MetricPoint[]): void;
+  /**
+   * Called before a checkpoint is renamed into place. Resuming starts after that checkpoint, so
+   * whatever the metrics of the steps before it still need (being on disk) must be done here.
+   */
+  beforeCheckpoint?(step: number): void;
   onCheckpoint(info: CheckpointSaved): void | Promise<void>;
   /** Per-example benchmark predictions, one call per task after each benchmark round. */
   onEvalPredictions?(p: EvalPredictions): void | Promise<void>;
@@ -191,6 +196,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   let pool: WorkerPool | null = null;
   try {
     let startStep = 0;
+    for (const dir of removeAbandoned(opts.runDir)) hooks.onLog(`removed ${dir}, a checkpoint an earlier trainer did not finish writing`);
     const resumed = loadLatest(opts.runDir, hooks.onLog);
     if (resumed) {
       // Checked before any tensor is touched: a different dataset or tokenizer is a different run.
@@ -245,6 +251,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       const [iter, ...slots] = await optim.getWeights();
       iter.tensor.dispose(); // the count goes in the metadata as an exact integer
       for (const { name, tensor } of slots) tensors.set(OPTIM_PREFIX + name, { shape: tensor.shape, data: (await tensor.data()) as Float32Array });
+      hooks.beforeCheckpoint?.(step);
       const saved = saveCheckpoint(opts.runDir, {
         step, config, tensors, optimizerT: optim.iterations, tokensSeen, scheduleState: schedule.getState(),
         rngState: rng.getState(), dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
@@ -287,7 +294,8 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
       // After a rollback this rewrites the restored step with the data position past the spike.
       if (checkpointStep) await checkpoint(step);
       hooks.onPhase?.("eval");
-      if ((evalStep || checkpointStep) && step !== restoredAt) await benchmarks(step);
+      // At a checkpoint's step also when resuming from it: a trainer killed after the rename never ran them.
+      if ((evalStep || step % config.checkpointInterval === 0) && step !== restoredAt) await benchmarks(step);
       hooks.onPhase?.("train");
 
       const injected = faults.take(step);

@@ -58,7 +58,7 @@ export function RunView(props: Props) {
     <div className="space-y-6">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-xl font-semibold text-slate-100">{run.name}</h1>
-        <StatusBadge status={run.status} />
+        <StatusBadge status={run.status} queueAhead={run.queueAhead} />
         <span className="rounded bg-slate-800 px-2 py-0.5 font-mono text-xs text-slate-300" data-testid="run-backend">
           backend: {run.backend ?? "starting…"}
         </span>

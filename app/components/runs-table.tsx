@@ -32,7 +32,7 @@ const mono = "font-mono tabular-nums";
 const BASE_COLUMNS: Column[] = [
   { id: "name", label: "Name", value: (r) => r.name,
     render: (r) => <Link href={`/runs/${r.id}`} className="font-medium text-indigo-300 hover:underline">{r.name}</Link> },
-  { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => <StatusBadge status={r.status} /> },
+  { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => <StatusBadge status={r.status} queueAhead={r.queueAhead} /> },
   { id: "step", label: "Step", numeric: true, value: (r) => r.step, render: (r) => <Progress step={r.step} total={r.totalSteps} /> },
   { id: "loss", label: "Last loss", numeric: true, value: (r) => r.lastLoss, render: (r) => fmtNumber(r.lastLoss, 4) },
   { id: "tps", label: "Tokens/s", numeric: true, value: (r) => r.tokensPerSec, render: (r) => fmtInt(r.tokensPerSec) },

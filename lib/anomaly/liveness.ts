@@ -89,7 +89,8 @@ export function classifyExit(e: {
   memoryShare?: number;
 }): Anomaly {
   const share = e.memoryShare ?? DEFAULT_THRESHOLDS.memoryShare;
-  const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
+  // Neither is known for a trainer no live server was the parent of (it died while the server was down, or after adoption).
+  const how = e.signal ? `killed by ${e.signal}` : e.code === null ? "ended with an unknown exit status" : `exited with code ${e.code}`;
   const limit = e.limitBytes !== undefined && e.limitBytes > 0 ? share * e.limitBytes : null;
   const nearLimit = limit !== null && e.lastRssBytes !== undefined && e.lastRssBytes >= limit;
   const oomLine = [...e.tail].reverse().find((l) => OOM_TEXT.test(l));

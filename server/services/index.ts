@@ -25,7 +25,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
   const watch = new Watch(alerts);
-  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch);
+  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
   const datasets = new DatasetService(db, hub, env.dataDir);

@@ -1,11 +1,14 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import type { Checkpoint, Run } from "../../generated/prisma/client";
 import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import type { Db } from "../db";
+import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
 import type { Hub } from "./hub";
+import { LOG_FILE, PID_FILE, readTail } from "./supervisor";
 import type { TrainerExit } from "./watch";
 
 type Dates = "createdAt" | "startedAt" | "endedAt";
@@ -16,12 +19,15 @@ export type RunSummary = Omit<Run, "token" | "config" | Dates> & {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+  /** Queued runs that start before this one, while it waits for a trainer slot; null otherwise. */
+  queueAhead: number | null;
 };
 
-export function toSummary(run: Run): RunSummary {
+export function toSummary(run: Run, queueAhead: number | null = null): RunSummary {
   const { token: _token, config, createdAt, startedAt, endedAt, ...rest } = run;
   return {
     ...rest,
+    queueAhead: run.status === "queued" ? queueAhead : null,
     status: run.status as RunStatus,
     config: RunConfig.parse(JSON.parse(config)),
     createdAt: createdAt.toISOString(),
@@ -32,16 +38,23 @@ export function toSummary(run: Run): RunSummary {
 
 const RESTART_BACKOFF_MS = 1000;
 const RESTART_BACKOFF_MAX_MS = 30_000;
+/** A trainer that lived this long, or trained past where it started, was healthy: its crash restarts at the short delay. */
+const HEALTHY_MS = 5 * 60_000;
 
 /** Starts and stops trainer processes; implemented by the supervisor. */
 export interface Launcher {
   launch(run: { id: string; token: string; config: RunConfig }): void;
   requestStop(runId: string): boolean;
+  /** Takes on a live trainer an earlier server started; false when the run has none. */
+  adopt(runId: string, config: RunConfig): boolean;
+  queuePosition(runId: string): number | null;
 }
 
 /** Run lifecycle: every status change goes through here, is stored, then pushed. */
 export class RunService {
   launcher: Launcher | null = null;
+  /** When and at which step each run's current trainer was started, and its crashes in a row without progress. */
+  private launches = new Map<string, { at: number; step: number; quickCrashes: number }>();
   /** Raises the crash alert and says whether the restart policy restarts the run. */
   onCrash: ((run: RunSummary, exit: TrainerExit) => Promise<boolean>) | null = null;
 
@@ -55,15 +68,25 @@ export class RunService {
     return path.join(this.dataDir, "runs", runId);
   }
 
+  private summary(run: Run): RunSummary {
+    return toSummary(run, this.launcher?.queuePosition(run.id) ?? null);
+  }
+
+  /** Pushes the new queue positions of runs waiting for a trainer slot. */
+  async queueMoved(runIds: string[]) {
+    const rows = await this.db.run.findMany({ where: { id: { in: runIds } } });
+    for (const run of rows) this.hub.runChanged(this.summary(run));
+  }
+
   async list(): Promise<RunSummary[]> {
     const runs = await this.db.run.findMany({ orderBy: { createdAt: "desc" } });
-    return runs.map(toSummary);
+    return runs.map((r) => this.summary(r));
   }
 
   async get(id: string): Promise<RunSummary> {
     const run = await this.db.run.findUnique({ where: { id } });
     if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `No run with id ${id}` });
-    return toSummary(run);
+    return this.summary(run);
   }
 
   async checkpoints(runId: string) {
@@ -104,9 +127,11 @@ export class RunService {
         ...(config.alertWebhook ? { webhooks: { create: { url: config.alertWebhook } } } : {}),
       },
     });
-    this.hub.runChanged(toSummary(run));
+    this.noteLaunch(run.id, 0);
     this.launcher?.launch({ id: run.id, token: run.token, config });
-    return toSummary(run);
+    // After the launch, so a run waiting for a slot is pushed with its place in the queue.
+    this.hub.runChanged(this.summary(run));
+    return this.summary(run);
   }
 
   async stop(id: string): Promise<RunSummary> {
@@ -135,20 +160,41 @@ export class RunService {
   }
 
   private async relaunch(run: RunSummary, extra: Partial<Run>): Promise<RunSummary> {
+    // A checkpoint its last trainer wrote but could not report is where the next one resumes.
+    const scan = await scanCheckpoints(this.db, run.id, this.runDir(run.id), false);
+    logScan(run.id, scan);
     const token = newToken();
     const updated = await this.db.run.update({
       where: { id: run.id },
       data: { ...extra, status: "queued", token, error: null, endedAt: null },
     });
-    this.hub.runChanged(toSummary(updated));
+    this.noteLaunch(run.id, run.step);
     this.launcher?.launch({ id: run.id, token, config: run.config });
-    return toSummary(updated);
+    this.hub.runChanged(this.summary(updated));
+    return this.summary(updated);
+  }
+
+  private noteLaunch(runId: string, step: number) {
+    const quickCrashes = this.launches.get(runId)?.quickCrashes ?? 0;
+    this.launches.set(runId, { at: Date.now(), step, quickCrashes });
+  }
+
+  /**
+   * The delay before restarting a crashed run: doubling for a trainer that dies again and again
+   * without progress, back to the short one after a healthy stretch.
+   */
+  private restartDelay(runId: string, step: number): number {
+    const launch = this.launches.get(runId) ?? { at: Date.now(), step, quickCrashes: 0 };
+    const healthy = step > launch.step || Date.now() - launch.at > HEALTHY_MS;
+    const quickCrashes = healthy ? 0 : launch.quickCrashes + 1;
+    this.launches.set(runId, { ...launch, quickCrashes });
+    return Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** Math.max(0, quickCrashes - 1));
   }
 
   async authenticate(runId: string, token: string): Promise<RunSummary | null> {
     const run = await this.db.run.findUnique({ where: { id: runId } });
     if (!run || !timingSafeEqual(run.token, token)) return null;
-    return toSummary(run);
+    return this.summary(run);
   }
 
   async trainerStarted(runId: string, hello: TrainerHello) {
@@ -175,7 +221,10 @@ export class RunService {
     if (run.status === "stopping" || !exit || !this.onCrash) return;
     if (!(await this.onCrash(crashed, exit))) return;
     // Backing off keeps a trainer that dies at once from spinning; the first restart is quick.
-    const delayMs = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** run.restarts);
+    this.scheduleRestart(runId, this.restartDelay(runId, run.step));
+  }
+
+  private scheduleRestart(runId: string, delayMs: number) {
     setTimeout(() => this.restart(runId).catch((e) => console.error(`restarting run ${runId} failed:`, e)), delayMs).unref();
   }
 
@@ -200,26 +249,57 @@ export class RunService {
         where: { id: runId },
         data: { step: step ? step.step + 1 : undefined, lastLoss: loss?.value, tokensPerSec: tps?.value },
       });
-      this.hub.runChanged(toSummary(run));
+      this.hub.runChanged(this.summary(run));
     }
   }
 
-  /** After a restart no trainer is ours any more: runs left active are marked crashed. */
+  /**
+   * At server start: an active run whose trainer still lives (an earlier server started it) is
+   * adopted and goes on; one whose trainer died while no server watched crashed, with its alert and
+   * restart policy; a queued one goes back in the queue. Every run's checkpoints that reached the
+   * disk unrecorded are recorded, and abandoned temporary folders of runs without a trainer removed.
+   */
   async markOrphans() {
-    const orphans = await this.db.run.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } } });
-    for (const run of orphans)
-      await this.setStatus(run.id, "crashed", {
-        error: "The server restarted while this run was active; resume it to continue from its last checkpoint",
-        endedAt: new Date(),
-      });
+    const runs = await this.db.run.findMany({ orderBy: { createdAt: "asc" } });
+    for (const row of runs) {
+      const run = this.summary(row);
+      const active = ACTIVE_STATUSES.includes(run.status);
+      const adopted = active && (this.launcher?.adopt(run.id, run.config) ?? false);
+      logScan(run.id, await scanCheckpoints(this.db, run.id, this.runDir(run.id), !adopted));
+      // Its policy had decided on a restart that the last server did not live to make.
+      if (run.status === "crashed" && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.scheduleRestart(run.id, RESTART_BACKOFF_MS);
+      if (!active) continue;
+      if (adopted) {
+        console.log(`run ${run.id}: adopted its trainer, which kept running while the server was down`);
+        this.noteLaunch(run.id, run.step);
+        if (run.status === "stopping") this.launcher?.requestStop(run.id);
+        continue;
+      }
+      if (run.status === "queued" && !fs.existsSync(path.join(this.runDir(run.id), PID_FILE))) {
+        this.launcher?.launch({ id: run.id, token: row.token, config: run.config });
+        continue;
+      }
+      // Asked to stop and gone: it stopped. Otherwise it died unwatched, a crash like any other.
+      if (run.status === "stopping") await this.trainerExited(run.id, null);
+      else {
+        const tail = readTail(path.join(this.runDir(run.id), LOG_FILE));
+        await this.trainerExited(run.id, `The trainer ended while the server was down: ${tail.at(-1) ?? "no output"}`, { code: null, signal: null, tail });
+      }
+    }
   }
 
   private async setStatus(id: string, status: RunStatus, extra: Partial<Run> = {}) {
     const run = await this.db.run.update({ where: { id }, data: { ...extra, status } });
-    const summary = toSummary(run);
+    const summary = this.summary(run);
     this.hub.runChanged(summary);
     return summary;
   }
+}
+
+function logScan(runId: string, scan: ScanResult) {
+  if (scan.recorded.length) console.log(`run ${runId}: recorded checkpoints found on disk at steps ${scan.recorded.join(", ")}`);
+  for (const r of scan.rejected) console.error(`run ${runId}: checkpoint at step ${r.step} not recorded: ${r.reason}`);
+  if (scan.removed.length) console.log(`run ${runId}: removed abandoned ${scan.removed.join(", ")}`);
 }
 
 function checkpointRow(c: Checkpoint) {
