@@ -1,9 +1,14 @@
 import { io, type Socket } from "socket.io-client";
 import { memoryLimitBytes } from "./memory-limit";
 import type { EvalPredictions } from "../lib/eval/contracts";
-import { EV, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello } from "../lib/protocol";
+import { z } from "zod";
+import {
+  EV, RecordedCheckpoint, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
+} from "../lib/protocol";
+import type { CheckpointVerification } from "./train";
 
-type Reply = { ok: boolean; error?: string; seq?: number };
+type Payload = TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent | CheckpointCorrupt | Record<string, never>;
+type Reply = { ok: boolean; error?: string; seq?: number; [k: string]: unknown };
 
 const FLUSH_MS = 100;
 /** Well under the smallest stall threshold a run may set, so a live trainer is never taken for a stalled one. */
@@ -96,18 +101,29 @@ export class Reporter {
   }
 
   /** Sends a message that must arrive, retrying across reconnects until the server acks it. */
-  async request(event: string, payload: TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent, timeoutMs = 60_000): Promise<void> {
+  async request(event: string, payload: Payload, timeoutMs = 60_000): Promise<void> {
+    await this.call(event, payload, timeoutMs);
+  }
+
+  private async call(event: string, payload: Payload, timeoutMs = 60_000): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         const reply: Reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
         if (!reply.ok) throw new Error(`Server rejected ${event}: ${reply.error}`);
-        return;
+        return reply;
       } catch (e) {
         if ((e as Error).message.startsWith("Server rejected") || Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /** The server's records of the run's checkpoints, to verify a file against before loading it, and where a damaged one is reported. */
+  async checkpoints(): Promise<CheckpointVerification> {
+    const reply = await this.call(EV.checkpointList, {});
+    const recorded = z.array(RecordedCheckpoint).parse(reply.checkpoints);
+    return { recorded, corrupt: async (c) => void (await this.request(EV.checkpointCorrupt, c)) };
   }
 
   /** Progress text for the run page; best effort, never retried. */

@@ -12,6 +12,7 @@ import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
 import { Supervisor } from "./supervisor";
+import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
 import { WebhookService } from "./webhooks";
 
@@ -25,6 +26,12 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const webhooks = new WebhookService(db, { publicUrl: serverUrl }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
   const watch = new Watch(alerts);
+  const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
+  runs.tokenRevoked = (id) => channel.revoke(id);
+  runs.supersedeAll = async (id) => {
+    const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
+    await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);
+  };
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
@@ -34,5 +41,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
-  return { db, hub, runs, writer, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
+  return { db, hub, runs, writer, channel, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
 }
