@@ -14,6 +14,7 @@ import { RunService } from "./runs";
 import { Supervisor } from "./supervisor";
 import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
+import { recentHistory } from "./watch-history";
 import { WebhookService } from "./webhooks";
 
 export type Services = ReturnType<typeof createServices>;
@@ -25,7 +26,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const alerts = new AlertService(db, hub);
   const webhooks = new WebhookService(db, { publicUrl: serverUrl }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
-  const watch = new Watch(alerts);
+  const watch = new Watch(alerts, (runId, beforeStep, perKey) => recentHistory(db, runId, beforeStep, perKey));
   const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
   runs.tokenRevoked = (id) => channel.revoke(id);
   runs.supersedeAll = async (id) => {
