@@ -33,7 +33,8 @@ const trainerLog = (runId: string) => fs.readFileSync(path.join(dataDir, "runs",
 /** Flips bytes in the tensor data (the file still parses) and deletes the sidecar, so only the database's sha256 can tell. */
 function corrupt(file: string) {
   const buf = fs.readFileSync(file);
-  for (let i = 1; i <= 64; i++) buf[buf.length - i * 8] ^= 0x5a;
+  // An increment, not an xor: corrupting a file twice must not restore it.
+  for (let i = 1; i <= 64; i++) buf[buf.length - i * 8] = (buf[buf.length - i * 8] + 1) & 0xff;
   fs.writeFileSync(file, buf);
   fs.rmSync(path.join(path.dirname(file), "checkpoint.sha256"), { force: true });
 }
