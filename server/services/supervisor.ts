@@ -65,7 +65,9 @@ export class Supervisor implements Launcher {
         log.end();
         if (child.killTimer) clearTimeout(child.killTimer);
         if (this.children.get(run.id) === child) this.children.delete(run.id);
-        if (child.reportedDone && code === 0) {
+        // A trainer that said how it ended (failed ones exit 1) has its status stored; marking it
+        // crashed now would hit the run's next launch when it was resumed meanwhile.
+        if (child.reportedDone) {
           this.watch?.ended(run.id);
           return resolve();
         }

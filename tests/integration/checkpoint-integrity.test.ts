@@ -87,7 +87,10 @@ test("a corrupt checkpoint is not loaded, export refuses it, and an alert names 
 
   // The person chooses to start over.
   await server.api.run.resume.mutate({ id: run.id, fromScratch: true });
-  await waitFor("a fresh start at step 0", () => /starting at step 0/.test(trainerLog(run.id).split(NO_VERIFIED_CHECKPOINT).pop()!), 120_000);
+  await waitFor("a fresh start at step 0", () => /starting at step 0/.test(trainerLog(run.id).split(NO_VERIFIED_CHECKPOINT).pop()!), 120_000).catch(async (e) => {
+    console.log(`run ${JSON.stringify(await get(run.id))}\n${trainerLog(run.id).slice(-3000)}`);
+    throw e;
+  });
   await trainThenStop(run.id, 5);
   assert.equal((await get(run.id)).error, null);
 });
