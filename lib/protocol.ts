@@ -14,6 +14,8 @@ export type MetricPoint = z.infer<typeof MetricPoint>;
 export const MetricBatch = z.object({
   seq: z.number().int().min(0),
   points: z.array(MetricPoint).min(1).max(10_000),
+  /** A previous launch's batch that its trainer journaled and never had acked, sent again by the next one. */
+  replay: z.literal(true).optional(),
 });
 export type MetricBatch = z.infer<typeof MetricBatch>;
 
@@ -36,6 +38,28 @@ export const CheckpointSaved = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type CheckpointSaved = z.infer<typeof CheckpointSaved>;
+
+/** Server → trainer: a checkpoint the server recorded, so the trainer checks a file against the database's sha256 before loading it. */
+export const RecordedCheckpoint = z.object({
+  step: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type RecordedCheckpoint = z.infer<typeof RecordedCheckpoint>;
+
+/** Trainer → server: what to ask for the run's recorded checkpoints (nothing; the socket names the run). */
+export const CheckpointListRequest = z.object({}).strict();
+
+/** Trainer → server: a checkpoint whose file did not verify, and the one loaded instead (null: none). */
+export const CheckpointCorrupt = z.object({
+  step: z.number().int().min(0),
+  path: z.string().min(1).max(4096),
+  reason: z.string().min(1).max(2000),
+  fallbackStep: z.number().int().min(0).nullable(),
+});
+export type CheckpointCorrupt = z.infer<typeof CheckpointCorrupt>;
+
+/** The start of a run's error when no checkpoint verified; the run page then offers a restart from scratch. */
+export const NO_VERIFIED_CHECKPOINT = "No checkpoint verifies";
 
 /** What the trainer is doing, so a long evaluation or checkpoint is not taken for a stall. */
 export const TRAINER_PHASES = ["setup", "train", "eval", "checkpoint"] as const;
@@ -102,6 +126,9 @@ export const EV = {
   runLog: "run:log",
   checkpointSaved: "checkpoint:saved",
   checkpointNew: "checkpoint:new",
+  /** Trainer asks for the run's recorded checkpoints (step, sha256) before it loads one. */
+  checkpointList: "checkpoint:list",
+  checkpointCorrupt: "checkpoint:corrupt",
   runStop: "run:stop",
   runStatus: "run:status",
   runSubscribe: "run:subscribe",

@@ -1,11 +1,12 @@
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import {
-  ALERTS_ROOM, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
+  ALERTS_ROOM, CheckpointCorrupt, CheckpointListRequest, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
   TrainerHello, TrainerLog,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
 import type { Services } from "./services";
+import { type Launch, Refused } from "./services/trainer-channel";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
 
@@ -29,7 +30,8 @@ function on<S extends z.ZodType>(
     try {
       reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
     } catch (e) {
-      console.error(`${event} failed:`, e);
+      if (e instanceof Refused) console.warn(`${event} refused: ${e.message}`);
+      else console.error(`${event} failed:`, e);
       reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
     }
   });
@@ -44,39 +46,56 @@ function browserSocket(socket: Socket) {
   socket.on(EV.alertsSubscribe, () => void socket.join(ALERTS_ROOM));
 }
 
-/** Trainers on /trainer, each authenticated by its run's token. */
+/**
+ * Trainers on /trainer, each authenticated by its launch's token. Every message is admitted by the
+ * trainer channel (token still live, run active, this socket the run's one trainer socket) and
+ * checked against the run's state before any service sees it.
+ */
 function trainerSocket(socket: Socket, services: Services) {
-  const { runs, supervisor, writer, hub, watch } = services;
+  const { supervisor, writer, hub, watch, channel } = services;
   const runId: string = socket.data.runId;
-  on(socket, EV.trainerHello, TrainerHello, async (hello) => {
+  /** `check` tests the message against the launch (throwing Refused); `handler` gets what it returned. */
+  const admitted = <S extends z.ZodType, C>(
+    event: string,
+    schema: S,
+    check: (launch: Launch, data: z.infer<S>) => C | Promise<C>,
+    handler: (data: z.infer<S>, checked: C) => Promise<Record<string, unknown> | void>,
+  ) => on(socket, event, schema, async (data) => handler(data, await channel.admit(socket, event, (launch) => check(launch, data))));
+  const none = () => {};
+
+  admitted(EV.checkpointList, CheckpointListRequest, none, async () => ({ checkpoints: await channel.recorded(runId) }));
+  admitted(EV.trainerHello, TrainerHello, (launch, hello) => channel.hello(launch, hello.startStep), async (hello) => {
     // A trainer this server did not start (an orphan from before a restart) is told to stop.
     if (!supervisor.attach(runId, socket)) return void socket.emit(EV.runStop);
-    await runs.trainerStarted(runId, hello);
+    await services.runs.trainerStarted(runId, hello);
   });
-  on(socket, EV.metricBatch, MetricBatch, async (batch) => {
+  admitted(EV.metricBatch, MetricBatch, (launch, batch) => channel.metrics(launch, batch), async (batch) => {
     hub.metrics(runId, batch.points);
     watch.metrics(runId, batch.points);
     await writer.enqueue(runId, batch.points);
     return { seq: batch.seq };
   });
-  on(socket, EV.checkpointSaved, CheckpointSaved, async (c) => {
-    const row = await runs.recordCheckpoint(runId, c);
+  admitted(EV.checkpointSaved, CheckpointSaved, (launch, c) => channel.checkpoint(launch, c), async (_c, verified) => {
+    const row = await services.runs.recordCheckpoint(runId, verified);
     hub.checkpoint(runId, row);
   });
-  on(socket, EV.trainerHeartbeat, Heartbeat, async (beat) => watch.heartbeat(runId, beat));
-  on(socket, EV.trainerRecovery, RecoveryEvent, async (event) => {
+  admitted(EV.checkpointCorrupt, CheckpointCorrupt, none, async (c) => channel.corrupt(runId, c));
+  admitted(EV.trainerHeartbeat, Heartbeat, (launch, beat) => channel.heartbeat(launch, beat), async (beat) => watch.heartbeat(runId, beat));
+  admitted(EV.trainerRecovery, RecoveryEvent, (launch, event) => channel.rollback(launch, event), async (event) => {
     if (event.type === "rollback" && event.toStep !== undefined) {
       await writer.supersede(runId, event.toStep, event.attempt ?? 1);
       hub.rollback(runId, event.toStep);
     }
     watch.recovered(runId, event);
   });
-  on(socket, EV.evalPredictions, EvalPredictions, async (p) => services.evals.storePredictions(runId, p));
-  on(socket, EV.trainerLog, TrainerLog, async ({ message }) => hub.runLog(runId, message));
-  on(socket, EV.trainerDone, TrainerDone, async (done) => {
+  admitted(EV.evalPredictions, EvalPredictions, none, async (p) => services.evals.storePredictions(runId, p));
+  admitted(EV.trainerLog, TrainerLog, none, async ({ message }) => hub.runLog(runId, message));
+  admitted(EV.trainerDone, TrainerDone, none, async (done) => {
     supervisor.reportedDone(runId);
     await writer.flush();
-    await runs.trainerDone(runId, done);
+    await services.runs.trainerDone(runId, done);
+    // After the reply: the launch is over, so its token opens nothing and no socket of it stays.
+    setImmediate(() => channel.ended(runId, socket.data.token));
   });
 }
 
@@ -88,9 +107,15 @@ export function attachSockets(io: Server, services: Services, browserAuth?: (soc
   trainers.use(async (socket, next) => {
     const auth = TrainerAuth.safeParse(socket.handshake.auth);
     if (!auth.success) return next(new Error("Trainer handshake needs { runId, token }"));
-    const run = await services.runs.authenticate(auth.data.runId, auth.data.token).catch(() => null);
-    if (!run) return next(new Error("Unknown run or wrong token"));
-    socket.data.runId = run.id;
+    const ok = await services.channel.authenticate(auth.data.runId, auth.data.token).catch((e) => {
+      console.error("trainer handshake failed:", e);
+      return false;
+    });
+    // One message for every refusal, so a stranger learns nothing about which runs exist.
+    if (!ok) return next(new Error("Unknown run or wrong token"));
+    socket.data.runId = auth.data.runId;
+    socket.data.token = auth.data.token;
+    services.channel.join(socket, auth.data.runId, auth.data.token);
     next();
   });
   trainers.on("connection", (socket) => trainerSocket(socket, services));

@@ -140,15 +140,23 @@ export function saveCheckpoint(runDir: string, state: TrainState): CheckpointSav
   return { step: state.step, path: path.join(finalDir, CHECKPOINT_FILE), bytes: bytes.length, sha256 };
 }
 
-/** Reads and verifies one checkpoint file; throws with the reason when it is damaged. */
-export function loadCheckpoint(file: string): TrainState {
+/**
+ * Reads and verifies one checkpoint file; throws with the reason when it is damaged. The file must
+ * match its sidecar and, where given, the sha256 the server recorded for it. `requireHash`: a file
+ * with neither cannot be verified and is refused (a server always records or sidecars its own).
+ */
+export function loadCheckpoint(file: string, recordedSha?: string, requireHash = false): TrainState {
   const buf = fs.readFileSync(file);
+  const actual = crypto.createHash("sha256").update(buf).digest("hex");
   const sidecar = path.join(path.dirname(file), SHA256_FILE);
-  if (fs.existsSync(sidecar)) {
+  const hasSidecar = fs.existsSync(sidecar);
+  if (hasSidecar) {
     const expected = fs.readFileSync(sidecar, "utf8").trim().split(/\s+/)[0];
-    const actual = crypto.createHash("sha256").update(buf).digest("hex");
     if (expected !== actual) throw new Error(`sha256 mismatch (file ${actual.slice(0, 12)}…, ${SHA256_FILE} ${expected.slice(0, 12)}…)`);
   }
+  if (recordedSha !== undefined && recordedSha !== actual)
+    throw new Error(`sha256 mismatch (file ${actual.slice(0, 12)}…, recorded by the server ${recordedSha.slice(0, 12)}…)`);
+  if (requireHash && recordedSha === undefined && !hasSidecar) throw new Error(`no recorded sha256 and no ${SHA256_FILE} to verify it against`);
   const { tensors, metadata } = decodeSafetensors(buf);
   const version = Number(metadata.format_version);
   if (version !== CHECKPOINT_FORMAT_VERSION) throw new Error(`format version ${metadata.format_version} is not ${CHECKPOINT_FORMAT_VERSION}`);
@@ -200,14 +208,45 @@ export function removeAbandoned(runDir: string): string[] {
   return abandoned;
 }
 
-/** The newest checkpoint (at or before atMost) that reads and verifies; damaged ones are skipped with a message. */
-export function loadLatest(runDir: string, log: (msg: string) => void = () => {}, atMost = Infinity): (TrainState & { path: string }) | null {
-  for (const { step, file } of listCheckpoints(runDir).filter((c) => c.step <= atMost)) {
+export interface SkippedCheckpoint {
+  step: number;
+  file: string;
+  reason: string;
+}
+
+/**
+ * The newest checkpoint (at or before atMost) that reads and verifies, and the newer ones skipped
+ * as damaged. With `recorded` (step → sha256, from the server), each file must match its record,
+ * a recorded checkpoint whose file is gone counts as damaged, and an unrecorded file needs its
+ * sidecar.
+ */
+export function findLatest(
+  runDir: string,
+  opts: { log?: (msg: string) => void; atMost?: number; recorded?: ReadonlyMap<number, string> } = {},
+): { state: (TrainState & { path: string }) | null; skipped: SkippedCheckpoint[] } {
+  const { log = () => {}, atMost = Infinity, recorded } = opts;
+  const onDisk = listCheckpoints(runDir);
+  const steps = new Set(onDisk.map((c) => c.step));
+  const missing = [...(recorded?.keys() ?? [])].filter((step) => !steps.has(step)).map((step) => ({ step, file: checkpointPath(runDir, step) }));
+  const skipped: SkippedCheckpoint[] = [];
+  for (const { step, file } of [...onDisk, ...missing].filter((c) => c.step <= atMost).sort((a, b) => b.step - a.step)) {
     try {
-      return { ...loadCheckpoint(file), path: file };
+      if (!fs.existsSync(file)) throw new Error("its file is missing");
+      return { state: { ...loadCheckpoint(file, recorded?.get(step), recorded !== undefined), path: file }, skipped };
     } catch (e) {
-      log(`skipping checkpoint at step ${step} (${file}): ${e instanceof Error ? e.message : String(e)}`);
+      const reason = e instanceof Error ? e.message : String(e);
+      skipped.push({ step, file, reason });
+      log(`skipping checkpoint at step ${step} (${file}): ${reason}`);
     }
   }
-  return null;
+  return { state: null, skipped };
+}
+
+/** The newest checkpoint (at or before atMost) that reads and verifies; damaged ones are skipped with a message. */
+export function loadLatest(runDir: string, log: (msg: string) => void = () => {}, atMost = Infinity): (TrainState & { path: string }) | null {
+  return findLatest(runDir, { log, atMost }).state;
+}
+
+function checkpointPath(runDir: string, step: number) {
+  return path.join(runDir, "checkpoints", stepDirName(step), CHECKPOINT_FILE);
 }

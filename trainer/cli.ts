@@ -81,7 +81,7 @@ const settlePredictions = (timeoutMs: number) =>
   Promise.race([Promise.allSettled(predictionsSent), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 let lastPrinted = 0;
 try {
-  const result = await train(config, { runDir, dataDir }, {
+  const result = await train(config, { runDir, dataDir, checkpoints: await reporter?.checkpoints() }, {
     async onStart(info) {
       Object.assign(started, { at: Date.now(), step: info.startStep });
       // The run page shows the backend string, so it carries the worker count.

@@ -3,10 +3,14 @@ import { io, type Socket } from "socket.io-client";
 import { memoryLimitBytes } from "./memory-limit";
 import { JOURNAL_FILE, MetricJournal } from "./journal";
 import type { EvalPredictions } from "../lib/eval/contracts";
-import { EV, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello } from "../lib/protocol";
+import { z } from "zod";
+import {
+  EV, RecordedCheckpoint, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
+} from "../lib/protocol";
+import type { CheckpointVerification } from "./train";
 
-type Reply = { ok: boolean; error?: string; seq?: number };
-type Payload = TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent;
+type Payload = TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent | CheckpointCorrupt | Record<string, never>;
+type Reply = { ok: boolean; error?: string; seq?: number; [k: string]: unknown };
 
 const FLUSH_MS = 100;
 /** Well under the smallest stall threshold a run may set, so a live trainer is never taken for a stalled one. */
@@ -49,6 +53,8 @@ export class Reporter {
   /** A hello after a reconnect is under way. */
   private greeting = false;
   private closed = false;
+  /** Batches 0..replayed-1 came from the journal: a previous launch's, sent before our own. */
+  private replayed = 0;
   private lostAt: number | null = null;
   /** Deliveries that must arrive (checkpoints, predictions), retried until acked. */
   private deliveries = new Set<Promise<void>>();
@@ -64,6 +70,7 @@ export class Reporter {
     const { journal, left } = MetricJournal.open(path.join(runDir, JOURNAL_FILE));
     this.journal = journal;
     for (const points of left) this.keep(this.seq++, points);
+    this.replayed = left.length;
     if (left.length > 0) console.log(`replaying ${left.length} metric batches a previous trainer left unacknowledged`);
     this.socket = io(`${url}/trainer`, { auth: { runId, token }, reconnectionDelayMax: 5000 });
     this.socket.on(EV.runStop, () => (this.stopRequested = true));
@@ -172,7 +179,7 @@ export class Reporter {
     this.inFlight.add(seq);
     this.socket
       .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck(EV.metricBatch, { seq, points: points.map(jsonSafe) })
+      .emitWithAck(EV.metricBatch, { seq, points: points.map(jsonSafe), ...(seq < this.replayed ? { replay: true } : {}) })
       .then(
         (reply: Reply) => {
           if (reply.ok) return this.acked(seq);
@@ -215,12 +222,12 @@ export class Reporter {
    * `timeoutMs` passes (by default until the reporter closes). It never holds up training unless awaited.
    */
   deliver(event: string, payload: Payload, timeoutMs = Infinity): Promise<void> {
-    const sent = this.retrying(event, payload, timeoutMs).finally(() => this.deliveries.delete(sent));
+    const sent: Promise<void> = this.retrying(event, payload, timeoutMs).then(() => {}).finally(() => this.deliveries.delete(sent));
     this.deliveries.add(sent);
     return sent;
   }
 
-  private async retrying(event: string, payload: Payload, timeoutMs: number) {
+  private async retrying(event: string, payload: Payload, timeoutMs: number): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.closed) throw new Error(`${event} was not delivered: the trainer is closing`);
@@ -229,7 +236,7 @@ export class Reporter {
         try {
           const reply: Reply = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
           if (!reply.ok) throw new Error(`Server rejected ${event}: ${reply.error}`);
-          return;
+          return reply;
         } catch (e) {
           if ((e as Error).message.startsWith("Server rejected")) throw e;
         }
@@ -237,6 +244,13 @@ export class Reporter {
       if (Date.now() > deadline) throw new Error(`${event} was not acknowledged in ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  /** The server's records of the run's checkpoints, to verify a file against before loading it, and where a damaged one is reported. */
+  async checkpoints(): Promise<CheckpointVerification> {
+    const reply = await this.retrying(EV.checkpointList, {}, 120_000);
+    const recorded = z.array(RecordedCheckpoint).parse(reply.checkpoints);
+    return { recorded, corrupt: (c) => this.deliver(EV.checkpointCorrupt, c, 60_000) };
   }
 
   /** Progress text for the run page; best effort, dropped while the server is away. */

@@ -6,13 +6,13 @@ import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
 import { flopsPerToken } from "../lib/estimates";
 import type { EvalPredictions } from "../lib/eval/contracts";
-import type { CheckpointSaved, Heartbeat, MetricPoint, RecoveryEvent } from "../lib/protocol";
+import { NO_VERIFIED_CHECKPOINT, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecordedCheckpoint, type RecoveryEvent } from "../lib/protocol";
 import { Rng } from "../lib/rng";
 import type { RunConfig } from "../lib/run-config";
 import { batchSizeAt, createSchedule } from "../lib/schedule";
 import { accumulateGradients, objectivePass } from "./accumulate";
 import { type BackendChoice, selectBackend } from "./backend";
-import { checkpointFile, type HostTensor, loadCheckpoint, loadLatest, removeAbandoned, saveCheckpoint } from "./checkpoint";
+import { checkpointFile, findLatest, type HostTensor, loadCheckpoint, removeAbandoned, saveCheckpoint } from "./checkpoint";
 import { activeGemm } from "./kernels/native-gemm";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "./eval/mid-training";
@@ -44,6 +44,15 @@ export interface TrainHooks {
   /** A recovery policy acted (skipped an update, rolled back, gave up); sent after the step's metrics. */
   onRecovery?(event: RecoveryEvent): void | Promise<void>;
   shouldStop(): boolean;
+}
+
+/**
+ * What the server recorded of the run's checkpoints, asked for before any is loaded: each file must
+ * match its recorded sha256 as well as its sidecar, and a damaged one is reported with the fallback.
+ */
+export interface CheckpointVerification {
+  recorded: RecordedCheckpoint[];
+  corrupt(c: CheckpointCorrupt): Promise<void>;
 }
 
 export interface TrainResult {
@@ -170,7 +179,11 @@ function tokenizerHash(dataDir: string, datasetId: string): string | null {
  * above 1 the forward/backward passes run on worker threads (parallel/pool.ts) and the rest of the
  * step stays here, so a seed gives the same run, within float rounding, on any number of workers.
  */
-export async function train(config: RunConfig, opts: { runDir: string; dataDir: string }, hooks: TrainHooks): Promise<TrainResult> {
+export async function train(
+  config: RunConfig,
+  opts: { runDir: string; dataDir: string; checkpoints?: CheckpointVerification },
+  hooks: TrainHooks,
+): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
   const manifest = await resolveDataset(config.dataset, opts.dataDir, hooks.onLog);
   const domains = loadDomains(manifest, opts.dataDir, config.mixWeights);
@@ -197,7 +210,22 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
   try {
     let startStep = 0;
     for (const dir of removeAbandoned(opts.runDir)) hooks.onLog(`removed ${dir}, a checkpoint an earlier trainer did not finish writing`);
-    const resumed = loadLatest(opts.runDir, hooks.onLog);
+    // Our own checkpoints join the server's records as they are written, for rollbacks.
+    const recorded = opts.checkpoints ? new Map(opts.checkpoints.recorded.map((c) => [c.step, c.sha256])) : undefined;
+    const latest = async (atMost?: number) => {
+      const found = findLatest(opts.runDir, { log: hooks.onLog, atMost, recorded });
+      for (const s of found.skipped)
+        await opts.checkpoints?.corrupt({ step: s.step, path: s.file, reason: s.reason.slice(0, 2000), fallbackStep: found.state?.step ?? null });
+      return found;
+    };
+    const first = await latest();
+    // Starting over would silently throw the run's progress away: only the person may choose that.
+    if (!first.state && first.skipped.length > 0)
+      throw new Error(
+        `${NO_VERIFIED_CHECKPOINT}: ${first.skipped.map((s) => `step ${s.step} (${s.reason})`).join("; ").slice(0, 3000)}. ` +
+          "Resume from scratch to start again at step 0.",
+      );
+    const resumed = first.state;
     if (resumed) {
       // Checked before any tensor is touched: a different dataset or tokenizer is a different run.
       if (resumed.datasetId !== manifest.id)
@@ -256,6 +284,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         step, config, tensors, optimizerT: optim.iterations, tokensSeen, scheduleState: schedule.getState(),
         rngState: rng.getState(), dataState: sampler.getState(), datasetId: manifest.id, vocabSize,
       });
+      recorded?.set(saved.step, saved.sha256);
       await hooks.onCheckpoint(saved);
     };
 
@@ -354,7 +383,7 @@ export async function train(config: RunConfig, opts: { runDir: string; dataDir: 
         await hooks.onRecovery?.({ type: "recovery_exhausted", step, value: verdict.anomaly.value, threshold: verdict.anomaly.threshold, message });
         throw new Error(message);
       } else if (verdict.action === "rollback") {
-        const target = loadLatest(opts.runDir, hooks.onLog, step);
+        const target = (await latest(step)).state;
         if (!target) throw new Error(`rollback at step ${step} found no valid checkpoint to go back to`);
         await restore(params, optim, target.tensors, target.optimizerT);
         schedule.setState(target.scheduleState);

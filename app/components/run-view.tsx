@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
 import { faultId } from "../../lib/faults";
-import { ACTIVE_STATUSES } from "../../lib/protocol";
+import { ACTIVE_STATUSES, NO_VERIFIED_CHECKPOINT } from "../../lib/protocol";
 import { LABELS, type RunConfig, type RunConfigKey } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
@@ -41,11 +41,13 @@ export function RunView(props: Props) {
   const active = ACTIVE_STATUSES.includes(run.status);
   const canResume = !active && run.status !== "completed";
 
-  async function act(action: "stop" | "resume") {
+  const noVerifiedCheckpoint = run.status === "failed" && (run.error ?? "").startsWith(NO_VERIFIED_CHECKPOINT);
+
+  async function act(action: "stop" | "resume" | "fromScratch") {
     setBusy(true);
     setActionError(null);
     try {
-      setRun(await trpc.run[action].mutate({ id: run.id }));
+      setRun(action === "fromScratch" ? await trpc.run.resume.mutate({ id: run.id, fromScratch: true }) : await trpc.run[action].mutate({ id: run.id }));
     } catch (e) {
       setActionError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -71,6 +73,11 @@ export function RunView(props: Props) {
           <button onClick={() => act("resume")} disabled={busy || !canResume}
             title={checkpoints[0] ? `Continues from the checkpoint at step ${checkpoints[0].step}` : "Starts from step 0: no checkpoint yet"}
             className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
+          {noVerifiedCheckpoint && (
+            <button onClick={() => act("fromScratch")} disabled={busy} data-testid="run-from-scratch"
+              title="No checkpoint of this run verifies: sets them aside and trains again from step 0"
+              className="rounded-md border border-rose-500 px-3 py-1.5 text-sm text-rose-200 hover:bg-rose-950 disabled:opacity-40">Restart from scratch</button>
+          )}
         </div>
       </div>
       <RunLineage lineage={props.lineage} />

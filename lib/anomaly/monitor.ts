@@ -57,6 +57,15 @@ export class RunMonitor {
     return found;
   }
 
+  /**
+   * Feeds a run's stored history (oldest first) before a resumed trainer's first points, so its
+   * detectors go on as if the run had never stopped: no second warmup, and no level learnt from a
+   * handful of points. Throughput is left out: a new process (or machine) has its own speed.
+   */
+  seed(points: ObservedPoint[]): void {
+    this.observe(points.filter((p) => p.key !== "tokens_per_sec"));
+  }
+
   /** A heartbeat or step progress at nowMs. phase: "train" | "eval" | "checkpoint" | "setup". */
   beat(nowMs: number, step: number, phase?: string): void {
     this.stall.beat(nowMs, step, phase);

@@ -4,7 +4,9 @@ export const ANOMALY_TYPES = [
 ] as const;
 /** What a run did about one (recovery policies and the restart policy); these go on the timeline too. */
 export const ACTION_TYPES = ["skip_step", "rollback", "restart", "recovery_exhausted"] as const;
-export const ALERT_TYPES = [...ANOMALY_TYPES, ...ACTION_TYPES] as const;
+/** What the server refused or found about a run's files and trainer channel. */
+export const INTEGRITY_TYPES = ["checkpoint_corrupt", "trainer_conflict"] as const;
+export const ALERT_TYPES = [...ANOMALY_TYPES, ...ACTION_TYPES, ...INTEGRITY_TYPES] as const;
 export type AnomalyType = (typeof ANOMALY_TYPES)[number];
 export type ActionType = (typeof ACTION_TYPES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
@@ -43,6 +45,8 @@ export const SEVERITY_OF: Record<AlertType, Severity> = {
   rollback: "info",
   restart: "info",
   recovery_exhausted: "critical",
+  checkpoint_corrupt: "critical",
+  trainer_conflict: "critical",
 };
 
 /** An Anomaly with the severity its type carries. */

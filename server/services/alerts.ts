@@ -25,7 +25,7 @@ export interface AlertSink {
  */
 export const COALESCE_STEPS = 10;
 /** Each of these is its own event, however close together. */
-const NEVER_COALESCED = new Set<AlertType>(["crash", "oom", "rollback", "restart", "recovery_exhausted"]);
+const NEVER_COALESCED = new Set<AlertType>(["crash", "oom", "rollback", "restart", "recovery_exhausted", "checkpoint_corrupt", "trainer_conflict"]);
 
 export function toAlertRow(a: Alert & { run: { name: string } }): AlertRow {
   const { run, createdAt, acknowledgedAt, ...rest } = a;

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { TRPCError } from "@trpc/server";
 import type { Db } from "../db";
+import { assertIntact } from "./checkpoint-integrity";
 
 /** The run's checkpoint at `step`, from its Checkpoint row, so only recorded files are ever opened. */
 export async function findCheckpoint(db: Db, runId: string, step: number) {
@@ -14,5 +15,6 @@ export async function findCheckpoint(db: Db, runId: string, step: number) {
   }
   if (!fs.existsSync(row.path))
     throw new TRPCError({ code: "NOT_FOUND", message: `The checkpoint file for step ${step} is gone from ${row.path}` });
+  await assertIntact(row);
   return row;
 }

@@ -12,7 +12,9 @@ import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
 import { Supervisor } from "./supervisor";
+import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
+import { recentHistory } from "./watch-history";
 import { WebhookService } from "./webhooks";
 
 export type Services = ReturnType<typeof createServices>;
@@ -24,7 +26,13 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const alerts = new AlertService(db, hub);
   const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
-  const watch = new Watch(alerts);
+  const watch = new Watch(alerts, (runId, beforeStep, perKey) => recentHistory(db, runId, beforeStep, perKey));
+  const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
+  runs.tokenRevoked = (id) => channel.revoke(id);
+  runs.supersedeAll = async (id) => {
+    const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
+    await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);
+  };
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
@@ -34,5 +42,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
-  return { db, hub, runs, writer, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
+  return { db, hub, runs, writer, channel, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
 }

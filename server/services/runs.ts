@@ -57,6 +57,8 @@ export class RunService {
   private launches = new Map<string, { at: number; step: number; quickCrashes: number }>();
   /** Raises the crash alert and says whether the restart policy restarts the run. */
   onCrash: ((run: RunSummary, exit: TrainerExit) => Promise<boolean>) | null = null;
+  /** A launch's token was replaced: the trainer channel drops the old launch's sockets. */
+  tokenRevoked: ((runId: string) => void) | null = null;
 
   constructor(
     private db: Db,
@@ -145,11 +147,24 @@ export class RunService {
     throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a queued or running run can be stopped` });
   }
 
-  async resume(id: string): Promise<RunSummary> {
+  /** fromScratch: the person chose to start over at step 0; the old checkpoints are set aside and the old metrics superseded. */
+  async resume(id: string, opts: { fromScratch?: boolean } = {}): Promise<RunSummary> {
     const run = await this.get(id);
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
+    if (opts.fromScratch) await this.startOver(id);
     return this.relaunch(run, {});
+  }
+
+  /** Supersedes every metric of a run that starts over; set by the services, which own the metric writer. */
+  supersedeAll: ((runId: string) => Promise<void>) | null = null;
+
+  private async startOver(id: string) {
+    const checkpoints = path.join(this.runDir(id), "checkpoints");
+    // Kept, not deleted: they may still be worth a look by hand.
+    if (fs.existsSync(checkpoints)) fs.renameSync(checkpoints, path.join(this.runDir(id), `checkpoints-discarded-${Date.now()}`));
+    await this.db.checkpoint.deleteMany({ where: { runId: id } });
+    await this.supersedeAll?.(id);
   }
 
   /** The restart policy: a crashed run goes on from its last checkpoint, counted against maxRestarts. */
@@ -169,6 +184,7 @@ export class RunService {
       data: { ...extra, status: "queued", token, error: null, endedAt: null },
     });
     this.noteLaunch(run.id, run.step);
+    this.tokenRevoked?.(run.id);
     this.launcher?.launch({ id: run.id, token, config: run.config });
     this.hub.runChanged(this.summary(updated));
     return this.summary(updated);
@@ -191,9 +207,10 @@ export class RunService {
     return Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** Math.max(0, quickCrashes - 1));
   }
 
+  /** A launch's token works only while the run is active: it ends with its launch. */
   async authenticate(runId: string, token: string): Promise<RunSummary | null> {
     const run = await this.db.run.findUnique({ where: { id: runId } });
-    if (!run || !timingSafeEqual(run.token, token)) return null;
+    if (!run || !ACTIVE_STATUSES.includes(run.status as RunStatus) || !timingSafeEqual(run.token, token)) return null;
     return this.summary(run);
   }
 
@@ -209,6 +226,10 @@ export class RunService {
   }
 
   async trainerDone(runId: string, done: TrainerDone) {
+    const run = await this.get(runId);
+    // A run that has ended keeps its ending: a late or forged done changes nothing.
+    if (!ACTIVE_STATUSES.includes(run.status))
+      throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; a trainer reports how it ended only while the run is active` });
     return this.setStatus(runId, done.status, { error: done.error ?? null, step: done.step, endedAt: new Date() });
   }
 

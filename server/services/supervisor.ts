@@ -141,7 +141,9 @@ export class Supervisor implements Launcher {
     if (this.children.get(runId) === child) this.children.delete(runId);
     fs.rmSync(path.join(this.runs.runDir(runId), PID_FILE), { force: true });
     try {
-      if (child.reportedDone && (code === 0 || child.proc === null)) return;
+      // A trainer that said how it ended (failed ones exit 1) has its status stored; marking it
+      // crashed now would hit the run's next launch when it was resumed meanwhile.
+      if (child.reportedDone) return;
       // An adopted trainer's exit status is unknown: only a stop we asked for makes it clean.
       const clean = child.proc ? code === 0 || (child.stopRequested && signal === "SIGTERM") : child.stopRequested;
       const tail = readTail(path.join(this.runs.runDir(runId), LOG_FILE));

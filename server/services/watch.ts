@@ -22,7 +22,13 @@ interface Watched {
   launchedAt: number;
   /** The trainer has sent a heartbeat; until then only the startup grace applies. */
   alive: boolean;
+  /** Points that came while the stored history was being loaded; null once it was fed in. */
+  waiting: MetricPoint[][] | null;
+  seeding: boolean;
 }
+
+/** The run's stored metrics before a step (oldest first), the last perKey of each key. */
+export type HistoryLoader = (runId: string, beforeStep: number, perKey: number) => Promise<MetricPoint[]>;
 
 export interface TrainerExit {
   code: number | null;
@@ -38,14 +44,39 @@ export class Watch {
   private runs = new Map<string, Watched>();
   private timer: NodeJS.Timeout;
 
-  constructor(private alerts: AlertService) {
+  constructor(
+    private alerts: AlertService,
+    private history: HistoryLoader | null = null,
+  ) {
     this.timer = setInterval(() => this.checkStalls(), STALL_CHECK_MS);
     this.timer.unref();
   }
 
   /** A trainer was started for the run: liveness is watched from now. */
   started(runId: string, config: RunConfig) {
-    this.runs.set(runId, { monitor: new RunMonitor(config.anomaly), config, phase: "setup", step: 0, stopping: false, launchedAt: Date.now(), alive: false });
+    const w: Watched = {
+      monitor: new RunMonitor(config.anomaly), config, phase: "setup", step: 0, stopping: false, launchedAt: Date.now(), alive: false,
+      waiting: this.history ? [] : null, seeding: false,
+    };
+    this.runs.set(runId, w);
+  }
+
+  /**
+   * A resumed run's detectors start from its stored history, not empty. Only points before the new
+   * trainer's first step are fed: the steps it replays after its checkpoint are watched as new,
+   * and seeing them twice would look like a jump back up the loss curve.
+   */
+  private async seed(runId: string, w: Watched, load: HistoryLoader, beforeStep: number) {
+    w.seeding = true;
+    const perKey = w.monitor.thresholds.window + w.monitor.thresholds.warmup;
+    const stored = await load(runId, beforeStep, perKey).catch((e) => {
+      console.error(`loading run ${runId}'s metrics for its detectors failed; they start empty:`, e);
+      return [];
+    });
+    const waiting = w.waiting ?? [];
+    w.waiting = null;
+    w.monitor.seed(stored);
+    for (const points of waiting) this.metrics(runId, points);
   }
 
   stopping(runId: string) {
@@ -56,6 +87,11 @@ export class Watch {
   metrics(runId: string, points: MetricPoint[]) {
     const w = this.runs.get(runId);
     if (!w) return;
+    if (w.waiting) {
+      w.waiting.push(points);
+      if (!w.seeding && this.history) void this.seed(runId, w, this.history, points.reduce((m, p) => Math.min(m, p.step), Infinity));
+      return;
+    }
     const step = points.reduce((m, p) => Math.max(m, p.step), w.step);
     if (step > w.step) w.monitor.beat(Date.now(), step, w.phase);
     w.step = step;

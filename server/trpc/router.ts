@@ -32,7 +32,9 @@ export const appRouter = router({
       return ctx.services.runs.create(input);
     }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
-    resume: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.resume(input.id)),
+    resume: procedure
+      .input(RunId.extend({ fromScratch: z.boolean().optional() }))
+      .mutation(({ ctx, input }) => ctx.services.runs.resume(input.id, { fromScratch: input.fromScratch })),
     forks: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.forks(input.id)),
   }),
   /** Which backends start on this machine and which one auto takes (probed once per server). */
