@@ -7,6 +7,7 @@ import { migrate, openDb } from "./db";
 import type { Env } from "./env";
 import { createServices } from "./services";
 import { attachSockets } from "./socket";
+import { logError } from "./trpc/errors";
 import { appRouter, createCaller } from "./trpc/router";
 
 /** Boots everything on one HTTP server; returns a function that shuts it down gracefully. */
@@ -24,7 +25,7 @@ export async function startServer(env: Env) {
   await services.datasets.markOrphans();
   attachSockets(io, services);
 
-  const trpc = createHTTPHandler({ router: appRouter, basePath: "/api/trpc/", createContext: () => ({ services }) });
+  const trpc = createHTTPHandler({ router: appRouter, basePath: "/api/trpc/", createContext: () => ({ services }), onError: logError });
   // Server components reach the same services through this caller instead of bundling Prisma.
   (globalThis as Record<string, unknown>).__appCaller = createCaller({ services });
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });

@@ -5,7 +5,9 @@ import {
   TrainerHello, TrainerLog,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
+import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
+import { publicMessage } from "./trpc/errors";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
 
@@ -21,6 +23,8 @@ function on<S extends z.ZodType>(
 ) {
   socket.on(event, async (payload: unknown, ack?: unknown) => {
     const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const bad = findBadText(payload);
+    if (bad) return void reply({ ok: false, error: `Invalid ${event}: ${describeBadText(bad)}` });
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
       reply({ ok: false, error: `Invalid ${event}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` });
@@ -29,8 +33,7 @@ function on<S extends z.ZodType>(
     try {
       reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
     } catch (e) {
-      console.error(`${event} failed:`, e);
-      reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+      reply({ ok: false, error: publicMessage(e, event) });
     }
   });
 }
