@@ -17,13 +17,17 @@ import { browserSocket, startServer, tempDataDir, TINY, waitFor, type TestServer
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 8); // samples per procedure per generator
+// Printed with the figures: FUZZ_SEED=<seed> replays the same inputs.
+const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+let sampled = 0;
+const sample = <T>(arb: fc.Arbitrary<T>, n: number) => fc.sample(arb, { numRuns: n, seed: SEED + sampled++ });
 // Internal text that must never reach a client.
 const INTERNAL = /prisma|sqlite|\bSELECT\b|\bINSERT\b|\bUPDATE "|invalid `|node_modules|\.ts:\d+|TypeError|ReferenceError|Cannot read prop|is not a function|Maximum call stack/i;
 
 let server: TestServer;
 let db: Database.Database;
 let runToken = { runId: "", token: "" };
-const figures = { inputs: 0, status500: 0, internalText: 0, invalidWrites: 0, socketInputs: 0, socketInternal: 0 };
+const figures = { seed: SEED, inputs: 0, status500: 0, internalText: 0, invalidWrites: 0, socketInputs: 0, socketInternal: 0 };
 const problems: string[] = [];
 
 before(async () => {
@@ -197,8 +201,8 @@ async function fuzzProcedure(p: Proc) {
   const gens = [hostile, ...(shape ? [fc.record(Object.fromEntries(Object.keys(shape).map((k) => [k, hostile])), { requiredKeys: [] })] : [])];
   if (shape) gens.push(fc.record(Object.fromEntries(Object.keys(shape).map((k) => [k, hostileString])), { requiredKeys: [] }));
   const base = VALID[p.path];
-  const samples: { input: unknown; poisoned: boolean }[] = gens.flatMap((g) => fc.sample(g, RUNS).map((input) => ({ input, poisoned: false })));
-  if (base) samples.push(...fc.sample(poisoned(base), RUNS * 3).map(({ input, at }) => ({ input, poisoned: at === null || coerced(p, input, at) })));
+  const samples: { input: unknown; poisoned: boolean }[] = gens.flatMap((g) => sample(g, RUNS).map((input) => ({ input, poisoned: false })));
+  if (base) samples.push(...sample(poisoned(base), RUNS * 3).map(({ input, at }) => ({ input, poisoned: at === null || coerced(p, input, at) })));
   for (const { input, poisoned: byConstruction } of samples) {
     // Mutations get only invalid input: refused by the schema, bad text, or a wrong type the schema coerced into a number.
     if (p.type === "mutation" && !byConstruction && !isInvalid(p, input)) continue;
@@ -229,7 +233,7 @@ async function fuzzSocket(socket: Socket, label: string) {
   const events = [...new Set(Object.values(EV))];
   const acked = new Set<string>();
   for (const ev of events) if (await socket.timeout(1500).emitWithAck(ev, 12345).then(() => true, () => false)) acked.add(ev);
-  const payloads = fc.sample(fc.oneof(hostile, fc.record({ runId: hostileString, message: hostileString, seq: hostile, points: hostile, path: hostileString, step: hostile })), 40);
+  const payloads = sample(fc.oneof(hostile, fc.record({ runId: hostileString, message: hostileString, seq: hostile, points: hostile, path: hostileString, step: hostile })), 40);
   payloads.push({ seq: 0, points: [{ step: 1, key: "lo\u0000ss", value: 1, wallTime: 1 }] }, { message: "x\ud800" }, { step: 1, path: "\ud800", bytes: 1, sha256: "a".repeat(64) });
   for (const ev of events) {
     for (const payload of payloads) {
