@@ -10,6 +10,11 @@ const Env = z.object({
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
   /** Directories, besides DATA_DIR, whose files a request may name (dataset folders, eval sets); separated by ":". */
   IMPORT_ROOTS: z.string().default(""),
+  /** 1 lets a run config carry `faults` (test-only fault injection, lib/faults.ts); off by default, so the API cannot crash or stall trainers on purpose. */
+  ENABLE_FAULT_INJECTION: z
+    .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })
+    .default("0")
+    .transform((v) => v === "1"),
 });
 export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
 

@@ -59,7 +59,7 @@ const e2e = browserTests();
 
 test("a loss spike toasts on every page within 2 s, marks the charts, is delivered to the webhook, and can be acknowledged", { skip: e2e.skip }, async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  const server = await e2e.start(tempDataDir("e2e-alerts"));
+  const server = await e2e.start(tempDataDir("e2e-alerts"), { ENABLE_FAULT_INJECTION: "1" });
   const dataset = await prepareSmall(server);
   const browser = await e2e.browser();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
