@@ -10,6 +10,8 @@ const Env = z.object({
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
   /** Directories, besides DATA_DIR, whose files a request may name (dataset folders, eval sets); separated by ":". */
   IMPORT_ROOTS: z.string().default(""),
+  /** Largest upload (eval-set file, dataset folder file) in MB; bodies are streamed to disk and stopped there with a 413. */
+  UPLOAD_MAX_MB: z.coerce.number().positive("UPLOAD_MAX_MB must be a positive number of megabytes").default(200),
   /** 1 lets a run config carry `faults` (test-only fault injection, lib/faults.ts); off by default, so the API cannot crash or stall trainers on purpose. */
   ENABLE_FAULT_INJECTION: z
     .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })

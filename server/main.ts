@@ -8,6 +8,7 @@ import type { Env } from "./env";
 import { createServices } from "./services";
 import { attachSockets } from "./socket";
 import { logError } from "./trpc/errors";
+import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
 import { appRouter, createCaller } from "./trpc/router";
 
 /** Boots everything on one HTTP server; returns a function that shuts it down gracefully. */
@@ -26,6 +27,7 @@ export async function startServer(env: Env) {
   attachSockets(io, services);
 
   const trpc = createHTTPHandler({ router: appRouter, basePath: "/api/trpc/", createContext: () => ({ services }), onError: logError });
+  const upload = createUploadHandler({ dataDir: env.dataDir, maxBytes: env.UPLOAD_MAX_MB * 1e6 });
   // Server components reach the same services through this caller instead of bundling Prisma.
   (globalThis as Record<string, unknown>).__appCaller = createCaller({ services });
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
@@ -33,6 +35,7 @@ export async function startServer(env: Env) {
   const handle = ui.getRequestHandler();
   onRequest = (req, res) => {
     if (req.url?.startsWith("/api/trpc/")) return void trpc(req, res);
+    if (req.url?.startsWith(UPLOAD_PREFIX)) return void upload(req, res);
     void handle(req, res);
   };
 

@@ -25,5 +25,5 @@ export async function findCheckpoint(db: Db, dataDir: string, runId: string, ste
  * directory: a path a trainer reported is never opened wherever it points.
  */
 export function checkpointFile(recorded: string, dataDir: string, runId: string): string {
-  return confinedPath(recorded, [path.join(dataDir, "runs", runId)], "A checkpoint", "checkpoint");
+  return confinedPath(recorded, [path.join(dataDir, "runs", runId)], "A checkpoint", "checkpoint", "inside its run's directory");
 }

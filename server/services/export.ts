@@ -29,7 +29,7 @@ export class ExportService {
           timeoutMs: TIMEOUT_MS,
         })
         // The CLI writes beside the checkpoint; its answer is checked to lie in the run's directory all the same.
-        .then((r) => ({ ...r, outDir: confinedPath(r.outDir, [path.join(this.dataDir, "runs", req.runId)], "An export target", "outDir") }))
+        .then((r) => ({ ...r, outDir: confinedPath(r.outDir, [path.join(this.dataDir, "runs", req.runId)], "An export target", "outDir", "inside its run's directory") }))
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, job);
     }
