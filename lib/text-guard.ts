@@ -18,20 +18,27 @@ export type BadText = { path: (string | number)[]; message: string };
  * path; null when there is none. Walks with an explicit stack, so deep nesting cannot overflow.
  */
 export function findBadText(value: unknown): BadText | null {
-  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  // Each entry links to its parent, so the path is built only for a hit: deep nesting stays linear.
+  type At = { key: string | number; up: At | null } | null;
+  const pathOf = (at: At, last?: string) => {
+    const out: (string | number)[] = last === undefined ? [] : [last];
+    for (let a = at; a; a = a.up) out.push(a.key);
+    return out.reverse();
+  };
+  const stack: { v: unknown; at: At }[] = [{ v: value, at: null }];
   while (stack.length) {
-    const { v, path } = stack.pop()!;
+    const { v, at } = stack.pop()!;
     if (typeof v === "string") {
       const message = textProblem(v);
-      if (message) return { path, message };
+      if (message) return { path: pathOf(at), message };
     } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: { key: i, up: at } });
     } else if (v !== null && typeof v === "object") {
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const message = textProblem(keys[i]);
-        if (message) return { path: [...path, keys[i]], message: `key ${message}` };
-        stack.push({ v: (v as Record<string, unknown>)[keys[i]], path: [...path, keys[i]] });
+        if (message) return { path: pathOf(at, keys[i]), message: `key ${message}` };
+        stack.push({ v: (v as Record<string, unknown>)[keys[i]], at: { key: keys[i], up: at } });
       }
     }
   }
