@@ -14,6 +14,9 @@ export function requestIdOf(error: object): string {
 }
 
 const isInternal = (error: TRPCError) => getHTTPStatusCodeFromError(error) >= 500;
+/** A validator that threw on a hostile value (a runtime error, not issues): the input is refused, its text stays in the log. */
+const isValidatorCrash = (error: TRPCError) =>
+  error.code === "BAD_REQUEST" && (error.cause instanceof TypeError || error.cause instanceof RangeError || error.cause instanceof ReferenceError);
 
 /** Input validation failures carry their issues; turn them into one message per field. */
 function issuesOf(cause: unknown): Issue[] | null {
@@ -32,6 +35,10 @@ export function formatError({ shape, error }: { shape: DefaultErrorShape; error:
     const { stack: _stack, ...data } = shape.data;
     return { ...shape, message: `Internal error (request id ${requestId})`, data: { ...data, requestId } };
   }
+  if (isValidatorCrash(error)) {
+    const requestId = requestIdOf(error);
+    return { ...shape, message: `Invalid input (request id ${requestId})`, data: { ...shape.data, requestId } };
+  }
   const issues = error.code === "BAD_REQUEST" ? issuesOf(error.cause) : null;
   if (!issues) return shape;
   // Field names come from the client's input ("__proto__" as a record key): a Map, not a plain object.
@@ -46,8 +53,8 @@ export function formatError({ shape, error }: { shape: DefaultErrorShape; error:
 
 /** createHTTPHandler's onError: every internal error is logged with the id its answer carries. */
 export function logError({ error, path, type }: { error: TRPCError; path?: string; type?: string }) {
-  if (!isInternal(error)) return;
-  console.error(`Internal error (request id ${requestIdOf(error)}) in ${type ?? "request"} ${path ?? "?"}:`, error.cause ?? error);
+  if (isInternal(error)) console.error(`Internal error (request id ${requestIdOf(error)}) in ${type ?? "request"} ${path ?? "?"}:`, error.cause ?? error);
+  else if (isValidatorCrash(error)) console.error(`Validator error (request id ${requestIdOf(error)}) in ${type ?? "request"} ${path ?? "?"}:`, error.cause);
 }
 
 /**

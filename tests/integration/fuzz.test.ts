@@ -22,7 +22,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)
 let sampled = 0;
 const sample = <T>(arb: fc.Arbitrary<T>, n: number) => fc.sample(arb, { numRuns: n, seed: SEED + sampled++ });
 // Internal text that must never reach a client.
-const INTERNAL = /prisma|sqlite|\bSELECT\b|\bINSERT\b|\bUPDATE "|invalid `|node_modules|\.ts:\d+|TypeError|ReferenceError|Cannot read prop|is not a function|Maximum call stack/i;
+const INTERNAL = /prisma|sqlite|\bSELECT\b|\bINSERT\b|\bUPDATE "|invalid `|node_modules|\.ts:\d+|TypeError|ReferenceError|Cannot read prop|Cannot convert|is not a function|is not iterable|Maximum call stack/i;
 
 let server: TestServer;
 let db: Database.Database;
@@ -176,7 +176,7 @@ function judge(where: string, r: { status: number; text: string; error?: { messa
     problems.push(`500 ${where}: ${r.text.slice(0, 200)}`);
   }
   const message = r.error?.message ?? (r.status >= 400 ? r.text : "");
-  if (INTERNAL.test(message) && !/Internal error \(request id/.test(message)) {
+  if (INTERNAL.test(message) && !/^(Internal error|Invalid input) \(request id [0-9a-f-]+\)$/.test(message)) {
     figures.internalText++;
     problems.push(`internal text ${where}: ${message.slice(0, 200)}`);
   }
@@ -184,12 +184,20 @@ function judge(where: string, r: { status: number; text: string; error?: { messa
 
 /** A non-number put where a number was, that the schema accepted and turned into a number (or refused). */
 function coerced(p: Proc, input: unknown, at: (string | number)[]) {
+  if (refuses(p.inputs[0], input)) return true;
   const r = (p.inputs[0] as unknown as { safeParse(v: unknown): { success: boolean; data?: unknown } }).safeParse(input);
-  if (!r.success) return true;
   const out = at.reduce<unknown>((o, k) => (o as Record<string | number, unknown> | undefined)?.[k], r.data);
   return typeof out === "number";
 }
-const isInvalid = (p: Proc, v: unknown) => hasBadText(v) || p.inputs.some((s) => !s.safeParse(v).success);
+/** A schema that throws on a value (rather than reporting issues) refuses it too: the server answers BAD_REQUEST for it. */
+const refuses = (s: Proc["inputs"][number], v: unknown) => {
+  try {
+    return !s.safeParse(v).success;
+  } catch {
+    return true;
+  }
+};
+const isInvalid = (p: Proc, v: unknown) => hasBadText(v) || p.inputs.some((s) => refuses(s, v));
 
 async function stopStrayRuns() {
   for (const r of await server.api.run.list.query())

@@ -89,3 +89,9 @@ test("an internal error answers with a request id only; known errors keep their 
   const known = new TRPCError({ code: "NOT_FOUND", message: "No run with id x" });
   assert.equal(formatError({ error: known, shape: { message: known.message, code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } } }).message, "No run with id x");
 });
+
+test("a validator that throws on a hostile value refuses the input without its runtime text", () => {
+  const crash = new TRPCError({ code: "BAD_REQUEST", message: "Cannot convert object to primitive value", cause: new TypeError("Cannot convert object to primitive value") });
+  const shape = formatError({ error: crash, shape: { message: crash.message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } });
+  assert.match(shape.message, /^Invalid input \(request id [0-9a-f-]{36}\)$/);
+});
