@@ -1,6 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import type { Services } from "../services";
 import { formatError } from "./errors";
+import { pathRefusals } from "./path-refusals";
 import { textGuard } from "./text-guard";
 
 export interface Context {
@@ -13,5 +14,5 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const procedure = t.procedure.use(textGuard);
+export const procedure = t.procedure.use(textGuard).use(pathRefusals);
 export const createCallerFactory = t.createCallerFactory;

@@ -6,7 +6,9 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { GenerateRequest, SamplingOptions } from "../../lib/generation";
 import { findBadText } from "../../lib/text-guard";
 import { fieldErrors, RunConfig } from "../../lib/run-config";
+import { confine } from "../../server/confine";
 import { formatError } from "../../server/trpc/errors";
+import { createCallerFactory, procedure, router } from "../../server/trpc/init";
 import { createCaller } from "../../server/trpc/router";
 
 const WRONG_TYPES: unknown[] = [true, false, null, "", "3", [], [3], {}];
@@ -94,4 +96,14 @@ test("a validator that throws on a hostile value refuses the input without its r
   const crash = new TRPCError({ code: "BAD_REQUEST", message: "Cannot convert object to primitive value", cause: new TypeError("Cannot convert object to primitive value") });
   const shape = formatError({ error: crash, shape: { message: crash.message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } } });
   assert.match(shape.message, /^Invalid input \(request id [0-9a-f-]{36}\)$/);
+});
+
+test("a PathRefused that reaches tRPC is a 403 with its rule, not an internal error", async () => {
+  const r = router({ open: procedure.query(() => confine("/etc/passwd", ["/nonexistent-root"], "A file")) });
+  await assert.rejects(createCallerFactory(r)({ services: null as never }).open(), (e: unknown) => {
+    assert.ok(e instanceof TRPCError);
+    assert.equal(e.code, "FORBIDDEN");
+    assert.equal(e.message, "A file must lie inside DATA_DIR or an IMPORT_ROOTS directory (after symlinks are followed)");
+    return true;
+  });
 });
