@@ -7,7 +7,8 @@ import { PathRefused } from "../confine";
  */
 export async function pathRefusals<R extends { ok: boolean; error?: TRPCError }>({ next }: { next: () => Promise<R> }): Promise<R> {
   const result = await next();
-  const cause = result.ok ? null : result.error?.cause;
+  // Already a TRPCError of its own (confinedPath names the field): left as it is.
+  const cause = result.ok || result.error?.code !== "INTERNAL_SERVER_ERROR" ? null : result.error.cause;
   if (cause instanceof PathRefused) throw new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });
   return result;
 }
