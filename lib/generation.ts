@@ -6,7 +6,8 @@ export const MAX_NEW_TOKENS = 512;
 export const MAX_TOP_K = 16384;
 
 const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
-const num = (min: number, max: number) => z.coerce.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max}`);
+/** Numbers only: the form and the CLI convert their text (lib/form-number.ts). */
+const num = (min: number, max: number) => z.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max}`);
 const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
 
 /** How to continue a prompt; shared by the generate CLI's flags, the API and the UI form. */

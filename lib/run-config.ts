@@ -18,11 +18,12 @@ export const DEFAULT_DATASET = "default";
 export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
 
 const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
+/** Numbers only: the form converts its text (lib/form-number.ts), so true, null, "" or [] are refused, not read as 1 or 0. */
 const num = (min: number, max: number) =>
-  z.coerce.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
+  z.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
 const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
-/** Form selects send "true"/"false"; z.coerce.boolean would read "false" as true. */
-const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "Must be true or false" }));
+/** Booleans only: the form converts its selects' "true"/"false". */
+const bool = () => z.boolean({ error: "Must be true or false" });
 
 /**
  * Everything a run needs, shared by the form (browser), the API (server) and the trainer CLI.
@@ -239,10 +240,11 @@ export const LABELS: Record<RunConfigKey, string> = {
 
 /** Field errors keyed by field name, for showing beside each input. */
 export function fieldErrors(error: z.ZodError): Partial<Record<string, string>> {
-  const out: Partial<Record<string, string>> = {};
+  // Keys can come from the input (a record's keys): a Map, so "__proto__" is a key like any other.
+  const out = new Map<string, string>();
   for (const issue of error.issues) {
     const key = String(issue.path[0] ?? "form");
-    out[key] ??= issue.message;
+    if (!out.has(key)) out.set(key, issue.message);
   }
-  return out;
+  return Object.fromEntries(out);
 }

@@ -3,8 +3,8 @@ import path from "node:path";
 
 /** A path outside the allowed roots; its message names the rule, never the file's content or existence. */
 export class PathRefused extends Error {
-  constructor(what: string) {
-    super(`${what} must lie inside DATA_DIR or an IMPORT_ROOTS directory (after symlinks are followed)`);
+  constructor(what: string, where = "inside DATA_DIR or an IMPORT_ROOTS directory") {
+    super(`${what} must lie ${where} (after symlinks are followed)`);
     this.name = "PathRefused";
   }
 }
@@ -38,9 +38,9 @@ function inside(child: string, root: string) {
  * if it lies inside one of `roots`; anything else throws PathRefused. Relative paths resolve
  * against the first root, so "datasets/x" means DATA_DIR/datasets/x.
  */
-export function confine(p: string, roots: readonly string[], what: string): string {
-  if (p.includes("\0") || roots.length === 0) throw new PathRefused(what);
+export function confine(p: string, roots: readonly string[], what: string, where?: string): string {
+  if (p.includes("\0") || roots.length === 0) throw new PathRefused(what, where);
   const resolved = realish(path.isAbsolute(p) ? p : path.join(roots[0], p));
-  if (!roots.some((r) => inside(resolved, realish(r)))) throw new PathRefused(what);
+  if (!roots.some((r) => inside(resolved, realish(r)))) throw new PathRefused(what, where);
   return resolved;
 }

@@ -27,6 +27,13 @@ const Env = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(24 * 7),
   /** Trainers running at once; more runs wait queued. By default one per core, as memory allows. */
   MAX_TRAINERS: z.coerce.number().int("MAX_TRAINERS must be a whole number").min(1).max(1024).default(defaultMaxTrainers()),
+  /** Largest upload (eval-set file, dataset folder file) in MB; bodies are streamed to disk and stopped there with a 413. */
+  UPLOAD_MAX_MB: z.coerce.number().positive("UPLOAD_MAX_MB must be a positive number of megabytes").default(200),
+  /** 1 lets a run config carry `faults` (test-only fault injection, lib/faults.ts); off by default, so the API cannot crash or stall trainers on purpose. */
+  ENABLE_FAULT_INJECTION: z
+    .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })
+    .default("0")
+    .transform((v) => v === "1"),
 }).superRefine((e, ctx) => {
   if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
     ctx.addIssue({ code: "custom", path: [e.ADMIN_USER ? "ADMIN_PASSWORD" : "ADMIN_USER"], message: "set ADMIN_USER and ADMIN_PASSWORD together" });

@@ -10,6 +10,8 @@ import { migrate, openDb } from "./db";
 import type { Env } from "./env";
 import { createServices } from "./services";
 import { attachSockets } from "./socket";
+import { logError } from "./trpc/errors";
+import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
 import { appRouter, createCaller } from "./trpc/router";
 
 /** Boots everything on one HTTP server; returns a function that shuts it down gracefully. */
@@ -51,6 +53,7 @@ export async function startServer(env: Env) {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
+    onError: logError,
     createContext: ({ req, res }) => ({
       services, auth, ...(resolved.get(req) ?? { principal: null }),
       ip: req.socket.remoteAddress ?? "",
@@ -61,6 +64,7 @@ export async function startServer(env: Env) {
   // Server components reach the same services through this caller instead of bundling Prisma. The
   // HTTP gate has let only signed-in requests through to them; what they render is read-only.
   (globalThis as Record<string, unknown>).__appCaller = createCaller({ services, auth, principal: SERVER });
+  const upload = createUploadHandler({ dataDir: env.dataDir, maxBytes: env.UPLOAD_MAX_MB * 1e6 });
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   await ui.prepare();
   const handle = ui.getRequestHandler();
@@ -70,6 +74,11 @@ export async function startServer(env: Env) {
       if (req.url?.startsWith("/api/trpc/")) {
         resolved.set(req, who);
         return void trpc(req, res);
+      }
+      if (req.url?.startsWith(UPLOAD_PREFIX)) {
+        const refused = refusal(who, "write");
+        if (refused) return void res.writeHead(refused.code === "UNAUTHORIZED" ? 401 : 403, { "content-type": "application/json" }).end(JSON.stringify({ error: refused.message }));
+        return void upload(req, res);
       }
       void handle(req, res);
     }, (e) => {

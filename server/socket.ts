@@ -5,8 +5,10 @@ import {
   TrainerHello, TrainerLog,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
+import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
 import { type Launch, Refused } from "./services/trainer-channel";
+import { publicMessage } from "./trpc/errors";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
 
@@ -22,6 +24,8 @@ function on<S extends z.ZodType>(
 ) {
   socket.on(event, async (payload: unknown, ack?: unknown) => {
     const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const bad = findBadText(payload);
+    if (bad) return void reply({ ok: false, error: `Invalid ${event}: ${describeBadText(bad)}` });
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
       reply({ ok: false, error: `Invalid ${event}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` });
@@ -30,9 +34,12 @@ function on<S extends z.ZodType>(
     try {
       reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
     } catch (e) {
-      if (e instanceof Refused) console.warn(`${event} refused: ${e.message}`);
-      else console.error(`${event} failed:`, e);
-      reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+      // A refusal is the channel's answer to the trainer; anything else is internal and gets an id.
+      if (e instanceof Refused) {
+        console.warn(`${event} refused: ${e.message}`);
+        return reply({ ok: false, error: e.message });
+      }
+      reply({ ok: false, error: publicMessage(e, event) });
     }
   });
 }

@@ -10,6 +10,7 @@ import { fail, parseFlags } from "./cli-flags";
 import { formatProgress } from "./progress";
 import { Reporter } from "./reporter";
 import { train } from "./train";
+import { wellFormed } from "../lib/text-guard";
 
 const Flags = z.object({
   config: z.string({ error: "--config <file.json> is required" }).min(1),
@@ -136,7 +137,7 @@ try {
   const message = e instanceof Error ? e.message : String(e);
   console.error(`error: ${message}`);
   await settlePredictions(5000);
-  if (reporter) await finish(reporter, { status: "failed", step: reporter.lastStep, error: message.slice(0, 4000) }).catch(() => {});
+  if (reporter) await finish(reporter, { status: "failed", step: reporter.lastStep, error: wellFormed(message, 4000) }).catch(() => {});
   process.exit(1);
 }
 

@@ -3,6 +3,7 @@
 // Prints each prompt and its continuation; --json prints one GenerateResult line instead (the server's form), or,
 // for several prompts or with --batch, one GenerateBatchResult line: the model loads once and every prompt uses the same seed.
 import { z } from "zod";
+import { formNumber } from "../lib/form-number";
 import { SamplingOptions, type GenerateResult } from "../lib/generation";
 import { fail, parseFlags } from "./cli-flags";
 import { generateMany, InputError } from "./generate";
@@ -15,6 +16,8 @@ const Flags = SamplingOptions.omit({ prompt: true }).extend({
   batch: z.boolean().default(false),
 });
 
+const numbers = (flags: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(flags).flatMap(([k, v]) => (typeof v === "string" ? [[k, formNumber(v)]] : [])));
 const flagName = (key: string) => (key === "prompts" ? "--prompt" : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 const opts = parseFlags(
   {
@@ -22,7 +25,10 @@ const opts = parseFlags(
     "max-tokens": { type: "string" }, seed: { type: "string" }, "data-dir": { type: "string" }, json: { type: "boolean" }, batch: { type: "boolean" },
   },
   Flags,
-  ({ "top-k": topK, "max-tokens": maxTokens, "data-dir": dataDir, prompt: prompts, ...rest }) => ({ ...rest, topK, maxTokens, dataDir, prompts }),
+  // The sampling schema takes numbers only: the flags' text is converted here.
+  ({ "top-k": topK, "max-tokens": maxTokens, "data-dir": dataDir, prompt: prompts, temperature, seed, ...rest }) => ({
+    ...rest, dataDir, prompts, ...numbers({ temperature, topK, maxTokens, seed }),
+  }),
   (i) => `${flagName(String(i.path[0] ?? ""))}: ${i.message}`,
 );
 

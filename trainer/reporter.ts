@@ -8,6 +8,7 @@ import {
   EV, RecordedCheckpoint, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
 } from "../lib/protocol";
 import type { CheckpointVerification } from "./train";
+import { wellFormed } from "../lib/text-guard";
 
 type Payload = TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent | CheckpointCorrupt | Record<string, never>;
 type Reply = { ok: boolean; error?: string; seq?: number; [k: string]: unknown };
@@ -255,7 +256,7 @@ export class Reporter {
 
   /** Progress text for the run page; best effort, dropped while the server is away. */
   log(message: string) {
-    this.socket.volatile.emit(EV.trainerLog, { message: message.slice(0, 2000) });
+    this.socket.volatile.emit(EV.trainerLog, { message: wellFormed(message, 2000) });
   }
 
   /**

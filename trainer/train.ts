@@ -25,6 +25,7 @@ import { WorkerPool } from "./parallel/pool";
 import { workerCount } from "./parallel/shards";
 import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
 import { Recovery } from "./recovery";
+import { wellFormed } from "../lib/text-guard";
 
 export interface TrainHooks {
   /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
@@ -215,7 +216,7 @@ export async function train(
     const latest = async (atMost?: number) => {
       const found = findLatest(opts.runDir, { log: hooks.onLog, atMost, recorded });
       for (const s of found.skipped)
-        await opts.checkpoints?.corrupt({ step: s.step, path: s.file, reason: s.reason.slice(0, 2000), fallbackStep: found.state?.step ?? null });
+        await opts.checkpoints?.corrupt({ step: s.step, path: s.file, reason: wellFormed(s.reason, 2000), fallbackStep: found.state?.step ?? null });
       return found;
     };
     const first = await latest();

@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import type { ZodError } from "zod";
+import { formNumber } from "../../lib/form-number";
 import { CompareGenerateRequest, MAX_NEW_TOKENS, MAX_PROMPTS } from "../../lib/generation";
 import type { RouterOutputs } from "../../server/trpc/router";
 import type { CheckpointParams } from "../compare/checkpoints/params";
@@ -43,8 +44,8 @@ export function CheckpointCompareGenerate({ columns, params, onChange }: {
   const request = (p: string[], v: Record<keyof Settings, string>) =>
     CompareGenerateRequest.safeParse({
       checkpoints: columns.map((c) => c.ref), prompts: p,
-      // A blank number is an error, not zero.
-      ...Object.fromEntries(Object.entries(v).map(([k, s]) => [k, s.trim() === "" ? NaN : s])),
+      // The schema takes numbers only; a blank one is an error, not zero.
+      ...Object.fromEntries(Object.entries(v).map(([k, s]) => [k, formNumber(s)])),
     });
   // Valid settings go into the URL as they are typed, so a copied link carries them.
   function edit(p: string[], v: Record<keyof Settings, string>) {

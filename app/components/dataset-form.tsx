@@ -3,6 +3,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { DatasetSpec, DEFAULT_SOURCES, SOURCE_KINDS, type DatasetSource } from "../../lib/dataset-spec";
 import { serverFieldErrors, trpc } from "../lib/trpc";
+import { uploadFile, uploadName } from "../lib/upload";
 
 const defaults = DatasetSpec.parse({ name: "mixture" });
 
@@ -98,6 +99,18 @@ export function DatasetForm() {
 
   const input = "w-full rounded-md border border-slate-700 bg-slate-950 px-2 py-1 font-mono text-sm text-slate-100";
   const setRow = (i: number, patch: Partial<Row>) => setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  /** Files from this machine are streamed into a fresh folder under DATA_DIR/uploads, which becomes the source's path. */
+  async function uploadFolder(i: number, files: File[]) {
+    if (files.length === 0) return;
+    const folder = `upload-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      let at = "";
+      for (const f of files) at = (await uploadFile(`/api/upload/folder/${folder}/${uploadName(f.name)}`, f)).folder;
+      setRow(i, { path: at });
+    } catch (err) {
+      setErrors({ [`sources.${i}.path`]: err instanceof Error ? err.message : String(err) });
+    }
+  }
   return (
     <form onSubmit={submit} noValidate className="space-y-6" data-testid="dataset-form">
       <div className="max-w-md">
@@ -121,7 +134,15 @@ export function DatasetForm() {
                     {SOURCE_KINDS.map((k) => <option key={k}>{k}</option>)}
                   </select>
                 </td>
-                <td className="pr-2"><input value={r.path ?? ""} disabled={r.kind !== "folder"} placeholder={r.kind === "folder" ? "/path/to/folder" : "—"} onChange={(e) => setRow(i, { path: e.target.value || undefined })} className={input} aria-label="folder path" /></td>
+                <td className="pr-2">
+                  <input value={r.path ?? ""} disabled={r.kind !== "folder"} placeholder={r.kind === "folder" ? "a folder inside DATA_DIR or IMPORT_ROOTS" : "—"} onChange={(e) => setRow(i, { path: e.target.value || undefined })} className={input} aria-label="folder path" />
+                  {r.kind === "folder" && (
+                    <label className="mt-1 block text-xs text-slate-400">or upload files
+                      <input type="file" multiple accept=".txt,.jsonl,.html,.htm" className="ml-1 text-xs" data-testid={`folder-upload-${i}`}
+                        onChange={(e) => void uploadFolder(i, [...(e.target.files ?? [])])} />
+                    </label>
+                  )}
+                </td>
                 <td className="w-24 pr-2"><input value={String(r.weight)} onChange={(e) => setRow(i, { weight: e.target.value as unknown as number })} className={input} aria-label={`weight ${r.domain}`} /></td>
                 <td className="w-32"><input value={String(r.maxDocuments)} onChange={(e) => setRow(i, { maxDocuments: e.target.value as unknown as number })} className={input} aria-label="max documents" /></td>
               </tr>

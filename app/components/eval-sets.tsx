@@ -4,6 +4,7 @@ import { EVAL_TASKS, type EvalTask } from "../../lib/eval/contracts";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtInt, fmtTime } from "../lib/format";
 import { trpc } from "../lib/trpc";
+import { uploadFile, uploadName } from "../lib/upload";
 
 type Sets = RouterOutputs["evalSet"]["list"];
 
@@ -13,7 +14,7 @@ export function EvalSets({ initial }: { initial: Sets }) {
   const [task, setTask] = useState<EvalTask>("hellaswag");
   const [name, setName] = useState("");
   const [path, setPath] = useState("");
-  const [upload, setUpload] = useState<{ name: string; content: string } | null>(null);
+  const [upload, setUpload] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -23,7 +24,9 @@ export function EvalSets({ initial }: { initial: Sets }) {
     setError(null);
     try {
       const label = name.trim() || upload?.name || path.split("/").pop() || task;
-      await trpc.evalSet.register.mutate(upload ? { task, name: label, content: upload.content } : { task, name: label, path });
+      // An upload is streamed to DATA_DIR/uploads first, then registered by the path it landed at.
+      const file = upload ? (await uploadFile(`/api/upload/evalset/${uploadName(upload.name)}`, upload)).path : path;
+      await trpc.evalSet.register.mutate({ task, name: label, path: file });
       setSets(await trpc.evalSet.list.query());
       setPath("");
       setUpload(null);
@@ -45,12 +48,12 @@ export function EvalSets({ initial }: { initial: Sets }) {
             <select value={task} onChange={(e) => setTask(e.target.value as EvalTask)} className={input}>{EVAL_TASKS.map((t) => <option key={t}>{t}</option>)}</select>
           </label>
           <label className="text-sm text-slate-300">Name<br /><input value={name} onChange={(e) => setName(e.target.value)} placeholder="hellaswag val" className={input} /></label>
-          <label className="flex-1 text-sm text-slate-300">Path on the server<br />
-            <input value={path} disabled={Boolean(upload)} onChange={(e) => setPath(e.target.value)} placeholder="/data/hellaswag_val.jsonl" className={`w-full ${input}`} />
+          <label className="flex-1 text-sm text-slate-300">Path on the server (inside DATA_DIR or IMPORT_ROOTS)<br />
+            <input value={path} disabled={Boolean(upload)} onChange={(e) => setPath(e.target.value)} placeholder="evalsets/hellaswag_val.jsonl" className={`w-full ${input}`} />
           </label>
           <label className="text-sm text-slate-300">or upload<br />
             <input type="file" accept=".jsonl,.json,.txt" className="text-xs text-slate-400"
-              onChange={async (e) => { const f = e.target.files?.[0]; setUpload(f ? { name: f.name, content: await f.text() } : null); }} />
+              onChange={(e) => setUpload(e.target.files?.[0] ?? null)} data-testid="eval-upload" />
           </label>
           <button disabled={busy || (!path && !upload)} className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">
             {busy ? "Checking…" : "Register"}

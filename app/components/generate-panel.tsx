@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+import { formNumber } from "../../lib/form-number";
 import { MAX_NEW_TOKENS, SamplingOptions } from "../../lib/generation";
 import { fieldErrors } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
@@ -27,7 +28,7 @@ export function GeneratePanel({ runId, steps }: { runId: string; steps: number[]
   async function submit(e: React.FormEvent) {
     e.preventDefault();
     // Blank numbers must be errors, not zero; a blank seed means "draw one".
-    const input = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k === "prompt" ? v : v.trim() === "" ? (k === "seed" ? undefined : NaN) : v]));
+    const input = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k === "prompt" ? v : k === "seed" && v.trim() === "" ? undefined : formNumber(v)]));
     const parsed = SamplingOptions.safeParse(input);
     if (!parsed.success) return setErrors(fieldErrors(parsed.error));
     setErrors({});

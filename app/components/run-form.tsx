@@ -8,6 +8,7 @@ import {
   ARCHITECTURES, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
 } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
+import { formBoolean, formNumber } from "../../lib/form-number";
 import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
@@ -93,11 +94,14 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
   );
 }
 
-/** Empty inputs must be errors, not silently zero, so they are handed to zod as NaN. */
+/** Selects whose text is "true" or "false". */
+const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash"]);
+
+/** The schema takes numbers and booleans only, so the text is converted here; empty inputs become NaN, an error rather than zero. */
 function toInput(values: FormValues) {
   const input: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(values)) {
-    const value = JSON_FIELDS.has(name) ? parseJsonField(v) : TEXT_FIELDS.has(name) ? v : v.trim() === "" ? NaN : v;
+    const value = JSON_FIELDS.has(name) ? parseJsonField(v) : BOOLEAN_FIELDS.has(name) ? formBoolean(v) : TEXT_FIELDS.has(name) ? v : formNumber(v);
     const [group, field] = name.split(".");
     if (field) ((input[group] ??= {}) as Record<string, unknown>)[field] = value;
     else input[name] = value;

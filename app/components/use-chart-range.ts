@@ -58,11 +58,16 @@ export function withLive(s: RangeSeries | undefined, points: MetricPoint[], naiv
 
 function applyLive(data: Ranges, runId: string, points: MetricPoint[], naive: boolean): Ranges {
   if (points.length === 0) return data;
-  const byKey: Record<string, MetricPoint[]> = {};
-  for (const p of points) (byKey[p.key] ??= []).push(p);
-  const run = { ...data[runId] };
-  for (const [key, pts] of Object.entries(byKey)) run[key] = withLive(run[key], pts, naive);
-  return { ...data, [runId]: run };
+  // Metric keys come from trainers ("__proto__", "constructor"): Maps, never a plain object indexed by them.
+  const byKey = new Map<string, MetricPoint[]>();
+  for (const p of points) {
+    const series = byKey.get(p.key);
+    if (series) series.push(p);
+    else byKey.set(p.key, [p]);
+  }
+  const run = new Map(Object.entries(data[runId] ?? {}));
+  for (const [key, pts] of byKey) run.set(key, withLive(run.get(key), pts, naive));
+  return { ...data, [runId]: Object.fromEntries(run) };
 }
 
 /**

@@ -12,14 +12,17 @@ export function fieldOf(path: readonly PropertyKey[]): string {
 
 /** The first message per form field, from the client's own validation. */
 export function formFieldErrors(error: z.ZodError): Partial<Record<string, string>> {
-  const out: Partial<Record<string, string>> = {};
-  for (const issue of error.issues) out[fieldOf(issue.path)] ??= issue.message;
-  return out;
+  return firstPerField(error.issues.map((i) => [fieldOf(i.path), i.message]));
 }
 
 /** The server's field errors (keyed by full dotted paths) keyed by form field the same way. */
 export function formFieldsOf(serverErrors: Record<string, string>): Partial<Record<string, string>> {
-  const out: Partial<Record<string, string>> = {};
-  for (const [path, message] of Object.entries(serverErrors)) out[fieldOf(path.split("."))] ??= message;
-  return out;
+  return firstPerField(Object.entries(serverErrors).map(([path, message]) => [fieldOf(path.split(".")), message]));
+}
+
+/** Field names can come from input ("__proto__" in a record's keys): collected in a Map, never indexed into a plain object. */
+function firstPerField(pairs: [string, string][]): Partial<Record<string, string>> {
+  const out = new Map<string, string>();
+  for (const [field, message] of pairs) if (!out.has(field)) out.set(field, message);
+  return Object.fromEntries(out);
 }

@@ -1,9 +1,9 @@
 import { z } from "zod";
 
 const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
-/** Numbers are coerced because a web form posts strings. */
+/** Numbers only: the form converts its text before it is parsed. */
 const num = (min: number, max: number) =>
-  z.coerce.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
+  z.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
 const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
 
 /**

@@ -1,3 +1,4 @@
+import { formBoolean, formNumber } from "../form-number";
 import { RunConfigFields } from "../run-config";
 import type { PlanConfig } from "./plan";
 
@@ -18,8 +19,10 @@ export function readPlanConfig(values: Partial<Record<string, unknown>>, vocabSi
   const invalid: string[] = [];
   for (const k of KEYS) {
     const raw = values[k];
-    const r = RunConfigFields.shape[k].safeParse(typeof raw === "string" && raw.trim() === "" ? NaN : raw);
-    if (r.success) out[k] = r.data;
+    // The schema takes numbers and booleans only; a form's text is tried as itself, then converted.
+    const tries = typeof raw === "string" ? [raw, formBoolean(raw), formNumber(raw)] : [raw];
+    const r = tries.map((v) => RunConfigFields.shape[k].safeParse(v)).find((x) => x.success);
+    if (r) out[k] = r.data;
     else invalid.push(k);
   }
   if (!Number.isInteger(vocabSize) || vocabSize < 1) invalid.push("vocabSize");

@@ -88,8 +88,8 @@ export class CheckpointCompareService {
       }
       return new Map(rows.map((r) => [r.index, r]));
     }));
-    const setA = this.evals.exampleSet(A.run.config, A.checkpoint.path, input.task);
-    const setB = A.run.id === B.run.id ? setA : this.evals.exampleSet(B.run.config, B.checkpoint.path, input.task);
+    const setA = this.evals.exampleSet(A.run.config, A.run.id, A.checkpoint.path, input.task);
+    const setB = A.run.id === B.run.id ? setA : this.evals.exampleSet(B.run.config, B.run.id, B.checkpoint.path, input.task);
     if (setA.key && setB.key && setA.key !== setB.key)
       throw new TRPCError({
         code: "BAD_REQUEST",

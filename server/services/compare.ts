@@ -67,10 +67,11 @@ export async function compareSummary(db: Db, runIds: string[]): Promise<{ rows: 
   const bestOf = new Map(best.map((b) => [b.runId, { value: Number(b.value), step: Number(b.step) }]));
   const medianOf = new Map(medians.map((m) => [m.runId, num(m.median)]));
   const batchOf = new Map(batches.map((b) => [b.runId, num(b.mean)]));
-  const evalsOf = new Map<string, CompareRow["evals"]>();
+  // Metric keys come from trainers: grouped in Maps, so "__proto__" or "constructor" is a key like any other.
+  const evalsOf = new Map<string, Map<string, { value: number | null; step: number }>>();
   for (const e of evals) {
-    const row = evalsOf.get(e.runId) ?? {};
-    row[e.key] = { value: num(e.value), step: Number(e.step) };
+    const row = evalsOf.get(e.runId) ?? new Map();
+    row.set(e.key, { value: num(e.value), step: Number(e.step) });
     evalsOf.set(e.runId, row);
   }
   const rows = runs.map((r): CompareRow => ({
@@ -81,7 +82,7 @@ export async function compareSummary(db: Db, runIds: string[]): Promise<{ rows: 
     step: r.step,
     totalSteps: r.totalSteps,
     bestValLoss: bestOf.get(r.id) ?? null,
-    evals: evalsOf.get(r.id) ?? {},
+    evals: Object.fromEntries(evalsOf.get(r.id) ?? []),
     // The mean logged batch follows a batch ramp; without logged batches the configured one is used.
     tokensSeen: Math.round(r.step * (batchOf.get(r.id) ?? r.config.batchSize) * r.config.contextLength),
     medianTokensPerSec: medianOf.get(r.id) ?? null,

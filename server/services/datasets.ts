@@ -7,6 +7,7 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { datasetId } from "../../trainer/pipeline/dataset-id";
 import { datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, type DatasetManifest } from "../../trainer/pipeline/manifest";
 import type { Db } from "../db";
+import { confinedPath } from "./confined";
 import type { Hub } from "./hub";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -48,6 +49,8 @@ export class DatasetService {
     private db: Db,
     private hub: Hub,
     private dataDir: string,
+    /** DATA_DIR, then IMPORT_ROOTS: where a folder source may lie. */
+    private roots: readonly string[] = [dataDir],
   ) {}
 
   async list(): Promise<DatasetSummary[]> {
@@ -72,10 +75,8 @@ export class DatasetService {
   }
 
   /** Starts preparing `spec`, or returns the dataset already prepared (or preparing) with the same settings. */
-  async prepare(spec: DatasetSpec): Promise<DatasetSummary> {
-    for (const s of spec.sources)
-      if (s.kind === "folder" && (!s.path || !fs.existsSync(s.path) || !fs.statSync(s.path).isDirectory()))
-        throw new TRPCError({ code: "BAD_REQUEST", message: `Source ${s.domain}: ${s.path} is not a folder on the server` });
+  async prepare(requested: DatasetSpec): Promise<DatasetSummary> {
+    const spec = this.confineFolders(requested);
     const id = datasetId(spec);
     const existing = await this.db.dataset.findUnique({ where: { id } });
     if (existing && ["ready", "preparing", "queued"].includes(existing.status)) return toSummary(existing);
@@ -84,6 +85,23 @@ export class DatasetService {
     this.push(row);
     this.launch(id, spec);
     return toSummary(row);
+  }
+
+  /**
+   * Folder sources must lie inside DATA_DIR or an IMPORT_ROOTS directory, symlinks followed; this
+   * is checked before anything in them is read, and the spec carries the real path on, so the
+   * preparing process reads exactly the folder that was checked.
+   */
+  private confineFolders(spec: DatasetSpec): DatasetSpec {
+    const sources = spec.sources.map((s, i) => {
+      if (s.kind !== "folder") return s;
+      const field = `sources.${i}.path`;
+      const real = confinedPath(s.path ?? "", this.roots, "A dataset folder", field);
+      if (!fs.existsSync(real) || !fs.statSync(real).isDirectory())
+        throw new TRPCError({ code: "BAD_REQUEST", message: `${field}: source ${s.domain}: ${s.path} is not a folder inside the allowed roots` });
+      return { ...s, path: real };
+    });
+    return { ...spec, sources };
   }
 
   async cancel(id: string): Promise<DatasetSummary> {

@@ -10,7 +10,10 @@ import type { RunConfig } from "../../lib/run-config";
 import { datasetFiles } from "../../trainer/checkpoint-locate";
 import { ensureSyntheticSet } from "../../trainer/eval/synthetic-set";
 import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { confine } from "../confine";
 import type { Db } from "../db";
+import { checkpointFile } from "./checkpoint-lookup";
+import { confinedPath } from "./confined";
 
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** Parsed example files kept in memory; a benchmark file is parsed once, not per request. */
@@ -26,6 +29,8 @@ export class EvalService {
   constructor(
     private db: Db,
     private dataDir: string,
+    /** DATA_DIR, then IMPORT_ROOTS: where a registered file may lie. */
+    private roots: readonly string[] = [dataDir],
   ) {}
 
   async listSets() {
@@ -33,7 +38,10 @@ export class EvalService {
     return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
   }
 
-  /** Registers a file by path, or an upload (stored under DATA_DIR/evalsets/); it is parsed in full first. */
+  /**
+   * Registers a file by path (inside DATA_DIR or an IMPORT_ROOTS directory, symlinks followed), or
+   * an upload (stored under DATA_DIR/evalsets/); it is parsed in full first.
+   */
   async register(input: { task: EvalTask; name: string; path?: string; content?: string }) {
     let file: string;
     if (input.content !== undefined) {
@@ -45,8 +53,9 @@ export class EvalService {
       this.validate(() => parseTaskLines(input.task, input.content!, input.name).length);
       fs.writeFileSync(file, input.content);
     } else if (input.path) {
-      file = path.resolve(input.path);
-      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new TRPCError({ code: "BAD_REQUEST", message: `${file} is not a file on the server` });
+      // Confined before anything is looked at: outside the roots, existence is not revealed.
+      file = confinedPath(input.path, this.roots, "An eval-set file", "path");
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new TRPCError({ code: "BAD_REQUEST", message: `path: ${input.path} is not a file inside the allowed roots` });
     } else {
       throw new TRPCError({ code: "BAD_REQUEST", message: "Give a path or upload a file" });
     }
@@ -62,6 +71,8 @@ export class EvalService {
       if (e.file === SYNTHETIC) continue;
       const set = await this.db.evalSet.findUnique({ where: { path: e.file } });
       if (!set) throw new TRPCError({ code: "BAD_REQUEST", message: `evals: ${e.file} is not a registered benchmark file` });
+      // A file registered before paths were confined is refused here too.
+      confinedPath(e.file, this.roots, "An eval-set file", "evals");
       if (set.task !== e.task) throw new TRPCError({ code: "BAD_REQUEST", message: `evals: ${e.file} is registered for ${set.task}, not ${e.task}` });
     }
   }
@@ -89,16 +100,22 @@ export class EvalService {
    * the checkpoint's dataset, rebuilt the trainer's way (deterministic from the dataset and its
    * fixed seed) when its cached file is gone.
    */
-  exampleSet(config: RunConfig, checkpointPath: string, task: EvalTask): ExampleSet {
+  exampleSet(config: RunConfig, runId: string, checkpointPath: string, task: EvalTask): ExampleSet {
     const source = config.evals.find((e) => e.task === task);
     if (!source) return { key: null, file: "", missing: `the run's config has no ${task} benchmark` };
     if (source.file !== SYNTHETIC) {
-      if (!fs.existsSync(source.file)) return { key: source.file, file: source.file, missing: `the benchmark file ${source.file} is gone` };
-      return this.read(task, source.file, source.file);
+      let file: string;
+      try {
+        file = confine(source.file, this.roots, "An eval-set file");
+      } catch (e) {
+        return { key: source.file, file: source.file, missing: (e as Error).message };
+      }
+      if (!fs.existsSync(file)) return { key: source.file, file: source.file, missing: `the benchmark file ${source.file} is gone` };
+      return this.read(task, file, source.file);
     }
     let datasetId: string;
     try {
-      datasetId = checkpointDatasetId(checkpointPath);
+      datasetId = checkpointDatasetId(checkpointFile(checkpointPath, this.dataDir, runId));
     } catch (e) {
       return { key: null, file: "", missing: `cannot tell the checkpoint's dataset: ${(e as Error).message}` };
     }

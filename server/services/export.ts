@@ -1,6 +1,8 @@
+import path from "node:path";
 import { ExportResult, type ExportRequest } from "../../lib/generation";
 import type { Db } from "../db";
 import { findCheckpoint } from "./checkpoint-lookup";
+import { confinedPath } from "./confined";
 import type { CliJobs } from "./cli-jobs";
 
 const TIMEOUT_MS = 120_000;
@@ -17,7 +19,7 @@ export class ExportService {
   ) {}
 
   async export(req: ExportRequest): Promise<ExportResult> {
-    const checkpoint = await findCheckpoint(this.db, req.runId, req.step);
+    const checkpoint = await findCheckpoint(this.db, this.dataDir, req.runId, req.step);
     const key = `${req.runId}/${req.step}`;
     let job = this.inFlight.get(key);
     if (!job) {
@@ -26,6 +28,8 @@ export class ExportService {
           what: `Exporting step ${req.step}`,
           timeoutMs: TIMEOUT_MS,
         })
+        // The CLI writes beside the checkpoint; its answer is checked to lie in the run's directory all the same.
+        .then((r) => ({ ...r, outDir: confinedPath(r.outDir, [path.join(this.dataDir, "runs", req.runId)], "An export target", "outDir", "inside its run's directory") }))
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, job);
     }

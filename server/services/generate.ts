@@ -20,7 +20,7 @@ export class GenerateService {
   ) {}
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
-    const checkpoint = await findCheckpoint(this.db, req.runId, req.step);
+    const checkpoint = await findCheckpoint(this.db, this.dataDir, req.runId, req.step);
     return this.limited(() =>
       this.jobs.run("generate-cli.ts", this.args(checkpoint.path, [req.prompt], req), GenerateResult, { what: `Generating from step ${req.step}`, timeoutMs: TIMEOUT_MS }),
     );
@@ -28,7 +28,7 @@ export class GenerateService {
 
   /** Every prompt from one child process (one model load), each starting from the same seed. */
   async generateBatch(ref: { runId: string; step: number }, prompts: string[], opts: Omit<SamplingOptions, "prompt">): Promise<GenerateBatchResult> {
-    const checkpoint = await findCheckpoint(this.db, ref.runId, ref.step);
+    const checkpoint = await findCheckpoint(this.db, this.dataDir, ref.runId, ref.step);
     const args = [...this.args(checkpoint.path, prompts, opts), "--batch"];
     return this.limited(() =>
       this.jobs.run("generate-cli.ts", args, GenerateBatchResult, { what: `Generating from step ${ref.step}`, timeoutMs: TIMEOUT_MS * prompts.length }),

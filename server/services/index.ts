@@ -36,11 +36,12 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
-  const datasets = new DatasetService(db, hub, env.dataDir);
-  const evals = new EvalService(db, env.dataDir);
+  const datasets = new DatasetService(db, hub, env.dataDir, env.allowedRoots);
+  const evals = new EvalService(db, env.dataDir, env.allowedRoots);
   const cliJobs = new CliJobs();
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
-  return { db, hub, runs, writer, channel, supervisor, alerts, watch, webhooks, datasets, evals, cliJobs, exporter, generator, backends };
+  const faultInjection = env.ENABLE_FAULT_INJECTION;
+  return { db, hub, runs, writer, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
 }

@@ -149,10 +149,7 @@ export async function metricHistory(
     orderBy: [{ key: "asc" }, { step: "asc" }],
     select: { key: true, step: true, value: true, wallTime: true },
   });
-  const byKey: Record<string, SeriesPoint[]> = {};
-  for (const r of rows) (byKey[r.key] ??= []).push({ step: r.step, value: r.value, wallTime: r.wallTime });
-  for (const key of Object.keys(byKey)) byKey[key] = downsampleMinMax(byKey[key], opts.maxPoints);
-  return byKey;
+  return downsampledByKey(rows.map((r) => ({ key: r.key, point: { step: r.step, value: r.value, wallTime: r.wallTime } })), opts.maxPoints);
 }
 
 /** One chart point: the shared shape of lib/downsample.ts, as metric.range sends it. */
@@ -188,20 +185,20 @@ const toPoint = (b: Bucket): RangePoint => ({
  */
 export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
   const extents = await rollupExtents(db, runId, q.keys);
-  const out: Record<string, RangeSeries> = {};
+  const out = new Map<string, RangeSeries>();
   for (const key of q.keys) {
     const e = extents.get(key);
     if (!e) {
-      out[key] = { raw: true, minStep: null, maxStep: null, count: 0, points: [] };
+      out.set(key, { raw: true, minStep: null, maxStep: null, count: 0, points: [] });
       continue;
     }
     let from = Math.max(e.minStep, q.fromStep ?? 0);
     let to = Math.min(e.maxStep, q.toStep ?? Infinity);
     if (q.fromTime !== undefined) from = Math.max(from, (await firstStepAtTime(db, runId, key, q.fromTime, false)) ?? e.maxStep + 1);
     if (q.toTime !== undefined) to = Math.min(to, ((await firstStepAtTime(db, runId, key, q.toTime, true)) ?? e.maxStep + 1) - 1);
-    out[key] = { ...e, ...(await seriesWindow(db, runId, key, from, to, q.buckets)) };
+    out.set(key, { ...e, ...(await seriesWindow(db, runId, key, from, to, q.buckets)) });
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 async function seriesWindow(db: Db, runId: string, key: string, from: number, to: number, budget: number) {
@@ -220,18 +217,30 @@ export async function supersededHistory(db: Db, runId: string, maxPoints: number
     orderBy: [{ key: "asc" }, { step: "asc" }],
     select: { key: true, step: true, value: true, wallTime: true, attempt: true },
   });
-  const byKey: Record<string, (SeriesPoint & { attempt: number })[]> = {};
-  for (const r of rows) (byKey[r.key] ??= []).push(r);
-  for (const key of Object.keys(byKey)) byKey[key] = downsampleMinMax(byKey[key], maxPoints);
-  return byKey;
+  return downsampledByKey(rows.map(({ key, ...point }) => ({ key, point })), maxPoints);
 }
 
 /** The newest value of each key, for the runs table. */
 export async function latestValues(db: Db, runId: string, keys: string[]): Promise<Record<string, number | null>> {
-  const out: Record<string, number | null> = {};
+  const out = new Map<string, number | null>();
   for (const key of keys) {
     const row = await db.metric.findFirst({ where: { runId, key }, orderBy: { step: "desc" }, select: { value: true } });
-    if (row) out[key] = row.value;
+    if (row) out.set(key, row.value);
   }
-  return out;
+  return Object.fromEntries(out);
+}
+
+/**
+ * Points grouped by metric key, each series downsampled. Keys come from trainers ("__proto__" and
+ * "constructor" are valid metric keys), so they are grouped in a Map and turned into an object
+ * with Object.fromEntries, which defines own properties and never reaches a prototype.
+ */
+function downsampledByKey<P extends SeriesPoint>(rows: { key: string; point: P }[], maxPoints: number): Record<string, P[]> {
+  const byKey = new Map<string, P[]>();
+  for (const { key, point } of rows) {
+    const series = byKey.get(key);
+    if (series) series.push(point);
+    else byKey.set(key, [point]);
+  }
+  return Object.fromEntries([...byKey].map(([key, series]) => [key, downsampleMinMax(series, maxPoints)]));
 }

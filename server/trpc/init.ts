@@ -4,6 +4,9 @@ import type { Auth } from "../auth";
 import { refusal, type Resolved } from "../auth/principal";
 import { touchesGlobalWebhook } from "../auth/webhook-guard";
 import type { Services } from "../services";
+import { formatError } from "./errors";
+import { pathRefusals } from "./path-refusals";
+import { textGuard } from "./text-guard";
 
 export interface Context extends Resolved {
   services: Services;
@@ -16,24 +19,9 @@ export interface Context extends Resolved {
   cookieHeader?: string;
 }
 
-type Issue = { path?: readonly PropertyKey[]; message: string };
-
-/** Input validation failures carry their issues; turn them into one message per field. */
-function issuesOf(cause: unknown): Issue[] | null {
-  const issues = (cause as { issues?: unknown } | undefined)?.issues;
-  return Array.isArray(issues) ? (issues as Issue[]) : null;
-}
-
 const t = initTRPC.context<Context>().create({
   isDev: process.env.NODE_ENV === "development",
-  errorFormatter({ shape, error }) {
-    const issues = issuesOf(error.cause);
-    if (!issues) return shape;
-    const fieldErrors: Record<string, string> = {};
-    for (const i of issues) fieldErrors[i.path?.length ? i.path.map(String).join(".") : "form"] ??= i.message;
-    const message = Object.entries(fieldErrors).map(([k, m]) => `${k}: ${m}`).join("; ");
-    return { ...shape, message, data: { ...shape.data, fieldErrors } };
-  },
+  errorFormatter: formatError,
 });
 
 /** Refuses a caller that lacks `scope` (401 without credentials, 403 without the right). */
@@ -49,30 +37,32 @@ export function authOf(ctx: Context): Auth {
 }
 
 export const router = t.router;
-/** Every procedure checks its caller: queries need read, mutations need write. */
-export const procedure = t.procedure.use(({ ctx, type, next }) => {
-  requireScope(ctx, type === "mutation" ? "write" : "read");
-  return next();
-});
+const needs = (scope: (type: string) => Scope) =>
+  t.middleware(({ ctx, type, next }) => {
+    requireScope(ctx, scope(type));
+    return next();
+  });
+/** Every procedure checks its caller first: queries need read, mutations need write. */
+export const procedure = t.procedure.use(needs((type) => (type === "mutation" ? "write" : "read"))).use(textGuard).use(pathRefusals);
 /** Needs the admin role, and the admin scope on a key. */
-export const adminProcedure = t.procedure.use(({ ctx, next }) => {
-  requireScope(ctx, "admin");
-  return next();
-});
+export const adminProcedure = t.procedure.use(needs(() => "admin")).use(textGuard).use(pathRefusals);
 /** A signed-in person's own account (their API keys), whatever their role; keys cannot manage keys. */
-export const accountProcedure = t.procedure.use(({ ctx, next }) => {
-  requireScope(ctx, "read");
-  const p = ctx.principal;
-  if (p?.kind === "key") throw new TRPCError({ code: "FORBIDDEN", message: "API keys are managed from a signed-in session, not with a key" });
-  if (p?.kind === "server") throw new TRPCError({ code: "FORBIDDEN", message: "Pages render read-only" });
-  return next();
-});
+export const accountProcedure = t.procedure
+  .use(({ ctx, next }) => {
+    requireScope(ctx, "read");
+    const p = ctx.principal;
+    if (p?.kind === "key") throw new TRPCError({ code: "FORBIDDEN", message: "API keys are managed from a signed-in session, not with a key" });
+    if (p?.kind === "server") throw new TRPCError({ code: "FORBIDDEN", message: "Pages render read-only" });
+    return next();
+  })
+  .use(textGuard)
+  .use(pathRefusals);
 /** After `.input()` on a webhook mutation: global webhooks are the admins' to change. */
 export const globalWebhookNeedsAdmin = t.middleware(async ({ ctx, input, next }) => {
   // The local admin and admins pass before any lookup (a test's context may hold no database).
   if (refusal(ctx, "admin") && (await touchesGlobalWebhook(ctx.services.db, input))) requireScope(ctx, "admin");
   return next();
 });
-/** Without credentials: only signing in, out and the session's own status. */
-export const publicProcedure = t.procedure;
+/** Without credentials: only signing in, out and the session's own status. Input text is checked on every kind. */
+export const publicProcedure = t.procedure.use(textGuard).use(pathRefusals);
 export const createCallerFactory = t.createCallerFactory;

@@ -4,6 +4,7 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
+import { checkFaults } from "../services/faults";
 import { runMetricKeys } from "../services/metric-keys";
 import { metricHistory, metricRange } from "../services/metrics";
 import { alertRouter } from "./alert-router";
@@ -27,6 +28,7 @@ export const appRouter = router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
     create: procedure.input(RunConfig).mutation(async ({ ctx, input }) => {
+      checkFaults(input.faults, ctx.services.faultInjection);
       await ctx.services.evals.checkRunEvals(input.evals);
       await ctx.services.backends.check(input);
       return ctx.services.runs.create(input);

@@ -59,8 +59,8 @@ const e2e = browserTests();
 
 test("a loss spike toasts on every page within 2 s, marks the charts, is delivered to the webhook, and can be acknowledged", { skip: e2e.skip }, async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  // The receiver listens on loopback, which webhooks may reach only when allowed.
-  const server = await e2e.start(tempDataDir("e2e-alerts"), { WEBHOOK_ALLOW_PRIVATE: "1" });
+  // Faults are planted on purpose, and the receiver listens on loopback, which webhooks reach only when allowed.
+  const server = await e2e.start(tempDataDir("e2e-alerts"), { ENABLE_FAULT_INJECTION: "1", WEBHOOK_ALLOW_PRIVATE: "1" });
   const dataset = await prepareSmall(server);
   const browser = await e2e.browser();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });

@@ -28,7 +28,7 @@ export const SCREENSHOTS = path.resolve(import.meta.dirname, "../../test-output/
  * `start` opens a server on a data directory and `browser` launches Chromium; both are closed
  * after the file.
  */
-export function browserTests(): { skip: string | false; start(dataDir: string, env?: Record<string, string>): Promise<TestServer>; browser(): Promise<Browser> } {
+export function browserTests(): { skip: string | false; start(dataDir: string, extraEnv?: Record<string, string>): Promise<TestServer>; browser(): Promise<Browser> } {
   const missing = chromiumMissing();
   if (missing) console.log(`# browser tests not run: ${missing}`);
   const open: { server?: TestServer; browser?: Browser } = {};
@@ -38,9 +38,9 @@ export function browserTests(): { skip: string | false; start(dataDir: string, e
   });
   return {
     skip: missing ?? false,
-    async start(dataDir, env) {
+    async start(dataDir, extraEnv) {
       fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      open.server = await startServer(dataDir, env);
+      open.server = await startServer(dataDir, extraEnv);
       return open.server;
     },
     async browser() {

@@ -25,7 +25,8 @@ const receiver = http.createServer((req, res) => {
 
 before(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  server = await startServer(dataDir, { WEBHOOK_ALLOW_PRIVATE: "1" });
+  // These runs plant faults on purpose, and the receiver listens on loopback.
+  server = await startServer(dataDir, { ENABLE_FAULT_INJECTION: "1", WEBHOOK_ALLOW_PRIVATE: "1" });
   dataset = await prepareSmall(server);
   const port = (receiver.address() as AddressInfo).port;
   await server.api.webhook.create.mutate({ runId: null, url: `http://127.0.0.1:${port}/hook`, format: "json", minSeverity: "warning" });

@@ -51,6 +51,15 @@ test("the backend probe says what each backend does here, and a run on one that 
   assert.deepEqual(await server.api.run.list.query(), []);
 });
 
+test("fault injection is refused unless the server was started with ENABLE_FAULT_INJECTION=1", async () => {
+  await assert.rejects(server.api.run.create.mutate({ ...TINY, name: "faulty", faults: [{ kind: "exit", step: 3, code: 1 }] }), (e: any) => {
+    assert.equal(e.data?.code, "FORBIDDEN");
+    assert.match(e.message, /ENABLE_FAULT_INJECTION=1/);
+    return true;
+  });
+  assert.deepEqual(await server.api.run.list.query(), []);
+});
+
 test("unknown runs and impossible transitions get clear errors", async () => {
   await assert.rejects(server.api.run.get.query({ id: "nope" }), /No run with id nope/);
   await assert.rejects(server.api.run.resume.mutate({ id: "nope" }), /No run with id nope/);

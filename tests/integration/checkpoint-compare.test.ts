@@ -25,7 +25,8 @@ function hellaswagFile(dir: string) {
 before(async () => {
   server = await startServer(tempDataDir("checkpoint-compare"));
   const dataset = await prepareSmall(server);
-  hsFile = hellaswagFile(tempDataDir("checkpoint-compare-files"));
+  // A benchmark file registered by path must lie inside DATA_DIR (or an import root).
+  hsFile = hellaswagFile(fs.mkdtempSync(path.join(server.dataDir, "files-")));
   await server.api.evalSet.register.mutate({ task: "hellaswag", name: "animals", path: hsFile });
   const common = { ...TINY, dataset, checkpointInterval: 20, evalInterval: 20, evalBudget: 0.9 };
   a = await server.api.run.create.mutate({

@@ -52,6 +52,6 @@ test("a preparation can be cancelled, and bad specs are refused", async () => {
   assert.ok(!fs.existsSync(path.join(server.dataDir, "datasets", big.id)), "no half-written dataset is left");
 
   await assert.rejects(server.api.dataset.prepare.mutate({ name: "x", tokenizer: { vocabSize: 100 } } as never), /vocabSize/);
-  await assert.rejects(server.api.dataset.prepare.mutate({ name: "x", sources: [{ domain: "mine", kind: "folder", path: "/nonexistent", weight: 1 }] } as never), /not a folder/);
+  await assert.rejects(server.api.dataset.prepare.mutate({ name: "x", sources: [{ domain: "mine", kind: "folder", path: "/nonexistent", weight: 1 }] } as never), /must lie inside DATA_DIR/);
   await assert.rejects(server.api.dataset.get.query({ id: "ds-0000000000000000" }), /No dataset/);
 });

@@ -6,8 +6,10 @@ import Database from "better-sqlite3";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 let server: TestServer;
+// Benchmark files registered by path must lie in DATA_DIR or an import root: this one is an import root.
+const importRoot = tempDataDir("eval-files");
 before(async () => {
-  server = await startServer(tempDataDir("evals"));
+  server = await startServer(tempDataDir("evals"), { IMPORT_ROOTS: importRoot });
 });
 after(async () => {
   await server?.stop();
@@ -17,7 +19,7 @@ const hellaswagLine = (label: number) =>
   JSON.stringify({ ind: 1, activity_label: "Baking", ctx_a: "A man puts flour in a bowl.", ctx_b: "he", endings: ["mixes it.", "flies away.", "sings.", "sleeps."], label });
 
 test("benchmark files are parsed before they are registered, by path or upload", async () => {
-  const dir = tempDataDir("eval-files");
+  const dir = importRoot;
   const good = path.join(dir, "hs.jsonl");
   fs.writeFileSync(good, `${hellaswagLine(0)}\n${hellaswagLine(2)}\n`);
   const set = await server.api.evalSet.register.mutate({ task: "hellaswag", name: "tiny hs", path: good });
@@ -26,7 +28,7 @@ test("benchmark files are parsed before they are registered, by path or upload",
   const bad = path.join(dir, "bad.jsonl");
   fs.writeFileSync(bad, `${hellaswagLine(0)}\n{"ind": 2, "oops"\n`);
   await assert.rejects(server.api.evalSet.register.mutate({ task: "hellaswag", name: "bad", path: bad }), /bad\.jsonl.*2|line 2/);
-  await assert.rejects(server.api.evalSet.register.mutate({ task: "piqa", name: "none", path: "/nonexistent.jsonl" }), /not a file/);
+  await assert.rejects(server.api.evalSet.register.mutate({ task: "piqa", name: "none", path: "/nonexistent.jsonl" }), /must lie inside DATA_DIR or an IMPORT_ROOTS directory/);
   const uploaded = await server.api.evalSet.register.mutate({ task: "lambada", name: "up", content: `{"text": "the cat sat on the mat and the cat"}\n` });
   assert.equal(uploaded.examples, 1);
   assert.ok(uploaded.path.startsWith(path.join(server.dataDir, "evalsets")));

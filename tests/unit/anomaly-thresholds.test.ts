@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AnomalyThresholds, DEFAULT_THRESHOLDS, THRESHOLD_HINTS, THRESHOLD_LABELS } from "../../lib/anomaly/thresholds";
+import { formNumber } from "../../lib/form-number";
 
 const message = (input: unknown, field: string) => {
   const r = AnomalyThresholds.safeParse(input);
@@ -17,8 +18,9 @@ test("defaults parse from {} and every field has a default", () => {
   assert.equal(DEFAULT_THRESHOLDS.spikeMinRise, 0.05);
 });
 
-test("form strings are coerced to numbers", () => {
-  const t = AnomalyThresholds.parse({ window: "200", spikeZ: "7.5", gradFloor: "1e-9", throughputPatience: "3" });
+test("numbers only: form text is converted before parsing, and text itself is refused", () => {
+  assert.equal(AnomalyThresholds.safeParse({ window: "200" }).success, false);
+  const t = AnomalyThresholds.parse({ window: formNumber("200"), spikeZ: formNumber("7.5"), gradFloor: formNumber("1e-9"), throughputPatience: formNumber("3") });
   assert.equal(t.window, 200);
   assert.equal(t.spikeZ, 7.5);
   assert.equal(t.gradFloor, 1e-9);
@@ -27,14 +29,15 @@ test("form strings are coerced to numbers", () => {
 });
 
 test("out-of-range and malformed values are rejected with clear messages", () => {
-  assert.equal(message({ window: "5" }, "window"), "At least 10");
+  assert.equal(message({ window: 5 }, "window"), "At least 10");
   assert.equal(message({ window: 20000 }, "window"), "At most 10,000");
-  assert.equal(message({ window: "10.5" }, "window"), "Must be a whole number");
-  assert.equal(message({ spikeZ: "abc" }, "spikeZ"), "Must be a number");
+  assert.equal(message({ window: 10.5 }, "window"), "Must be a whole number");
+  assert.equal(message({ spikeZ: formNumber("abc") }, "spikeZ"), "Must be a number");
+  assert.equal(message({ spikeZ: "7" }, "spikeZ"), "Must be a number");
   assert.equal(message({ memoryShare: 1.5 }, "memoryShare"), "At most 1");
   assert.equal(message({ throughputShare: 0 }, "throughputShare"), "At least 0.01");
   assert.equal(message({ evalDrop: -0.1 }, "evalDrop"), "At least 0");
-  assert.equal(message({ stallSeconds: "" }, "stallSeconds"), "At least 5"); // an emptied field reads as 0
+  assert.equal(message({ stallSeconds: formNumber("") }, "stallSeconds"), "Must be a number"); // an emptied field is an error, not 0
 });
 
 test("every field has a hint and a label", () => {

@@ -22,3 +22,10 @@ test("a bad value is refused with a message naming the variable", () => {
   assert.throws(() => loadEnv({ NODE_ENV: "staging" }), /NODE_ENV/);
   assert.throws(() => loadEnv({ STOP_TIMEOUT_S: "-1" }), /STOP_TIMEOUT_S/);
 });
+
+test("fault injection is off unless ENABLE_FAULT_INJECTION=1, and a bad value names the variable", () => {
+  assert.equal(loadEnv({}).ENABLE_FAULT_INJECTION, false);
+  assert.equal(loadEnv({ ENABLE_FAULT_INJECTION: "0" }).ENABLE_FAULT_INJECTION, false);
+  assert.equal(loadEnv({ ENABLE_FAULT_INJECTION: "1" }).ENABLE_FAULT_INJECTION, true);
+  assert.throws(() => loadEnv({ ENABLE_FAULT_INJECTION: "yes" }), /ENABLE_FAULT_INJECTION/);
+});

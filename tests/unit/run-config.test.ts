@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { formNumber } from "../../lib/form-number";
 import { fieldErrors, HINTS, LABELS, RunConfig, RunConfigFields } from "../../lib/run-config";
 
 test("defaults fill every field but the name", () => {
@@ -13,8 +14,9 @@ test("defaults fill every field but the name", () => {
   }
 });
 
-test("form strings are coerced to numbers", () => {
-  const c = RunConfig.parse({ name: "x", lr: "0.001", steps: "50", warmupSteps: "5" });
+test("number fields take numbers only: the form converts its text before parsing", () => {
+  assert.equal(RunConfig.safeParse({ name: "x", lr: "0.001", steps: "50", warmupSteps: "5" }).success, false);
+  const c = RunConfig.parse({ name: "x", lr: formNumber("0.001"), steps: formNumber(" 50 "), warmupSteps: formNumber("5") });
   assert.equal(c.lr, 0.001);
   assert.equal(c.steps, 50);
 });

@@ -44,12 +44,13 @@ export async function loadFolder(
   onProgress?: (done: number, total: number) => void,
 ): Promise<Doc[]> {
   const files = listFolder(root);
+  const realRoot = fs.realpathSync(root);
   const docs: Doc[] = [];
   const full = () => limit > 0 && docs.length >= limit;
   for (const [i, rel] of files.entries()) {
     if (full()) break;
     const file = path.join(root, rel);
-    const text = decodeBytes(await fs.promises.readFile(file));
+    const text = decodeBytes(await readInside(realRoot, rel));
     if (rel.toLowerCase().endsWith(".jsonl")) {
       for (const doc of jsonlDocs(domain, rel, file, text)) {
         if (full()) break;
@@ -61,6 +62,22 @@ export async function loadFolder(
     onProgress?.(i + 1, files.length);
   }
   return docs;
+}
+
+/**
+ * A listed file's bytes, only if it is still a plain file inside the folder: one swapped for a
+ * symbolic link after the listing (to itself or to a directory on its path) is refused, so the
+ * folder the server checked is the only one read.
+ */
+async function readInside(realRoot: string, rel: string): Promise<Buffer> {
+  const file = path.join(realRoot, rel);
+  if (fs.realpathSync(file) !== file) throw new Error(`Folder source: ${rel} is a symbolic link or lies under one; links are not followed`);
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 function* jsonlDocs(domain: string, rel: string, file: string, text: string): Generator<Doc> {
