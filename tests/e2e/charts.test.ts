@@ -9,6 +9,7 @@ import { migrate, openDb } from "../../server/db";
 import { loadEnv } from "../../server/env";
 import { MetricWriter } from "../../server/services/metrics";
 import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { reactivate } from "../helpers/live-launch";
 import { tempDataDir, waitFor } from "../helpers/server";
 
 const STEPS = 20_000;
@@ -150,7 +151,8 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   assert.equal(await chart(page, "tokens/s").count(), 0);
   assert.equal(await page.inputValue("[data-testid=smoothing]"), "0.95", "the smoothing came back from the URL");
 
-  // A trainer's live points extend the tail of the bucketed chart.
+  // A trainer's live points extend the tail of the bucketed chart; its token opens only an active run.
+  reactivate(server, runId);
   const trainer = io(`${server.url}/trainer`, { auth: { runId, token: TOKEN }, transports: ["websocket"] });
   await new Promise<void>((resolve, reject) => trainer.once("connect", resolve).once("connect_error", reject));
   for (let s = STEPS; s < STEPS + 100; s += 10) {

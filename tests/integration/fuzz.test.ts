@@ -6,7 +6,8 @@ import fc from "fast-check";
 import { io, type Socket } from "socket.io-client";
 import { EV } from "../../lib/protocol";
 import { appRouter } from "../../server/trpc/router";
-import { browserSocket, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { liveLaunch } from "../helpers/live-launch";
+import { browserSocket, startServer, tempDataDir, TINY, type TestServer } from "../helpers/server";
 
 /**
  * Property-based fuzz over every tRPC procedure (enumerated from the router, so procedures added
@@ -26,18 +27,12 @@ const INTERNAL = /prisma|sqlite|\bSELECT\b|\bINSERT\b|\bUPDATE "|invalid `|node_
 
 let server: TestServer;
 let db: Database.Database;
-let runToken = { runId: "", token: "" };
 const figures = { seed: SEED, inputs: 0, status500: 0, internalText: 0, invalidWrites: 0, socketInputs: 0, socketInternal: 0 };
 const problems: string[] = [];
 
 before(async () => {
   server = await startServer(tempDataDir("fuzz"));
   db = new Database(path.join(server.dataDir, "app.db"), { readonly: true, fileMustExist: true });
-  // A real run gives the /trainer namespace a real token; it is stopped before fuzzing starts.
-  const run = await server.api.run.create.mutate({ ...TINY, name: "fuzz-target", steps: 20, evals: [] });
-  await server.api.run.stop.mutate({ id: run.id }).catch(() => {});
-  await waitFor("the fuzz target run to stop", async () => !["queued", "running", "stopping"].includes((await server.api.run.get.query({ id: run.id })).status));
-  runToken = db.prepare(`SELECT id AS runId, token FROM "Run" WHERE id = ?`).get(run.id) as typeof runToken;
 });
 after(async () => {
   console.log(`fuzz: ${JSON.stringify(figures)}`);
@@ -270,6 +265,9 @@ test("every socket event on both namespaces: hostile payloads get a clean refusa
   const browser = await browserSocket(server.url);
   await fuzzSocket(browser, "browser");
   browser.close();
+  // A live launch with no trainer of the server's gives the /trainer namespace a real token; made
+  // only now, since the procedure fuzz may stop any run it finds.
+  const runToken = liveLaunch(server, "fuzz-target");
   const trainer = io(`${server.url}/trainer`, { transports: ["websocket"], auth: runToken, reconnection: false });
   await new Promise<void>((resolve, reject) => {
     trainer.once("connect", resolve);

@@ -4,7 +4,8 @@ import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { io, type Socket } from "socket.io-client";
 import { EV } from "../../lib/protocol";
-import { startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { liveLaunch } from "../helpers/live-launch";
+import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 
 /**
  * Metric keys are chosen by trainers. Keys that name Object.prototype members once made
@@ -22,12 +23,11 @@ let trainer: Socket;
 
 before(async () => {
   server = await startServer(tempDataDir("proto-keys"));
-  const run = await server.api.run.create.mutate({ ...TINY, name: "proto", steps: 20, evals: [] });
-  runId = run.id;
-  await server.api.run.stop.mutate({ id: runId }).catch(() => {});
-  await waitFor("the run to stop", async () => !["queued", "running", "stopping"].includes((await server.api.run.get.query({ id: runId })).status));
+  // A live launch with no trainer of the server's: the test speaks for the trainer.
+  const launch = liveLaunch(server, "proto");
+  runId = launch.runId;
+  const { token } = launch;
   const db = new Database(path.join(server.dataDir, "app.db"));
-  const { token } = db.prepare(`SELECT token FROM "Run" WHERE id = ?`).get(runId) as { token: string };
   // Rolled-back points have no trainer path that is independent of the rollback rules: stored directly.
   const insert = db.prepare(`INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt") VALUES (?, ?, ?, ?, ?, 1)`);
   for (const key of PROTO_KEYS) for (let step = 1; step <= 3; step++) insert.run(runId, key, step, step, 1.7e9 + step);
@@ -46,7 +46,8 @@ after(async () => {
 const point = (key: string, step: number) => ({ step, key, value: step / 10, wallTime: 1.7e9 + step });
 
 test("metric keys named like Object.prototype members are stored and read back through every metric procedure", async () => {
-  const points = PROTO_KEYS.flatMap((key) => [1, 2, 3].map((s) => point(key, s)));
+  // In step order, as a trainer sends them: the channel refuses a batch whose steps go back.
+  const points = [1, 2, 3].flatMap((s) => PROTO_KEYS.map((key) => point(key, s)));
   const ack = await trainer.timeout(30_000).emitWithAck(EV.metricBatch, { seq: 1, points });
   assert.deepEqual(ack, { ok: true, seq: 1 });
   for (const key of REFUSED_KEYS) {

@@ -193,6 +193,7 @@ test("the trainer CLI sends predictions as eval:predictions, and logs and goes o
     socket.onAny((event: string, payload, ack?: (r: unknown) => void) => {
       events.push({ event, payload });
       if (event === EV.evalPredictions) ack?.({ ok: false, error: "no handler for eval:predictions" });
+      else if (event === EV.checkpointList) ack?.({ ok: true, checkpoints: [] });
       else ack?.({ ok: true, seq: payload?.seq });
     });
   });

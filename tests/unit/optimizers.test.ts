@@ -214,7 +214,7 @@ test("createOptimizer: the run config picks the class; Lion keeps β2 = 0.99 wha
   const lion = make("lion", { beta2: 0.9, beta1: 0.95 });
   assert.ok(lion instanceof Lion);
   assert.deepEqual([lion.getConfig().beta1, lion.getConfig().beta2], [0.95, LION_BETA2]);
-  const ada = make("adafactor", { adafactorRelativeStep: "true" });
+  const ada = make("adafactor", { adafactorRelativeStep: true });
   assert.ok(ada instanceof Adafactor);
   assert.deepEqual([ada.getConfig().relativeStep, ada.getConfig().beta1], [true, 0]);
 });
