@@ -23,7 +23,8 @@ export interface Launch {
   sockets: Set<Socket>;
   /** The socket that speaks for the trainer; another is refused while this one is connected. */
   active: Socket | null;
-  hello: boolean;
+  /** The socket that said hello; a trainer that reconnects says it again on its new socket. */
+  hello: Socket | null;
   startStep: number;
   /** The highest metric sequence number accepted, and the step its batch ended at. */
   maxSeq: number;
@@ -69,7 +70,7 @@ export class TrainerChannel {
       launch = undefined;
     }
     if (!launch) {
-      launch = { runId, token, sockets: new Set(), active: null, hello: false, startStep: -1, maxSeq: -1, lastStep: -1, highStep: -1, firstOwnSeq: -1, beatStep: -1, queue: Promise.resolve() };
+      launch = { runId, token, sockets: new Set(), active: null, hello: null, startStep: -1, maxSeq: -1, lastStep: -1, highStep: -1, firstOwnSeq: -1, beatStep: -1, queue: Promise.resolve() };
       this.launches.set(runId, launch);
     }
     launch.sockets.add(socket);
@@ -114,7 +115,8 @@ export class TrainerChannel {
         if (event === EV.trainerHello) await this.conflict(launch);
         throw new Refused("Another trainer socket is connected for this run; only one may speak for it");
       }
-      if (event === EV.trainerHello && launch.hello) {
+      // The same socket saying hello twice, or a new one while the first is still connected.
+      if (event === EV.trainerHello && launch.hello && (launch.hello === socket || launch.hello.connected)) {
         await this.conflict(launch);
         throw new Refused("This launch has already said hello");
       }
@@ -126,7 +128,7 @@ export class TrainerChannel {
   }
 
   hello(launch: Launch, startStep: number) {
-    launch.hello = true;
+    launch.hello = launch.active;
     launch.startStep = startStep;
     launch.lastStep = Math.max(launch.lastStep, startStep);
     launch.highStep = Math.max(launch.highStep, startStep);

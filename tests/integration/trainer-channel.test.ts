@@ -152,3 +152,23 @@ test("checkpoints, rollbacks and steps are checked against the run's state; refu
   await assert.rejects(trainerSocket(run.id, token), /Unknown run or wrong token/);
   socket.close();
 });
+
+test("a trainer that reconnects says hello again on its new socket: accepted, and no conflict alert", async () => {
+  const config = RunConfig.parse({ ...TINY, name: "channel-reconnect", dataset });
+  const token = randomBytes(24).toString("hex");
+  const run = await db.run.create({ data: { name: config.name, config: JSON.stringify(config), token, totalSteps: config.steps, status: "running" } });
+  const first = await trainerSocket(run.id, token);
+  assert.equal((await ask(first, EV.trainerHello, hello)).ok, true);
+  const twice = await ask(first, EV.trainerHello, hello);
+  assert.equal(twice.ok, false, "the same socket cannot say hello twice");
+  await db.alert.deleteMany({ where: { runId: run.id } });
+
+  first.close();
+  const again = await trainerSocket(run.id, token);
+  // Any other message is refused without an alert while the old socket still counts as connected.
+  await waitFor("the server to see the old socket go", async () => (await ask(again, EV.checkpointList, {})).ok, 10_000);
+  assert.equal((await ask(again, EV.trainerHello, hello)).ok, true);
+  again.close();
+  const alerts = await db.alert.findMany({ where: { runId: run.id, type: "trainer_conflict" } });
+  assert.deepEqual(alerts, [], "a reconnect is not a takeover");
+});
