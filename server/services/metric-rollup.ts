@@ -1,4 +1,4 @@
-import { Prisma } from "../../generated/prisma/client";
+import { Prisma } from "../db";
 import type { Bucket } from "../../lib/downsample";
 import type { Db } from "../db";
 
@@ -131,7 +131,8 @@ export async function readBuckets(db: Db, runId: string, key: string, from: numb
 export async function firstStepAtTime(db: Db, runId: string, key: string, t: number, strict: boolean): Promise<number | null> {
   const past = strict ? Prisma.sql`> ${t}` : Prisma.sql`>= ${t}`;
   let lo = 0;
-  let hi = Number.MAX_SAFE_INTEGER;
+  // Buckets are 32-bit integers; PostgreSQL refuses a bound number beyond that where it compares one.
+  let hi = 2 ** 31 - 1;
   for (let level = WIDTHS.length - 1; level >= 0; level--) {
     const [row] = await db.$queryRaw<{ bucket: number }[]>`
       SELECT "bucket" FROM "MetricRollup"
