@@ -38,7 +38,7 @@ function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, from
               MIN("value") AS "min", MAX("value") AS "max", COUNT(*) AS "count", COUNT(*) - COUNT("value") AS "nanCount"
             FROM "Metric"
             WHERE "runId" = ${runId} AND "key" ${keyIs} AND "step" >= ${fromBucket * width} AND "step" < ${(toBucket + 1) * width}
-            GROUP BY "key", "step" / ${w}) g
+            GROUP BY "runId", "key", "step" / ${w}) g
       JOIN "Metric" m ON m."runId" = g."runId" AND m."key" = g."key" AND m."step" = g."lastStep"
       WHERE true ${UPSERT}`;
   }
@@ -52,7 +52,7 @@ function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, from
           FROM "MetricRollup"
           WHERE "runId" = ${runId} AND "width" = ${c} AND "key" ${keyIs}
             AND "bucket" >= ${fromBucket * (width / below)} AND "bucket" < ${(toBucket + 1) * (width / below)}
-          GROUP BY "key", "bucket" / ${ratio}) g
+          GROUP BY "runId", "key", "bucket" / ${ratio}) g
     JOIN "MetricRollup" c ON c."runId" = g."runId" AND c."width" = ${c} AND c."key" = g."key" AND c."bucket" = g."lastStep" / ${c}
     WHERE true ${UPSERT}`;
 }
