@@ -2,17 +2,28 @@ import fs from "node:fs";
 import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { providerOf, schemaFile } from "./server/db-provider";
+import { cliPgAdapter, letEngineTimersExit } from "./server/pg-cli-adapter";
 
-// The CLI (migrate deploy, db push) reaches the same file the server uses.
+// The CLI (migrate deploy, db push) reaches the database the server uses: DATABASE_URL, else the
+// SQLite file in DATA_DIR. Its provider picks the rendered schema, whose migrations sit beside it.
 const dataDir = path.resolve(process.env.DATA_DIR ?? "./data");
-const url = process.env.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
+const url = process.env.DATABASE_URL || `file:${path.join(dataDir, "app.db")}`;
+const provider = providerOf(url);
+if (!provider) throw new Error("DATABASE_URL must start with file:, postgresql:// or postgres://");
 process.env.DATABASE_URL = url;
-// The adapter opens the file eagerly, so its folder must exist even for a schema diff.
-fs.mkdirSync(dataDir, { recursive: true });
+if (provider === "postgresql") letEngineTimersExit();
+
+function sqlite() {
+  // The adapter opens the file eagerly, so its folder must exist even for a schema diff.
+  fs.mkdirSync(path.dirname(path.resolve(url.slice("file:".length))), { recursive: true });
+  return new PrismaBetterSQLite3({ url });
+}
 
 export default defineConfig({
-  schema: "prisma/schema.prisma",
+  schema: schemaFile(provider),
   experimental: { adapter: true },
   engine: "js",
-  adapter: async () => new PrismaBetterSQLite3({ url }),
+  // The CLI refuses a schema whose provider differs from its adapter's, `generate` included.
+  adapter: async () => (provider === "sqlite" ? sqlite() : cliPgAdapter(url)),
 });

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Prisma } from "../generated/prisma/client";
+import { Prisma } from "../server/db";
 import { mergeBuckets, pointBucket } from "../lib/downsample";
 import type { MetricPoint } from "../lib/protocol";
 import { migrate, openDb, type Db } from "../server/db";

@@ -3,14 +3,33 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "../generated/prisma/client";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as PostgresClient } from "../generated/postgresql/client";
+import { PrismaClient } from "../generated/sqlite/client";
+import type { Provider } from "./db-provider";
 import type { Env } from "./env";
 
+/**
+ * The database client. Each provider has its own generated client (scripts/db-schemas.ts), with
+ * the same models from the same source schema; the SQLite one is the type for both, since its API
+ * is the narrower one (no `mode: "insensitive"`, no `skipDuplicates`), so code that compiles
+ * against it runs on either. A PostgreSQL client is cast to it in openDb.
+ */
 export type Db = PrismaClient;
+/** Model row types and the SQL template helpers (Prisma.sql, join, raw): the same runtime objects in both clients. */
+export { Prisma } from "../generated/sqlite/client";
+export type { Alert, Checkpoint, Dataset, Run, Webhook, WebhookDelivery } from "../generated/sqlite/client";
 
 const root = path.resolve(import.meta.dirname, "..");
+const providers = new WeakMap<Db, Provider>();
 
-/** Applies the committed migrations to the database file, as `prisma migrate deploy` does. */
+/** Which engine a client speaks to, for the few SQL fragments that differ (server/services/dialect.ts). */
+export const providerOfDb = (db: Db): Provider => providers.get(db) ?? "sqlite";
+
+/**
+ * Applies the committed migrations of the database's provider, as `prisma migrate deploy` does:
+ * prisma.config.ts picks prisma/<provider>/ from DATABASE_URL.
+ */
 export async function migrate(env: Env): Promise<void> {
   fs.mkdirSync(env.dataDir, { recursive: true });
   const cli = path.join(root, "node_modules", "prisma", "build", "index.js");
@@ -21,6 +40,10 @@ export async function migrate(env: Env): Promise<void> {
 }
 
 export function openDb(env: Env): Db {
-  const adapter = new PrismaBetterSQLite3({ url: env.databaseUrl });
-  return new PrismaClient({ adapter });
+  const db =
+    env.dbProvider === "postgresql"
+      ? (new PostgresClient({ adapter: new PrismaPg({ connectionString: env.databaseUrl, max: env.DATABASE_POOL_SIZE }) }) as unknown as Db)
+      : new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: env.databaseUrl }) });
+  providers.set(db, env.dbProvider);
+  return db;
 }

@@ -2,11 +2,20 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { LoginName, passwordProblem } from "../lib/auth";
+import { providerOf, type Provider } from "./db-provider";
 
 const Env = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int("PORT must be a whole number").min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** The database: unset for the SQLite file DATA_DIR/app.db; file:<path> for another SQLite file; postgresql://… (or postgres://…) for PostgreSQL. */
+  DATABASE_URL: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    // The message never repeats the value, which may hold a password.
+    z.string().refine((u) => providerOf(u) !== null, "DATABASE_URL must start with file: (SQLite), postgresql:// or postgres:// (PostgreSQL)").optional(),
+  ),
+  /** Connections each server keeps to PostgreSQL; instances × this must stay under the server's max_connections (100 by default). */
+  DATABASE_POOL_SIZE: z.coerce.number().int("DATABASE_POOL_SIZE must be a whole number").min(1).max(1000).default(10),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   /** Seconds a stopping trainer gets to checkpoint before it is killed. */
   STOP_TIMEOUT_S: z.coerce.number().positive().default(60),
@@ -42,7 +51,7 @@ const Env = z.object({
     if (problem) ctx.addIssue({ code: "custom", path: ["ADMIN_PASSWORD"], message: problem });
   }
 });
-export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; allowedRoots: string[] };
+export type Env = z.infer<typeof Env> & { dataDir: string; databaseUrl: string; dbProvider: Provider; allowedRoots: string[] };
 
 /** A trainer keeps a core busy and, at the sizes this machine trains, takes up to about 1 GiB. */
 function defaultMaxTrainers() {
@@ -58,6 +67,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   const dataDir = path.resolve(parsed.data.DATA_DIR);
   const importRoots = parsed.data.IMPORT_ROOTS.split(path.delimiter).filter(Boolean).map((r) => path.resolve(r));
+  const databaseUrl = parsed.data.DATABASE_URL ?? `file:${path.join(dataDir, "app.db")}`;
   // DATA_DIR first: relative paths from requests resolve against it.
-  return { ...parsed.data, dataDir, databaseUrl: `file:${path.join(dataDir, "app.db")}`, allowedRoots: [dataDir, ...importRoots] };
+  return { ...parsed.data, dataDir, databaseUrl, dbProvider: providerOf(databaseUrl)!, allowedRoots: [dataDir, ...importRoots] };
 }

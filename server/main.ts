@@ -18,7 +18,8 @@ import { appRouter, createCaller } from "./trpc/router";
 export async function startServer(env: Env) {
   await migrate(env);
   const db = openDb(env);
-  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  // Readers no longer wait for the metric writer's transactions (PostgreSQL has no such pragma).
+  if (env.dbProvider === "sqlite") await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   const auth = createAuth(db, env);
   await auth.bootstrap((line) => console.log(line)).catch(async (e) => {
     await db.$disconnect();

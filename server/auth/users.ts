@@ -7,6 +7,9 @@ import type { SessionService } from "./sessions";
 
 export interface UserRow extends UserInfo { disabled: boolean; createdAt: Date }
 
+/** Serializable on both engines; under PostgreSQL the loser of a race fails instead of acting on what it read. */
+const SERIALIZABLE = { isolationLevel: "Serializable" } as const;
+
 const toRow = (u: { id: string; login: string; name: string; role: string; disabled: boolean; createdAt: Date }): UserRow =>
   ({ id: u.id, login: u.login, name: u.name, role: u.role as Role, disabled: u.disabled, createdAt: u.createdAt });
 
@@ -23,7 +26,8 @@ export class UserService {
 
   async create(input: { login: string; name: string; password: string; role: Role }): Promise<UserRow> {
     const passwordHash = await hashPassword(input.password);
-    // One transaction, so two first users racing cannot both skip the admin rule.
+    // One serializable transaction, so two first users racing cannot both skip the admin rule
+    // (SQLite's transactions always are; PostgreSQL's default would let both read zero users).
     return this.db.$transaction(async (tx) => {
       if (await tx.user.findUnique({ where: { login: input.login } })) {
         throw new TRPCError({ code: "CONFLICT", message: `A user named ${input.login} exists already` });
@@ -32,7 +36,7 @@ export class UserService {
         throw new TRPCError({ code: "BAD_REQUEST", message: "The first user must be an admin, or no one could manage the others" });
       }
       return toRow(await tx.user.create({ data: { login: input.login, name: input.name, role: input.role, passwordHash } }));
-    });
+    }, SERIALIZABLE);
   }
 
   /** Creates the first admin only while there is no user at all; false when one exists. */
@@ -41,7 +45,7 @@ export class UserService {
     return this.db.$transaction(async (tx) => {
       if ((await tx.user.count()) > 0) return null;
       return toRow(await tx.user.create({ data: { login: input.login, name: input.name, role: "admin", passwordHash } }));
-    });
+    }, SERIALIZABLE);
   }
 
   async update(id: string, change: { role?: Role; disabled?: boolean }): Promise<UserRow> {

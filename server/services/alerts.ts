@@ -1,7 +1,6 @@
 import { TRPCError } from "@trpc/server";
-import type { Alert } from "../../generated/prisma/client";
+import type { Alert, Db } from "../db";
 import type { AlertType, Anomaly, Severity } from "../../lib/anomaly/types";
-import type { Db } from "../db";
 import type { Hub } from "./hub";
 
 /** What leaves the server about an alert. */

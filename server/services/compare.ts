@@ -1,6 +1,7 @@
-import { Prisma } from "../../generated/prisma/client";
+import { Prisma } from "../db";
 import { TASKS } from "../../lib/eval/tasks";
 import type { Db } from "../db";
+import { startsWith } from "./dialect";
 import { metricRange, type RangeSeries } from "./metrics";
 import { toSummary, type RunSummary } from "./runs";
 
@@ -39,7 +40,7 @@ export async function findRuns(db: Db, runIds: string[]): Promise<{ runs: RunSum
  * One summary row per run, in the order asked, from four grouped queries over all the runs at
  * once; the database does the minimum, median and latest so no series is loaded here.
  * Window functions keep the SQL valid on both SQLite and PostgreSQL; the benchmark keys are
- * picked as the range 'eval/'..'eval0' ('0' follows '/') so the (runId, key, step) index serves it.
+ * picked by their prefix (server/services/dialect.ts), on SQLite as a range the index serves.
  */
 export async function compareSummary(db: Db, runIds: string[]): Promise<{ rows: CompareRow[]; missing: string[] }> {
   const { runs, missing } = await findRuns(db, runIds);
@@ -59,7 +60,7 @@ export async function compareSummary(db: Db, runIds: string[]): Promise<{ rows: 
     db.$queryRaw<{ runId: string; key: string; step: unknown; value: unknown }[]>`
       SELECT m."runId", m."key", m."step", m."value" FROM "Metric" m JOIN (
         SELECT "runId", "key", MAX("step") AS "step" FROM "Metric"
-        WHERE "runId" IN (${ids}) AND "key" >= 'eval/' AND "key" < 'eval0' AND "key" NOT LIKE '%/n' GROUP BY "runId", "key"
+        WHERE "runId" IN (${ids}) AND ${startsWith(db, `"key"`, "eval/")} AND "key" NOT LIKE '%/n' GROUP BY "runId", "key"
       ) AS "latest" ON m."runId" = "latest"."runId" AND m."key" = "latest"."key" AND m."step" = "latest"."step"`,
     db.$queryRaw<{ runId: string; mean: unknown }[]>`
       SELECT "runId", AVG("value") AS "mean" FROM "Metric" WHERE "key" = 'batch_size' AND "runId" IN (${ids}) GROUP BY "runId"`,

@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Dataset } from "../../generated/prisma/client";
+import type { Dataset, Db } from "../db";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { datasetId } from "../../trainer/pipeline/dataset-id";
 import { datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, type DatasetManifest } from "../../trainer/pipeline/manifest";
-import type { Db } from "../db";
 import { confinedPath } from "./confined";
 import type { Hub } from "./hub";
 

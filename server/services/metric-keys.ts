@@ -1,4 +1,4 @@
-import { Prisma } from "../../generated/prisma/client";
+import { Prisma } from "../db";
 import type { Db } from "../db";
 import { WIDTHS } from "./metric-rollup";
 

@@ -1,4 +1,4 @@
-import { Prisma } from "../../generated/prisma/client";
+import { Prisma } from "../db";
 import type { Bucket } from "../../lib/downsample";
 import type { Db } from "../db";
 
@@ -38,7 +38,7 @@ function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, from
               MIN("value") AS "min", MAX("value") AS "max", COUNT(*) AS "count", COUNT(*) - COUNT("value") AS "nanCount"
             FROM "Metric"
             WHERE "runId" = ${runId} AND "key" ${keyIs} AND "step" >= ${fromBucket * width} AND "step" < ${(toBucket + 1) * width}
-            GROUP BY "key", "step" / ${w}) g
+            GROUP BY "runId", "key", "step" / ${w}) g
       JOIN "Metric" m ON m."runId" = g."runId" AND m."key" = g."key" AND m."step" = g."lastStep"
       WHERE true ${UPSERT}`;
   }
@@ -52,7 +52,7 @@ function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, from
           FROM "MetricRollup"
           WHERE "runId" = ${runId} AND "width" = ${c} AND "key" ${keyIs}
             AND "bucket" >= ${fromBucket * (width / below)} AND "bucket" < ${(toBucket + 1) * (width / below)}
-          GROUP BY "key", "bucket" / ${ratio}) g
+          GROUP BY "runId", "key", "bucket" / ${ratio}) g
     JOIN "MetricRollup" c ON c."runId" = g."runId" AND c."width" = ${c} AND c."key" = g."key" AND c."bucket" = g."lastStep" / ${c}
     WHERE true ${UPSERT}`;
 }
@@ -131,7 +131,8 @@ export async function readBuckets(db: Db, runId: string, key: string, from: numb
 export async function firstStepAtTime(db: Db, runId: string, key: string, t: number, strict: boolean): Promise<number | null> {
   const past = strict ? Prisma.sql`> ${t}` : Prisma.sql`>= ${t}`;
   let lo = 0;
-  let hi = Number.MAX_SAFE_INTEGER;
+  // Buckets are 32-bit integers; PostgreSQL refuses a bound number beyond that where it compares one.
+  let hi = 2 ** 31 - 1;
   for (let level = WIDTHS.length - 1; level >= 0; level--) {
     const [row] = await db.$queryRaw<{ bucket: number }[]>`
       SELECT "bucket" FROM "MetricRollup"

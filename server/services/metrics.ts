@@ -1,4 +1,4 @@
-import { Prisma } from "../../generated/prisma/client";
+import { Prisma } from "../db";
 import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket, type SpanPoint } from "../../lib/downsample";
 import type { MetricPoint } from "../../lib/protocol";
 import type { Db } from "../db";
@@ -85,6 +85,9 @@ export class MetricWriter {
   }
 
   private upserts(rows: ({ runId: string } & MetricPoint)[]) {
+    // PostgreSQL refuses an upsert that reaches one row twice (a re-sent batch in the same flush):
+    // the last copy wins, as it does in SQLite.
+    rows = [...new Map(rows.map((r) => [`${r.runId}\0${r.key}\0${r.step}`, r])).values()];
     const statements = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const values = rows
@@ -126,7 +129,7 @@ export class MetricWriter {
   private moves(runId: string, afterStep: number, attempt: number) {
     return [
       this.db.$executeRaw`INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt")
-        SELECT "runId", "key", "step", "value", "wallTime", ${attempt} FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
+        SELECT "runId", "key", "step", "value", "wallTime", CAST(${attempt} AS INTEGER) FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
       this.db.$executeRaw`DELETE FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
     ];
   }

@@ -2,11 +2,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Checkpoint, Run } from "../../generated/prisma/client";
+import type { Checkpoint, Run, Db } from "../db";
 import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
-import type { Db } from "../db";
 import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
+import { jsonText } from "./dialect";
 import type { Hub } from "./hub";
 import { LOG_FILE, PID_FILE, readTail } from "./supervisor";
 import type { TrainerExit } from "./watch";
@@ -116,7 +116,7 @@ export class RunService {
   /** Runs forked from this one, oldest first. */
   async forks(id: string): Promise<{ id: string; name: string; step: number; status: string }[]> {
     const rows = await this.db.$queryRaw<{ id: string; name: string; status: string; config: string }[]>`
-      SELECT "id", "name", "status", "config" FROM "Run" WHERE json_extract("config", '$.initFrom.runId') = ${id} ORDER BY "createdAt"`;
+      SELECT "id", "name", "status", "config" FROM "Run" WHERE ${jsonText(this.db, `"config"`, ["initFrom", "runId"])} = ${id} ORDER BY "createdAt"`;
     return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, step: (JSON.parse(r.config) as RunConfig).initFrom!.step }));
   }
 

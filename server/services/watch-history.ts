@@ -7,6 +7,6 @@ export async function recentHistory(db: Db, runId: string, beforeStep: number, p
     SELECT "step", "key", "value", "wallTime" FROM (
       SELECT "step", "key", "value", "wallTime", ROW_NUMBER() OVER (PARTITION BY "key" ORDER BY "step" DESC) AS "n"
       FROM "Metric" WHERE "runId" = ${runId} AND "step" < ${beforeStep}
-    ) WHERE "n" <= ${perKey} ORDER BY "step", "key"`;
+    ) AS "recent" WHERE "n" <= ${perKey} ORDER BY "step", "key"`;
   return rows.map((r) => ({ step: Number(r.step), key: r.key, value: r.value === null ? null : Number(r.value), wallTime: Number(r.wallTime) }));
 }

@@ -1,7 +1,6 @@
 import { TRPCError } from "@trpc/server";
-import type { Alert, Webhook, WebhookDelivery } from "../../generated/prisma/client";
+import type { Alert, Webhook, WebhookDelivery, Db } from "../db";
 import { SEVERITIES, type Severity } from "../../lib/anomaly/types";
-import type { Db } from "../db";
 import { guardedPost, OutboundRefused } from "./outbound";
 
 export interface WebhookOptions {

@@ -9,6 +9,7 @@ import { migrate, openDb } from "../../server/db";
 import { loadEnv } from "../../server/env";
 import { MetricWriter } from "../../server/services/metrics";
 import { browserTests, SCREENSHOTS } from "../helpers/browser";
+import { databaseEnv } from "../helpers/db";
 import { reactivate } from "../helpers/live-launch";
 import { tempDataDir, waitFor } from "../helpers/server";
 
@@ -39,7 +40,7 @@ function stepPoints(step: number): MetricPoint[] {
 
 /** A finished run of STEPS steps written straight through MetricWriter, as a trainer's batches would be. */
 async function seedRun(dataDir: string): Promise<string> {
-  const env = loadEnv({ DATA_DIR: dataDir });
+  const env = loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   await migrate(env);
   const db = openDb(env);
   const config = RunConfig.parse({ name: "charts", steps: STEPS, batchSize: BATCH, contextLength: CONTEXT });
@@ -152,7 +153,7 @@ test("charts of a long run: bucketed with the spike, zoom to raw points, smoothi
   assert.equal(await page.inputValue("[data-testid=smoothing]"), "0.95", "the smoothing came back from the URL");
 
   // A trainer's live points extend the tail of the bucketed chart; its token opens only an active run.
-  reactivate(server, runId);
+  await reactivate(server, runId);
   const trainer = io(`${server.url}/trainer`, { auth: { runId, token: TOKEN }, transports: ["websocket"] });
   await new Promise<void>((resolve, reject) => trainer.once("connect", resolve).once("connect_error", reject));
   for (let s = STEPS; s < STEPS + 100; s += 10) {

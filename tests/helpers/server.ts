@@ -6,6 +6,7 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { io, type Socket } from "socket.io-client";
 import type { AppRouter } from "../../server/trpc/router";
 import { activeGemm } from "../../trainer/kernels/native-gemm";
+import { databaseEnv } from "./db";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -22,11 +23,14 @@ export function tempDataDir(label: string) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `pretrain-${label}-`));
 }
 
-/** Boots the real server (server/index.ts) on a free port with the given data directory. */
+/**
+ * Boots the real server (server/index.ts) on a free port with the given data directory, and under
+ * TEST_DB=postgresql with that directory's own PostgreSQL database (tests/helpers/db.ts).
+ */
 export async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "index.ts")], {
     cwd: root,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, NODE_ENV: "production", ...extraEnv },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, NODE_ENV: "production", ...(await databaseEnv(dataDir)), ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

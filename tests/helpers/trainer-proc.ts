@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type Database from "better-sqlite3";
+import type { TestDb } from "./db";
 
 /** The pid of the live trainer process of a run, found from /proc (the test is not its parent). */
 export function trainerPid(runId: string): number | null {
@@ -43,8 +43,8 @@ export function loggedStep(logFile: string): number {
 }
 
 /** Every stored metric of a run as "key@step", with how often each occurs. */
-export function metricCounts(db: Database.Database, runId: string): Map<string, number> {
-  const rows = db.prepare(`SELECT key, step, COUNT(*) AS c FROM Metric WHERE runId = ? GROUP BY key, step`).all(runId) as { key: string; step: number; c: number }[];
+export async function metricCounts(db: TestDb, runId: string): Promise<Map<string, number>> {
+  const rows = await db.all<{ key: string; step: number; c: number }>(`SELECT "key", "step", COUNT(*) AS "c" FROM "Metric" WHERE "runId" = ? GROUP BY "key", "step"`, runId);
   return new Map(rows.map((r) => [`${r.key}@${r.step}`, r.c]));
 }
 

@@ -5,10 +5,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { appRouter } from "../../server/trpc/router";
 import { sha256 } from "../../server/auth/tokens";
 import { ADMIN, ADMIN_ENV, basic, bearer, call, rawGet, signIn, socketWith } from "../helpers/auth";
+import { databaseEnv, openTestDb } from "../helpers/db";
 import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -150,17 +150,21 @@ describe("with sign-in on", () => {
     assert.match(revoked.body.error.message, /not valid, or was revoked/);
 
     // Whatever reached the disk: the database file and its write-ahead log hold hashes, never secrets.
-    const db = new Database(path.join(server.dataDir, "app.db"), { readonly: true });
-    const rows = db.prepare("SELECT prefix, secretHash FROM ApiKey").all() as { prefix: string; secretHash: string }[];
-    const sessions = db.prepare("SELECT tokenHash FROM Session").all() as { tokenHash: string }[];
-    const hashes = db.prepare("SELECT passwordHash FROM User").all() as { passwordHash: string }[];
-    db.close();
+    const db = await openTestDb(server.dataDir, { readonly: true });
+    const rows = await db.all<{ prefix: string; secretHash: string }>(`SELECT "prefix", "secretHash" FROM "ApiKey"`);
+    const sessions = await db.all<{ tokenHash: string }>(`SELECT "tokenHash" FROM "Session"`);
+    const hashes = await db.all<{ passwordHash: string }>(`SELECT "passwordHash" FROM "User"`);
+    // PostgreSQL keeps its files to itself: there, every row of every table, as text, stands for them.
+    const rowText = db.provider === "postgresql"
+      ? (await Promise.all((await db.tables()).map((t) => db.all<{ row: string }>(`SELECT t::text AS "row" FROM "${t}" t`)))).flat().map((r) => r.row).join("\n")
+      : "";
+    await db.close();
     assert.equal(rows.find((r) => r.prefix === write.prefix)?.secretHash, sha256(write.key));
     assert.ok(sessions.some((s) => s.tokenHash === sha256(decodeURIComponent(admin.split("=")[1]))));
     assert.ok(hashes.every((h) => /^scrypt\$\d+\$8\$1\$[\w-]{22}\$[\w-]{43}$/.test(h.passwordHash)));
     assert.equal(new Set(hashes.map((h) => h.passwordHash.split("$")[4])).size, hashes.length, "a salt per user");
     const files = ["app.db", "app.db-wal"].map((f) => path.join(server.dataDir, f)).filter((f) => fs.existsSync(f));
-    const disk = Buffer.concat(files.map((f) => fs.readFileSync(f))).toString("latin1");
+    const disk = Buffer.concat(files.map((f) => fs.readFileSync(f))).toString("latin1") + rowText;
     for (const secret of [read.key, write.key, adminKey.key, read.key.slice(read.prefix.length + 1), admin.split("=")[1], ADMIN.password]) {
       assert.ok(!disk.includes(secret), `a secret is on disk: ${secret.slice(0, 12)}…`);
     }
@@ -284,9 +288,10 @@ describe("with sign-in on", () => {
 });
 
 /** Runs server/index.ts to its exit; returns the code and everything it printed. */
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const dataDir = tempDataDir("auth-exit");
   const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "index.ts")], {
-    cwd: root, env: { ...process.env, NODE_ENV: "production", PORT: "0", DATA_DIR: tempDataDir("auth-exit"), ...env }, stdio: ["ignore", "pipe", "pipe"],
+    cwd: root, env: { ...process.env, NODE_ENV: "production", PORT: "0", DATA_DIR: dataDir, ...(await databaseEnv(dataDir)), ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   proc.stdout.on("data", (d) => (out += d));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, test } from "node:test";
-import Database from "better-sqlite3";
+import { openTestDb } from "../helpers/db";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { alive, loggedStep, metricCounts, sleep, trainerPid } from "../helpers/trainer-proc";
 
@@ -61,9 +61,9 @@ test("kill -9 of the server: the trainer keeps training, is adopted by the next 
   console.log(`chaos-server: the run whose trainer died unwatched: crash alert "${crash.message.slice(0, 120)}", restarted ${restarted.restarts}×, ${restarted.status}`);
   await server.api.run.stop.mutate({ id: doomed.id });
 
-  const db = new Database(path.join(dataDir, "app.db"), { readonly: true });
-  const found = metricCounts(db, run.id);
-  db.close();
+  const db = await openTestDb(dataDir, { readonly: true });
+  const found = await metricCounts(db, run.id);
+  await db.close();
   const perStep = [...found.keys()].filter((k) => k.endsWith("@0") && !k.startsWith("val_")).map((k) => k.slice(0, -2));
   const expected = [
     ...perStep.flatMap((key) => Array.from({ length: STEPS }, (_, s) => `${key}@${s}`)),

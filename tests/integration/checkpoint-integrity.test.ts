@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
+import { openTestDb } from "../helpers/db";
 import { NO_VERIFIED_CHECKPOINT } from "../../lib/protocol";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
@@ -20,12 +20,12 @@ after(async () => {
 });
 
 const get = (id: string) => server.api.run.get.query({ id });
-const lossRows = (runId: string) => {
-  const db = new Database(path.join(dataDir, "app.db"), { readonly: true });
+const lossRows = async (runId: string) => {
+  const db = await openTestDb(dataDir, { readonly: true });
   try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM Metric WHERE runId = ? AND key = 'loss'`).get(runId) as { n: number }).n;
+    return (await db.get<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "Metric" WHERE "runId" = ? AND "key" = 'loss'`, runId))!.n;
   } finally {
-    db.close();
+    await db.close();
   }
 };
 const trainerLog = (runId: string) => fs.readFileSync(path.join(dataDir, "runs", runId, "trainer.log"), "utf8");
@@ -74,7 +74,7 @@ test("a corrupt checkpoint is not loaded, export refuses it, and an alert names 
   await trainThenStop(run.id, fallback.step + 5);
   const all = await server.api.checkpoint.list.query({ runId: run.id });
   for (const c of all) corrupt(c.path);
-  const rowsBefore = lossRows(run.id);
+  const rowsBefore = await lossRows(run.id);
   await server.api.run.resume.mutate({ id: run.id });
   const failed = await waitFor("the run to fail", async () => {
     const r = await get(run.id);
@@ -83,7 +83,7 @@ test("a corrupt checkpoint is not loaded, export refuses it, and an alert names 
   assert.equal(failed.status, "failed");
   assert.ok(failed.error?.startsWith(NO_VERIFIED_CHECKPOINT), failed.error ?? "");
   assert.doesNotMatch(trainerLog(run.id).split("resumed from").pop()!, /starting at step 0/, "it does not restart at step 0 on its own");
-  assert.equal(lossRows(run.id), rowsBefore, "no step was trained");
+  assert.equal(await lossRows(run.id), rowsBefore, "no step was trained");
 
   // The person chooses to start over.
   await server.api.run.resume.mutate({ id: run.id, fromScratch: true });

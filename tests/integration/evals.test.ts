@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
+import { openTestDb } from "../helpers/db";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 let server: TestServer;
@@ -57,9 +57,9 @@ test("a run scores its benchmarks at eval steps, live, and stores per-example pr
   const acc = history["eval/hellaswag/acc"].map((p) => p.value as number);
   assert.ok(acc.every((v) => v >= 0 && v <= 1));
 
-  const db = new Database(path.join(server.dataDir, "app.db"), { readonly: true });
-  const steps = db.prepare(`SELECT DISTINCT step FROM EvalPrediction WHERE runId = ? AND task = 'hellaswag' ORDER BY step`).all(run.id) as { step: number }[];
-  db.close();
+  const db = await openTestDb(server.dataDir, { readonly: true });
+  const steps = await db.all<{ step: number }>(`SELECT DISTINCT "step" FROM "EvalPrediction" WHERE "runId" = ? AND "task" = 'hellaswag' ORDER BY "step"`, run.id);
+  await db.close();
   assert.ok(steps.length >= 2, "predictions are stored per step");
   const preds = await server.api.evalSet.predictions.query({ runId: run.id, task: "hellaswag", step: steps[0].step });
   assert.ok(preds.length > 0 && preds.length <= 16);

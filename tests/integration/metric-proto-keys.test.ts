@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import path from "node:path";
 import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
 import { io, type Socket } from "socket.io-client";
 import { EV } from "../../lib/protocol";
+import { openTestDb } from "../helpers/db";
 import { liveLaunch } from "../helpers/live-launch";
 import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 
@@ -24,14 +23,14 @@ let trainer: Socket;
 before(async () => {
   server = await startServer(tempDataDir("proto-keys"));
   // A live launch with no trainer of the server's: the test speaks for the trainer.
-  const launch = liveLaunch(server, "proto");
+  const launch = await liveLaunch(server, "proto");
   runId = launch.runId;
   const { token } = launch;
-  const db = new Database(path.join(server.dataDir, "app.db"));
+  const db = await openTestDb(server.dataDir);
   // Rolled-back points have no trainer path that is independent of the rollback rules: stored directly.
-  const insert = db.prepare(`INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt") VALUES (?, ?, ?, ?, ?, 1)`);
-  for (const key of PROTO_KEYS) for (let step = 1; step <= 3; step++) insert.run(runId, key, step, step, 1.7e9 + step);
-  db.close();
+  const insert = `INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt") VALUES (?, ?, ?, ?, ?, 1)`;
+  for (const key of PROTO_KEYS) for (let step = 1; step <= 3; step++) await db.run(insert, runId, key, step, step, 1.7e9 + step);
+  await db.close();
   trainer = io(`${server.url}/trainer`, { transports: ["websocket"], auth: { runId, token }, reconnection: false });
   await new Promise<void>((resolve, reject) => {
     trainer.once("connect", resolve);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
+import { openTestDb, type TestDb } from "../helpers/db";
 import { startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 /**
@@ -21,7 +21,7 @@ const prose = (i: number) =>
   "Children watched the heavy wheel turn while the miller told stories about floods, harvests and the long winters of the valley.";
 
 let server: TestServer;
-let db: Database.Database;
+let db: TestDb;
 let runId = "";
 
 before(async () => {
@@ -30,7 +30,7 @@ before(async () => {
   fs.mkdirSync(path.join(outside, "corpus"));
   fs.writeFileSync(path.join(outside, "corpus", "a.txt"), SECRET);
   server = await startServer(tempDataDir("paths"), { IMPORT_ROOTS: importRoot, UPLOAD_MAX_MB: "0.05" });
-  db = new Database(path.join(server.dataDir, "app.db"));
+  db = await openTestDb(server.dataDir);
   // Symlinks inside DATA_DIR pointing out: to a file, to a folder.
   fs.symlinkSync(path.join(outside, "secret.jsonl"), path.join(server.dataDir, "link.jsonl"));
   fs.symlinkSync(path.join(outside, "corpus"), path.join(server.dataDir, "link-corpus"));
@@ -40,7 +40,7 @@ before(async () => {
   await waitFor("the run to stop", async () => !["queued", "running", "stopping"].includes((await server.api.run.get.query({ id: runId })).status));
 });
 after(async () => {
-  db?.close();
+  await db?.close();
   await server?.stop();
 });
 
@@ -79,7 +79,7 @@ test("evalSet.register: outside paths, traversal and a symlink out are refused a
     "symlink out": register(path.join(server.dataDir, "link.jsonl")),
     "relative symlink out": register("link.jsonl"),
   });
-  assert.equal((db.prepare(`SELECT COUNT(*) AS n FROM "EvalSet"`).get() as { n: number }).n, 0);
+  assert.equal((await db.get<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "EvalSet"`))!.n, 0);
 
   fs.writeFileSync(path.join(importRoot, "hs.jsonl"), `${hellaswag(1)}\n${hellaswag(2)}\n`);
   fs.mkdirSync(path.join(server.dataDir, "evals-here"), { recursive: true });
@@ -98,7 +98,7 @@ test("dataset.prepare: a folder outside, a missing one and a symlink out are ref
     traversal: prepare("../../../../../../etc"),
     "symlink out": prepare(path.join(server.dataDir, "link-corpus")),
   });
-  assert.equal((db.prepare(`SELECT COUNT(*) AS n FROM "Dataset"`).get() as { n: number }).n, 0);
+  assert.equal((await db.get<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "Dataset"`))!.n, 0);
 
   // Inside IMPORT_ROOTS, with a file and a folder inside it linking out: the links are not followed.
   const folder = path.join(importRoot, "corpus");
@@ -141,18 +141,17 @@ test("checkpoint.export and checkpoint.generate open only checkpoints inside the
     "symlink out": path.join(runDir, "checkpoints", "link.safetensors"),
     "another run's": path.join(server.dataDir, "runs", "other", "ckpt.safetensors"),
   };
-  const insert = db.prepare(`INSERT INTO "Checkpoint" ("runId", "step", "path", "bytes", "sha256", "createdAt") VALUES (?, ?, ?, 1, ?, ?)`);
-  const steps = Object.keys(planted).map((label, i) => {
-    insert.run(runId, 1000 + i, planted[label], "0".repeat(64), new Date().toISOString());
-    return [label, 1000 + i] as const;
-  });
+  const insert = (step: number, file: string) =>
+    db.run(`INSERT INTO "Checkpoint" ("runId", "step", "path", "bytes", "sha256", "createdAt") VALUES (?, ?, ?, 1, ?, ?)`, runId, step, file, "0".repeat(64), db.now());
+  const steps = Object.keys(planted).map((label, i) => [label, 1000 + i] as const);
+  for (const [label, step] of steps) await insert(step, planted[label]);
   for (const proc of ["export", "generate"] as const) {
     await assertRefusedAlike(`checkpoint.${proc}`, Object.fromEntries(steps.map(([label, step]) => [label, () =>
       proc === "export" ? server.api.checkpoint.export.mutate({ runId, step }) : server.api.checkpoint.generate.mutate({ runId, step, prompt: "hi" })])),
     /^checkpoint: A checkpoint must lie inside its run's directory/);
   }
   // Inside the run's directory the rule lets it through: a missing file there is reported as gone.
-  insert.run(runId, 2000, path.join(runDir, "checkpoints", "step-002000", "model.safetensors"), "0".repeat(64), new Date().toISOString());
+  await insert(2000, path.join(runDir, "checkpoints", "step-002000", "model.safetensors"));
   const r = await refusal(server.api.checkpoint.export.mutate({ runId, step: 2000 }));
   assert.equal(r.code, "NOT_FOUND", r.message);
   assert.match(r.message, /is gone/);

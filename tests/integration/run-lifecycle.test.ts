@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
-import Database from "better-sqlite3";
+import { openTestDb, type TestDb } from "../helpers/db";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, wasmLabel, type TestServer } from "../helpers/server";
 
@@ -13,8 +13,8 @@ after(async () => {
   await server?.stop();
 });
 
-function lossSteps(db: Database.Database, runId: string): number[] {
-  return db.prepare(`SELECT step FROM Metric WHERE runId = ? AND key = 'loss' ORDER BY step`).all(runId).map((r: any) => r.step);
+async function lossSteps(db: TestDb, runId: string): Promise<number[]> {
+  return (await db.all<{ step: number }>(`SELECT "step" FROM "Metric" WHERE "runId" = ? AND "key" = 'loss' ORDER BY "step"`, runId)).map((r) => r.step);
 }
 
 test("a run trains, streams, stops with a checkpoint, resumes without duplicates and survives a restart", async () => {
@@ -54,8 +54,8 @@ test("a run trains, streams, stops with a checkpoint, resumes without duplicates
   assert.equal(file.length, checkpoint.bytes);
   assert.equal(createHash("sha256").update(file).digest("hex"), checkpoint.sha256);
 
-  const db = new Database(path.join(dataDir, "app.db"), { readonly: true });
-  const beforeResume = lossSteps(db, created.id);
+  const db = await openTestDb(dataDir, { readonly: true });
+  const beforeResume = await lossSteps(db, created.id);
   assert.equal(beforeResume.length, checkpoint.step, "every step before the checkpoint has exactly one loss row");
 
   // Resume: training continues at the checkpoint's step; no step is missing or doubled.
@@ -65,12 +65,12 @@ test("a run trains, streams, stops with a checkpoint, resumes without duplicates
   assert.equal(losses()[0].step, checkpoint.step, "resume continues at the next step");
   await server.api.run.stop.mutate({ id: created.id });
   await waitFor("stopped again", async () => (await server.api.run.get.query({ id: created.id })).status === "stopped");
-  const steps = lossSteps(db, created.id);
+  const steps = await lossSteps(db, created.id);
   assert.deepEqual(steps, steps.map((_, i) => i), "loss rows are steps 0..n-1, each once");
-  const dupes = db.prepare(`SELECT key, step, COUNT(*) c FROM Metric WHERE runId = ? GROUP BY key, step HAVING c > 1`).all(created.id);
+  const dupes = await db.all(`SELECT "key", "step", COUNT(*) AS "c" FROM "Metric" WHERE "runId" = ? GROUP BY "key", "step" HAVING COUNT(*) > 1`, created.id);
   assert.deepEqual(dupes, []);
-  const stored = db.prepare(`SELECT COUNT(*) c FROM Metric WHERE runId = ?`).get(created.id) as { c: number };
-  db.close();
+  const stored = (await db.get<{ c: number }>(`SELECT COUNT(*) AS "c" FROM "Metric" WHERE "runId" = ?`, created.id))!;
+  await db.close();
   socket.close();
 
   // Restart the server: the run and its whole history are still there.

@@ -8,6 +8,7 @@ import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import { openDb, type Db } from "../../server/db";
 import { loadEnv } from "../../server/env";
+import { databaseEnv } from "../helpers/db";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("trainer-channel");
@@ -17,7 +18,7 @@ let db: Db;
 
 before(async () => {
   server = await startServer(dataDir);
-  db = openDb(loadEnv({ DATA_DIR: dataDir }));
+  db = openDb(loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) }));
   dataset = await prepareSmall(server);
 });
 after(async () => {

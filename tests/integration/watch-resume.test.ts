@@ -9,13 +9,14 @@ import { AlertService } from "../../server/services/alerts";
 import { Hub } from "../../server/services/hub";
 import { Watch } from "../../server/services/watch";
 import { recentHistory } from "../../server/services/watch-history";
+import { databaseEnv } from "../helpers/db";
 import { tempDataDir, waitFor } from "../helpers/server";
 
 const dataDir = tempDataDir("watch-resume");
 let db: Db;
 
 before(async () => {
-  const env = loadEnv({ DATA_DIR: dataDir });
+  const env = loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   await migrate(env);
   db = openDb(env);
 });

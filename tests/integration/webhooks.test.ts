@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, test } from "node:test";
 import { migrate, openDb, type Db } from "../../server/db";
 import { loadEnv } from "../../server/env";
+import { databaseEnv } from "../helpers/db";
 import type { Services } from "../../server/services";
 import { WebhookService, type DeliveryRow, type WebhookOptions } from "../../server/services/webhooks";
 import { LOCAL } from "../../server/auth/principal";
@@ -48,7 +49,8 @@ const deliveriesOf = (webhookId: number) => db.webhookDelivery.findMany({ where:
 const hits = (path: string) => received.filter((r) => r.path === path);
 
 before(async () => {
-  const env = loadEnv({ DATA_DIR: tempDataDir("webhooks") });
+  const dataDir = tempDataDir("webhooks");
+  const env = loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   await migrate(env);
   db = openDb(env);
   for (const k of ["a", "b"] as const) {

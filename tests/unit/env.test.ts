@@ -29,3 +29,18 @@ test("fault injection is off unless ENABLE_FAULT_INJECTION=1, and a bad value na
   assert.equal(loadEnv({ ENABLE_FAULT_INJECTION: "1" }).ENABLE_FAULT_INJECTION, true);
   assert.throws(() => loadEnv({ ENABLE_FAULT_INJECTION: "yes" }), /ENABLE_FAULT_INJECTION/);
 });
+
+test("DATABASE_URL picks the engine: file: is SQLite, postgresql:// and postgres:// PostgreSQL; anything else is refused without echoing it", () => {
+  assert.equal(loadEnv({}).dbProvider, "sqlite");
+  assert.equal(loadEnv({ DATABASE_URL: "" }).databaseUrl, `file:${path.resolve("data", "app.db")}`, "empty counts as unset");
+  assert.deepEqual([loadEnv({ DATABASE_URL: "file:/tmp/x.db" }).dbProvider, loadEnv({ DATABASE_URL: "file:/tmp/x.db" }).databaseUrl], ["sqlite", "file:/tmp/x.db"]);
+  for (const url of ["postgresql://u:p@db:5432/app", "postgres://db/app"]) {
+    const env = loadEnv({ DATABASE_URL: url });
+    assert.deepEqual([env.dbProvider, env.databaseUrl], ["postgresql", url]);
+  }
+  for (const bad of ["mysql://u:hunter2@db/app", "/var/lib/app.db", "sqlite:app.db"]) {
+    assert.throws(() => loadEnv({ DATABASE_URL: bad }), (e: Error) => /DATABASE_URL must start with file: \(SQLite\), postgresql:\/\/ or postgres:\/\//.test(e.message) && !e.message.includes("hunter2"));
+  }
+  assert.equal(loadEnv({}).DATABASE_POOL_SIZE, 10);
+  assert.throws(() => loadEnv({ DATABASE_POOL_SIZE: "0" }), /DATABASE_POOL_SIZE/);
+});
