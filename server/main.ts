@@ -123,8 +123,10 @@ export async function startServer(env: Env) {
       await services.webhooks.close();
       io.close();
       await ui.close?.();
-      redis?.live.disconnect();
-      redis?.commands.disconnect();
+      for (const client of redis ? [redis.live, redis.commands] : []) {
+        client.removeAllListeners("close"); // closing it ourselves is no loss to report
+        client.disconnect();
+      }
       await db.$disconnect();
     },
   };

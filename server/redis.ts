@@ -28,21 +28,24 @@ export function openRedis(url: string, role: string, opts: { queueWhileDown: boo
   };
   const client = new Redis(url, options);
   let state: "connecting" | "up" | "down" = "connecting";
+  const effect = role === "live events"
+    ? "live events reach only this instance's browsers until it is back (then the others get what they missed)"
+    : "this instance counts on its own until Redis is back";
   client.on("ready", () => {
     console.log(state === "down" ? `redis (${role}): reconnected to ${where}` : `redis (${role}): connected to ${where}`);
     state = "up";
+  });
+  // A connection closed by Redis (a restart, CLIENT KILL) closes without an error.
+  client.on("close", () => {
+    if (state !== "up") return;
+    state = "down";
+    console.error(`redis (${role}): lost the connection to ${where}; reconnecting; ${effect}`);
   });
   client.on("error", (e: Error & { code?: string }) => {
     if (state === "down") return;
     const was = state;
     state = "down";
-    const effect = role === "live events"
-      ? "live events reach only this instance's browsers until it is back (queued ones follow then)"
-      : "this instance uses its own memory for it until Redis is back";
     console.error(`redis (${role}): ${was === "connecting" ? "cannot reach" : "lost"} ${where} (${e.code ?? e.message}); retrying; ${effect}`);
-  });
-  client.on("end", () => {
-    if (state !== "down") console.log(`redis (${role}): connection to ${where} closed`);
   });
   return client;
 }
