@@ -2,10 +2,10 @@ import type { Redis } from "ioredis";
 import { FORGET_MS, FREE, LoginThrottle, MANY, waitOf, type Tally, type ThrottleStore } from "./throttle";
 
 /**
- * The login throttle in Redis, so failures on any instance count on all of them (scale-out). Each
- * failure is also counted in this process's memory, which answers alone while Redis is away: the
- * throttle then holds per instance, as it did before, and never lets a guess through unchecked
- * because Redis blinked.
+ * The login throttle in Redis, so failures on any instance count on all of them, and a success on
+ * any clears the name on all (scale-out). Each failure is also counted in this process's memory,
+ * which answers instead while Redis is away: the throttle then holds per instance, as it did
+ * before, and never lets a guess through unchecked because Redis blinked.
  */
 export class RedisThrottle implements ThrottleStore {
   private local: LoginThrottle;
@@ -23,7 +23,6 @@ export class RedisThrottle implements ThrottleStore {
   }
 
   async wait(login: string, ip: string): Promise<number> {
-    const local = this.local.wait(login, ip);
     const [user, addr] = this.keys(login, ip);
     try {
       const replies = await this.redis.pipeline().hmget(user, "failures", "last").hmget(addr, "failures", "last").exec();
@@ -32,9 +31,9 @@ export class RedisThrottle implements ThrottleStore {
         return tally(v as (string | null)[]);
       });
       const now = this.now();
-      return Math.max(local, waitOf(u, FREE, now), waitOf(a, MANY, now));
+      return Math.max(waitOf(u, FREE, now), waitOf(a, MANY, now));
     } catch {
-      return local; // Redis is away (its client logs that once)
+      return this.local.wait(login, ip); // Redis is away (its client logs that once)
     }
   }
 

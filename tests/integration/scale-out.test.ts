@@ -7,8 +7,8 @@ import { after, before, test } from "node:test";
 import type { Socket } from "socket.io-client";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import type { AlertRow } from "../../server/services/alerts";
-import { cleanRedis, clusterEnv, killRedisClients, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
-import { browserSocket, prepareSmall, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { cleanRedis, clusterEnv, killRedisClients, RedisRelay, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
+import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { alive, sleep, trainerPid } from "../helpers/trainer-proc";
 
 const skip = await redisMissing();
@@ -181,4 +181,39 @@ test("a Redis blip (every connection of both instances killed) loses no live eve
   assert.match(b.output(), /redis \(live events\): reconnected/);
   assert.deepEqual(missing.filter((s) => s >= first), [], "no step missing after the first one heard");
   assert.ok(first < 50, `B heard the run from its start (first step ${first})`);
+});
+
+test("Redis down at start, then up, then down mid-run: the instance starts, says so each time, and its own browsers miss nothing", { skip }, async () => {
+  const relay = new RedisRelay(await RedisRelay.freePort());
+  const ownDir = tempDataDir("scale-out-relay");
+  const ownPrefix = redisPrefix("relay");
+  const d = await startServer(ownDir, clusterEnv(ownDir, ownPrefix, { REDIS_URL: relay.url }));
+  servers.push(d);
+  try {
+    assert.match(d.output(), /redis \(live events\): cannot reach redis:\/\/127\.0\.0\.1:\d+\/? \(ECONNREFUSED\)/);
+    const ownDataset = await prepareSmall(d);
+    const STEPS = 700;
+    const onD = await watcher(d);
+    const run = await d.api.run.create.mutate({ ...TINY, dataset: ownDataset, name: "redis-away", steps: STEPS, evalInterval: 100, evals: [], anomaly: { throughputPatience: 10_000 } });
+    onD.follow(run.id);
+    await waitFor("live points with Redis down", () => onD.loss.length > 100, 120_000);
+    await relay.up();
+    await waitFor("the instance to reach Redis", () => /redis \(live events\): reconnected/.test(d.output()), 30_000);
+    const heardWhileUp = onD.loss.length;
+    await waitFor("more live points with Redis up", () => onD.loss.length > heardWhileUp + 50, 60_000);
+    await relay.down();
+    await waitFor("the instance to notice", () => /redis \(live events\): lost/.test(d.output()), 30_000);
+    const final = await waitFor("the run to end", ended(d, run.id), 300_000);
+    await waitFor("the completed status", () => onD.statuses.includes("completed"), 30_000);
+    const steps = new Set(onD.loss.map((p) => p.step));
+    const missing = Array.from({ length: STEPS }, (_, i) => i).filter((i) => !steps.has(i));
+    console.log(`redis away: ${steps.size}/${STEPS} loss steps heard live on the instance itself across down → up → down; run ${final.status}`);
+    assert.equal(final.status, "completed", final.error ?? "");
+    assert.deepEqual(missing, []);
+    assert.equal(d.proc.exitCode, null, "the server is still up");
+    assert.ok((await d.api.run.list.query()).some((r) => r.id === run.id), "and answers");
+  } finally {
+    await relay.down();
+    await cleanRedis(ownPrefix);
+  }
 });
