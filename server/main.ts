@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
 import { Server } from "socket.io";
-import { createAuth } from "./auth";
+import { createAuth, StartRefused } from "./auth";
 import { RedisThrottle } from "./auth/throttle-redis";
 import { gate } from "./auth/gate";
 import { endedFor, refusal, SERVER, type Resolved } from "./auth/principal";
@@ -48,6 +48,10 @@ export async function startServer(env: Env) {
   const services = createServices(db, env, io, () => url);
   const { cluster } = services;
   if (cluster) console.log(`cluster: instance ${cluster.instanceId}; runs are owned through leases (TTL ${env.LEASE_TTL_MS} ms, renewed every ${env.LEASE_RENEW_MS} ms)`);
+  await cluster?.join().catch(async (e: Error) => {
+    await db.$disconnect();
+    throw new StartRefused(`Refusing to start: ${e.message}`);
+  });
   // Leases claimed at boot are renewed from here on; expired ones are taken once boot has adopted its own.
   cluster?.start();
   await services.runs.markOrphans();

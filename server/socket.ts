@@ -2,7 +2,7 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import {
   ALERTS_ROOM, CheckpointCorrupt, CheckpointListRequest, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
-  TrainerHello, TrainerLog,
+  TrainerHello, TrainerLog, type TrainerRedirect,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
 import { describeBadText, findBadText } from "../lib/text-guard";
@@ -126,7 +126,8 @@ export function attachSockets(io: Server, services: Services, browserAuth?: (soc
     if (placed) {
       if (!(placed instanceof NotOwner)) console.error(`trainer of run ${auth.data.runId}: taking it here failed:`, placed);
       const message = placed instanceof NotOwner ? placed.message : "This instance could not take the trainer now; try again";
-      return next(Object.assign(new Error(message), { data: { retry: true, owner: placed instanceof NotOwner ? placed.ownerUrl : null } }));
+      const data: TrainerRedirect = { retry: true, owner: placed instanceof NotOwner ? placed.ownerUrl : null };
+      return next(Object.assign(new Error(message), { data }));
     }
     socket.data.runId = auth.data.runId;
     socket.data.token = auth.data.token;

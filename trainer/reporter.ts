@@ -5,7 +5,7 @@ import { JOURNAL_FILE, MetricJournal } from "./journal";
 import type { EvalPredictions } from "../lib/eval/contracts";
 import { z } from "zod";
 import {
-  EV, RecordedCheckpoint, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
+  EV, RecordedCheckpoint, TrainerRedirect, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
 } from "../lib/protocol";
 import type { CheckpointVerification } from "./train";
 import { wellFormed } from "../lib/text-guard";
@@ -29,8 +29,6 @@ const RETRY_MS = 2000;
 const FAILOVER_MS = 250;
 const FAILOVER_MAX_MS = 2000;
 
-/** Set on a handshake refusal by a server that is not the run's owner (scale-out): try another. */
-type RefusalData = { retry?: boolean; owner?: string | null };
 
 /**
  * The trainer's side of the /trainer protocol. Metric points go out in numbered batches. Each batch
@@ -131,11 +129,12 @@ export class Reporter {
       // the run up); a revoked token is refused at the next handshake, which stops us.
       if (this.urls.length > 1 || reason === "io server disconnect") this.failover(socket, null);
     });
-    socket.on("connect_error", (e: Error & { data?: RefusalData }) => {
-      if (e.data?.retry) {
+    socket.on("connect_error", (e: Error & { data?: unknown }) => {
+      const redirect = TrainerRedirect.safeParse(e.data);
+      if (redirect.success) {
         // A server that does not own the run (or could not take it yet): the owner, or the next address.
         if (this.lostAt === null || this.failedInRound === 0) console.error(`server ${this.urls[index]} sent the trainer on: ${e.message}`);
-        return this.failover(socket, e.data.owner ?? null);
+        return this.failover(socket, redirect.data.owner);
       }
       if (socket.active) {
         // Unreachable: socket.io retries a single address itself; with several, the next one.

@@ -52,6 +52,13 @@ export class Cluster {
     return this.leases.instanceId;
   }
 
+  /** Registers this instance (no address yet); throws when its id is a live instance's. */
+  async join() {
+    const clash = await this.instances.clash();
+    if (clash) throw new Error(clash);
+    await this.instances.beat("");
+  }
+
   /** Starts the ticks; expired leases are taken only once enableTakeovers says boot is done. */
   start() {
     this.timer = setInterval(() => void this.tick(), this.opts.renewMs);

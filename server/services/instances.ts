@@ -33,11 +33,28 @@ export class Instances {
     });
   }
 
+  /** Why this id may not join now: a live instance elsewhere (another machine, or a live process here) uses it. */
+  async clash(): Promise<string | null> {
+    const row = await this.db.instance.findUnique({ where: { id: this.id } });
+    if (!row || row.heartbeatAt.getTime() < Date.now() - this.ttlMs) return null;
+    if (row.host === os.hostname() && (row.pid === process.pid || !processAlive(row.pid))) return null;
+    return `INSTANCE_ID ${this.id} is in use by a live instance (pid ${row.pid} on ${row.host}); give each instance its own, or leave INSTANCE_ID unset`;
+  }
+
   async prune() {
     await this.db.instance.deleteMany({ where: { heartbeatAt: { lt: new Date(Date.now() - PRUNE_AFTER_TTLS * this.ttlMs) } } });
   }
 
   async leave() {
     await this.db.instance.deleteMany({ where: { id: this.id } });
+  }
+}
+
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
