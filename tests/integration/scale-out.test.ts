@@ -183,6 +183,28 @@ test("a Redis blip (every connection of both instances killed) loses no live eve
   assert.ok(first < 50, `B heard the run from its start (first step ${first})`);
 });
 
+test("SIGTERM of an instance while a peer lives hands its runs over: the trainer goes on under the peer, every step once", { skip }, async () => {
+  const [b, c] = [servers[1], servers[2]];
+  assert.ok(c, "the instance started by the blip test");
+  const STEPS = 900;
+  const run = await c.api.run.create.mutate({ ...TINY, dataset, name: "handover", steps: STEPS, evalInterval: 100, evals: [], anomaly: { throughputPatience: 10_000 } });
+  await waitFor("training on C", async () => (await c.api.run.get.query({ id: run.id })).step > 100, 120_000);
+  const pid = trainerPid(run.id);
+  const stoppedAt = Date.now();
+  assert.equal(await c.stop(), 0);
+  assert.match(c.output(), /handed 1 runs over to its peers/);
+  assert.ok(pid && alive(pid), "the trainer was left running");
+  await waitFor("B's takeover", () => b.output().includes(`took over run ${run.id}`), 30_000);
+  const tookS = (Date.now() - stoppedAt) / 1000;
+  const final = await waitFor("the run to end", ended(b, run.id), 300_000);
+  const series = await storedSeries(b, run.id, STEPS);
+  console.log(`handover: B took the run ${tookS.toFixed(1)} s after C was asked to stop; run ${final.status}, restarts ${final.restarts}; missing ${series.missing}, doubled ${series.doubled}`);
+  assert.equal(final.status, "completed", final.error ?? "");
+  assert.equal(final.restarts, 0);
+  assert.equal(series.missing, 0);
+  assert.equal(series.doubled, 0);
+});
+
 test("Redis down at start, then up, then down mid-run: the instance starts, says so each time, and its own browsers miss nothing", { skip }, async () => {
   const relay = new RedisRelay(await RedisRelay.freePort());
   const ownDir = tempDataDir("scale-out-relay");
