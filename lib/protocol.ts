@@ -102,6 +102,13 @@ export type TrainerDone = z.infer<typeof TrainerDone>;
 /** Credentials on the /trainer namespace handshake. */
 export const TrainerAuth = z.object({ runId: z.string().min(1).max(64), token: z.string().min(16).max(128) });
 
+/**
+ * Server → trainer, as the `data` of a refused handshake (scale-out): the token is good, but this
+ * instance does not own the run; try `owner` (when known) or another address.
+ */
+export const TrainerRedirect = z.object({ retry: z.literal(true), owner: z.url({ protocol: /^https?$/ }).nullable().catch(null) });
+export type TrainerRedirect = z.infer<typeof TrainerRedirect>;
+
 export const RUN_STATUSES = ["queued", "running", "stopping", "stopped", "completed", "failed", "crashed"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running", "stopping"];

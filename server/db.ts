@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as PostgresClient } from "../generated/postgresql/client";
 import { PrismaClient } from "../generated/sqlite/client";
 import type { Provider } from "./db-provider";
+import Database from "better-sqlite3";
 import type { Env } from "./env";
 
 /**
@@ -32,6 +33,7 @@ export const providerOfDb = (db: Db): Provider => providers.get(db) ?? "sqlite";
  */
 export async function migrate(env: Env): Promise<void> {
   fs.mkdirSync(env.dataDir, { recursive: true });
+  if (!sqlitePending(env.databaseUrl, path.join(root, "prisma", "sqlite", "migrations"))) return;
   const cli = path.join(root, "node_modules", "prisma", "build", "index.js");
   await promisify(execFile)(process.execPath, [cli, "migrate", "deploy"], {
     cwd: root,
@@ -46,4 +48,24 @@ export function openDb(env: Env): Db {
       : new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: env.databaseUrl }) });
   providers.set(db, env.dbProvider);
   return db;
+}
+
+/**
+ * Whether the SQLite file lacks a committed migration. `migrate deploy` locks the file exclusively
+ * even when it has nothing to do, which fails while another instance has it open (scale-out on
+ * one shared file), so an instance whose database is current does not run it.
+ */
+function sqlitePending(url: string, migrationsDir: string): boolean {
+  const file = url.replace(/^file:/, "");
+  if (!url.startsWith("file:") || !fs.existsSync(file)) return true;
+  const committed = fs.readdirSync(migrationsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+    if (!table) return true;
+    const applied = new Set((db.prepare(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).all() as { migration_name: string }[]).map((r) => r.migration_name));
+    return committed.some((m) => !applied.has(m));
+  } finally {
+    db.close();
+  }
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { LoginName, passwordProblem } from "../lib/auth";
 import { providerOf, type Provider } from "./db-provider";
+import { clusterEnv, clusterEnvProblems } from "./env-cluster";
 
 const Env = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -43,7 +44,9 @@ const Env = z.object({
     .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })
     .default("0")
     .transform((v) => v === "1"),
+  ...clusterEnv,
 }).superRefine((e, ctx) => {
+  for (const p of clusterEnvProblems(e)) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });
   if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
     ctx.addIssue({ code: "custom", path: [e.ADMIN_USER ? "ADMIN_PASSWORD" : "ADMIN_USER"], message: "set ADMIN_USER and ADMIN_PASSWORD together" });
   } else if (e.ADMIN_USER && e.ADMIN_PASSWORD) {

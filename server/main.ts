@@ -3,12 +3,16 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
 import { Server } from "socket.io";
-import { createAuth } from "./auth";
+import { createAuth, StartRefused } from "./auth";
+import { RedisThrottle } from "./auth/throttle-redis";
 import { gate } from "./auth/gate";
 import { endedFor, refusal, SERVER, type Resolved } from "./auth/principal";
 import { migrate, openDb } from "./db";
 import type { Env } from "./env";
+import { liveAdapter } from "./live-adapter";
+import { openRedis } from "./redis";
 import { createServices } from "./services";
+import { newInstanceId } from "./services/instances";
 import { attachSockets } from "./socket";
 import { logError } from "./trpc/errors";
 import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
@@ -20,7 +24,10 @@ export async function startServer(env: Env) {
   const db = openDb(env);
   // Readers no longer wait for the metric writer's transactions (PostgreSQL has no such pragma).
   if (env.dbProvider === "sqlite") await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-  const auth = createAuth(db, env);
+  // REDIS_URL: one of several instances behind one address (docs/scale-out.md).
+  env = { ...env, INSTANCE_ID: env.INSTANCE_ID ?? newInstanceId() };
+  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, env.REDIS_PREFIX, env.INSTANCE_ID!) : null;
+  const auth = createAuth(db, env, redis ? new RedisThrottle(redis.commands, env.REDIS_PREFIX) : undefined);
   await auth.bootstrap((line) => console.log(line)).catch(async (e) => {
     await db.$disconnect();
     throw e;
@@ -31,6 +38,7 @@ export async function startServer(env: Env) {
   // The handshake of every namespace, the trainers' included, passes the Host and Origin allow-list.
   const io = new Server(httpServer, {
     maxHttpBufferSize: 4e6,
+    ...(redis ? { adapter: liveAdapter(redis.live, env.REDIS_PREFIX) } : {}),
     allowRequest: (req, fn) => {
       if (!auth.hosts.hostAllowed(req.headers.host)) return fn(auth.hosts.refusedHostMessage(req.headers.host), false);
       if (!auth.hosts.originAllowed(req.headers.origin, req.headers.host)) return fn(`Origin ${req.headers.origin} is not allowed`, false);
@@ -39,8 +47,18 @@ export async function startServer(env: Env) {
   });
   let url = "";
   const services = createServices(db, env, io, () => url);
+  const { cluster } = services;
+  if (cluster) console.log(`cluster: instance ${cluster.instanceId}; runs are owned through leases (TTL ${env.LEASE_TTL_MS} ms, renewed every ${env.LEASE_RENEW_MS} ms)`);
+  await cluster?.join().catch(async (e: Error) => {
+    await db.$disconnect();
+    throw new StartRefused(`Refusing to start: ${e.message}`);
+  });
+  // Leases claimed at boot are renewed from here on; expired ones are taken once boot has adopted its own.
+  cluster?.start();
   await services.runs.markOrphans();
-  await services.datasets.markOrphans();
+  cluster?.enableTakeovers();
+  // A peer may be preparing a dataset right now; with none alive, whatever is preparing was orphaned.
+  if (!cluster || !(await cluster.peersAlive())) await services.datasets.markOrphans();
   attachSockets(io, services, async (socket) => {
     const who = await auth.resolve(socket.handshake.headers, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
     socket.data.principal = who.principal;
@@ -93,20 +111,41 @@ export async function startServer(env: Env) {
   // Trainers dial this; a wildcard bind is reached on loopback, which the Host allow-list serves.
   const dial = env.HOST === "0.0.0.0" ? "127.0.0.1" : env.HOST === "::" ? "::1" : env.HOST;
   url = `http://${dial.includes(":") ? `[${dial}]` : dial}:${port}`;
+  await cluster?.listening(env.INSTANCE_URL?.replace(/\/+$/, "") ?? url);
   if (auth.setupToken) console.log(`No user yet: open ${env.PUBLIC_URL ?? url}/setup?token=${auth.setupToken} to create the first admin (one-time token: ${auth.setupToken})`);
 
   return {
     url,
     async close() {
+      // With a peer alive, the trainers go on under it; the last instance out stops them.
+      const handOver = (await cluster?.peersAlive().catch(() => false)) ?? false;
       await services.datasets.cancelAll();
       services.cliJobs.killAll();
-      await services.supervisor.stopAll();
+      if (!handOver) await services.supervisor.stopAll();
+      await cluster?.close(handOver);
       await services.writer.close();
       services.watch.close();
       await services.webhooks.close();
       io.close();
       await ui.close?.();
+      for (const client of redis ? [redis.live, redis.commands] : []) {
+        client.removeAllListeners("close"); // closing it ourselves is no loss to report
+        client.disconnect();
+      }
       await db.$disconnect();
     },
+  };
+}
+
+/**
+ * Two connections: one for the live-event stream, whose commands wait out a Redis blip (the
+ * adapter duplicates it for its blocking reads), and one for quick commands that fall back to
+ * memory while Redis is away.
+ */
+function connectRedis(url: string, prefix: string, instanceId: string) {
+  const name = `${prefix}:${instanceId}`.replace(/[^A-Za-z0-9:_.-]/g, "_");
+  return {
+    live: openRedis(url, "live events", { queueWhileDown: true, connectionName: `${name}:live` }),
+    commands: openRedis(url, "login throttle", { queueWhileDown: false, connectionName: `${name}:commands` }),
   };
 }

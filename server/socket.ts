@@ -2,11 +2,12 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import {
   ALERTS_ROOM, CheckpointCorrupt, CheckpointListRequest, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
-  TrainerHello, TrainerLog,
+  TrainerHello, TrainerLog, type TrainerRedirect,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
 import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
+import { NotOwner } from "./services/cluster";
 import { type Launch, Refused } from "./services/trainer-channel";
 import { publicMessage } from "./trpc/errors";
 
@@ -120,6 +121,14 @@ export function attachSockets(io: Server, services: Services, browserAuth?: (soc
     });
     // One message for every refusal, so a stranger learns nothing about which runs exist.
     if (!ok) return next(new Error("Unknown run or wrong token"));
+    // Scale-out: the run's owner takes its trainer; another instance sends it on (data.retry).
+    const placed = await services.cluster?.admitTrainer(auth.data.runId).then(() => null, (e: unknown) => e);
+    if (placed) {
+      if (!(placed instanceof NotOwner)) console.error(`trainer of run ${auth.data.runId}: taking it here failed:`, placed);
+      const message = placed instanceof NotOwner ? placed.message : "This instance could not take the trainer now; try again";
+      const data: TrainerRedirect = { retry: true, owner: placed instanceof NotOwner ? placed.ownerUrl : null };
+      return next(Object.assign(new Error(message), { data }));
+    }
     socket.data.runId = auth.data.runId;
     socket.data.token = auth.data.token;
     services.channel.join(socket, auth.data.runId, auth.data.token);

@@ -1,6 +1,6 @@
 // The trainer's entry point. Standalone: `npm run train -- --config run.json [--backend webgpu]` prints progress.
-// Under the dashboard's supervisor it also gets --server and --run-id (token in TRAINER_TOKEN)
-// and reports over socket.io instead.
+// Under the dashboard's supervisor it also gets --server (one URL, or several to fail over between)
+// and --run-id (token in TRAINER_TOKEN) and reports over socket.io instead.
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -16,7 +16,12 @@ const Flags = z.object({
   config: z.string({ error: "--config <file.json> is required" }).min(1),
   "run-dir": z.string().min(1).optional(),
   "data-dir": z.string().min(1).default(process.env.DATA_DIR ?? "./data"),
-  server: z.url({ error: "--server must be a URL such as http://127.0.0.1:3000" }).optional(),
+  /** One server address, or several comma-separated (instances sharing a database) tried in turn. */
+  server: z
+    .string()
+    .transform((s) => s.split(",").map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ error: "--server must be a URL such as http://127.0.0.1:3000, or several separated by commas" })).min(1, "--server needs at least one URL"))
+    .optional(),
   "run-id": z.string().min(1).max(64).optional(),
   backend: z.enum(BACKENDS, { error: `--backend must be one of: ${BACKENDS.join(", ")}` }).optional(),
 });

@@ -5,7 +5,7 @@ import { JOURNAL_FILE, MetricJournal } from "./journal";
 import type { EvalPredictions } from "../lib/eval/contracts";
 import { z } from "zod";
 import {
-  EV, RecordedCheckpoint, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
+  EV, RecordedCheckpoint, TrainerRedirect, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
 } from "../lib/protocol";
 import type { CheckpointVerification } from "./train";
 import { wellFormed } from "../lib/text-guard";
@@ -25,6 +25,10 @@ const MEMORY_POINTS = 200_000;
 const READ_WINDOW = 256;
 /** A batch the server refused (say, its database was busy) goes again after this. */
 const RETRY_MS = 2000;
+/** Pause before trying the next server address, doubled after each round of them all that failed, up to the cap. */
+const FAILOVER_MS = 250;
+const FAILOVER_MAX_MS = 2000;
+
 
 /**
  * The trainer's side of the /trainer protocol. Metric points go out in numbered batches. Each batch
@@ -34,6 +38,10 @@ const RETRY_MS = 2000;
  * server's writes are idempotent on (run, key, step), so a re-send never doubles a point.
  * Training never waits for the server: without it, batches pile up (bounded in memory, whole on
  * disk) while socket.io reconnects with backoff.
+ *
+ * Given several server addresses (instances sharing one database), a lost or refused connection
+ * moves on to the next one, and to the run's owner when a server names it; the unacked batches
+ * then go to whichever server took the trainer, which writes them idempotently like any re-send.
  */
 export class Reporter {
   private socket: Socket;
@@ -65,19 +73,43 @@ export class Reporter {
   lastStep = 0;
   phase: Heartbeat["phase"] = "setup";
   private readonly memoryLimit = memoryLimitBytes();
+  private urls: string[];
+  private urlIndex = 0;
+  /** Addresses tried since the last connection; a full round of them backs off. */
+  private failedInRound = 0;
+  private rounds = 0;
+  private failoverTimer: NodeJS.Timeout | null = null;
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  /** `memoryPoints`: the bound on unacked points held in memory (MEMORY_POINTS; smaller in tests). */
-  constructor(url: string, runId: string, token: string, runDir: string, private memoryPoints = MEMORY_POINTS) {
+  /**
+   * `urls`: one server address, or several (a list or comma-separated) tried in turn.
+   * `memoryPoints`: the bound on unacked points held in memory (MEMORY_POINTS; smaller in tests).
+   */
+  constructor(urls: string | string[], private runId: string, private token: string, runDir: string, private memoryPoints = MEMORY_POINTS) {
+    this.urls = (Array.isArray(urls) ? urls : urls.split(",")).map((u) => u.trim().replace(/\/+$/, "")).filter(Boolean);
+    if (this.urls.length === 0) throw new Error("the reporter needs a server address");
     const { journal, left } = MetricJournal.open(path.join(runDir, JOURNAL_FILE));
     this.journal = journal;
     for (const points of left) this.keep(this.seq++, points);
     this.replayed = left.length;
     if (left.length > 0) console.log(`replaying ${left.length} metric batches a previous trainer left unacknowledged`);
-    this.socket = io(`${url}/trainer`, { auth: { runId, token }, reconnectionDelayMax: 5000 });
-    this.socket.on(EV.runStop, () => (this.stopRequested = true));
-    this.socket.on("connect", () => {
-      if (this.lostAt !== null) console.log(`reconnected to the server after ${((Date.now() - this.lostAt) / 1000).toFixed(0)} s; replaying ${this.unacked.size} metric batches`);
+    this.socket = this.open(0);
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+  }
+
+  /** A socket to one server address; with several, socket.io's own reconnection is off and failover() picks the next. */
+  private open(index: number): Socket {
+    this.urlIndex = index;
+    const socket = io(`${this.urls[index]}/trainer`, {
+      auth: { runId: this.runId, token: this.token }, reconnectionDelayMax: 5000, reconnection: this.urls.length === 1, forceNew: true,
+    });
+    socket.on(EV.runStop, () => (this.stopRequested = true));
+    socket.on("connect", () => {
+      if (this.lostAt !== null) console.log(`reconnected to the server${this.urls.length > 1 ? ` at ${this.urls[index]}` : ""} after ${((Date.now() - this.lostAt) / 1000).toFixed(0)} s; replaying ${this.unacked.size} metric batches`);
       this.lostAt = null;
+      this.failedInRound = 0;
+      this.rounds = 0;
+      for (const w of this.waiters.splice(0)) w.resolve();
       // Acks of the old connection will never come.
       this.inFlight.clear();
       // A server that restarted learns again who we are, and takes us on.
@@ -89,32 +121,62 @@ export class Reporter {
       }
       this.pump();
     });
-    this.socket.on("disconnect", (reason) => {
+    socket.on("disconnect", (reason) => {
       if (reason === "io client disconnect") return; // we closed it ourselves
       this.lostAt ??= Date.now();
-      console.error(`lost the server (${reason}); training on and keeping metrics until it is back`);
+      console.error(`lost the server${this.urls.length > 1 ? ` at ${this.urls[index]}` : ""} (${reason}); training on and keeping metrics until it is back`);
+      // socket.io does not come back by itself after the server closed the socket (an instance gave
+      // the run up); a revoked token is refused at the next handshake, which stops us.
+      if (this.urls.length > 1 || reason === "io server disconnect") this.failover(socket, null);
     });
-    this.socket.on("connect_error", (e) => {
-      // socket.io gives up only on a refusal by the server's auth (a revoked token): stop, the run is not ours.
-      if (this.socket.active || this.refusedBy) return;
+    socket.on("connect_error", (e: Error & { data?: unknown }) => {
+      const redirect = TrainerRedirect.safeParse(e.data);
+      if (redirect.success) {
+        // A server that does not own the run (or could not take it yet): the owner, or the next address.
+        if (this.lostAt === null || this.failedInRound === 0) console.error(`server ${this.urls[index]} sent the trainer on: ${e.message}`);
+        return this.failover(socket, redirect.data.owner);
+      }
+      if (socket.active) {
+        // Unreachable: socket.io retries a single address itself; with several, the next one.
+        if (this.urls.length > 1) this.failover(socket, null);
+        return;
+      }
+      // Refused by the server's auth (a revoked token): stop, the run is not ours.
+      if (this.refusedBy) return;
       this.refusedBy = e.message;
       console.error(`the server refused this trainer (${e.message}); stopping with a checkpoint`);
       this.stopRequested = true;
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`Server refused the trainer: ${e.message}`));
     });
-    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    return socket;
+  }
+
+  /** Leaves `from` for another address after a short pause: the owner a server named, else the next in the list. */
+  private failover(from: Socket, owner: string | null) {
+    if (this.closed || this.failoverTimer || from !== this.socket) return;
+    if (owner && !this.urls.includes(owner)) this.urls.push(owner);
+    const next = owner ? this.urls.indexOf(owner) : (this.urlIndex + 1) % this.urls.length;
+    if (++this.failedInRound >= this.urls.length) {
+      this.failedInRound = 0;
+      this.rounds++;
+    }
+    const delay = Math.min(FAILOVER_MAX_MS, FAILOVER_MS * 2 ** this.rounds);
+    this.failoverTimer = setTimeout(() => {
+      this.failoverTimer = null;
+      if (this.closed) return;
+      from.removeAllListeners();
+      from.close();
+      // Acks of the old connection will never come.
+      this.inFlight.clear();
+      this.socket = this.open(next);
+    }, delay);
   }
 
   /** Resolves on the first connection; rejects with the server's reason if it refuses us. */
   connected(): Promise<void> {
     if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const fail = (e: Error) => {
-        // socket.io marks errors raised by the server's auth middleware as not retryable.
-        if (!this.socket.active) reject(new Error(`Server refused the trainer: ${e.message}`));
-      };
-      this.socket.once("connect", () => { this.socket.off("connect_error", fail); resolve(); });
-      this.socket.on("connect_error", fail);
-    });
+    if (this.refusedBy) return Promise.reject(new Error(`Server refused the trainer: ${this.refusedBy}`));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   private beat() {
@@ -276,6 +338,7 @@ export class Reporter {
 
   close() {
     this.closed = true;
+    if (this.failoverTimer) clearTimeout(this.failoverTimer);
     clearInterval(this.heartbeat);
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);

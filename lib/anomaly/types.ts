@@ -28,6 +28,8 @@ export interface Anomaly {
   message: string;
   /** The metric key it was seen on, where there is one. */
   key?: string;
+  /** Which occurrence this is of an event that can recur at one step (a rollback's attempt). */
+  repeat?: number;
 }
 
 export const SEVERITY_OF: Record<AlertType, Severity> = {

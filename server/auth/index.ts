@@ -7,7 +7,7 @@ import { clearedCookie, cookieValue, SESSION_COOKIE, sessionCookie } from "./coo
 import { HostPolicy, isLoopbackBind } from "./hosts";
 import { type Ended, LOCAL, type Resolved } from "./principal";
 import { SessionService } from "./sessions";
-import { LoginThrottle } from "./throttle";
+import { memoryThrottle, type ThrottleStore } from "./throttle";
 import { randomToken, sameSecret } from "./tokens";
 import { UserService } from "./users";
 
@@ -28,13 +28,13 @@ Or bind to loopback (HOST=127.0.0.1, the default) for local single-user mode wit
 
 export type Auth = ReturnType<typeof createAuth>;
 
-export function createAuth(db: Db, env: Env) {
+/** `throttle`: where failed sign-ins are counted (Redis when instances share it; memory by default). */
+export function createAuth(db: Db, env: Env, throttle: ThrottleStore = memoryThrottle()) {
   const listeners = new Set<(e: Ended) => void>();
   const ended = (e: Ended) => listeners.forEach((l) => l(e));
   const sessions = new SessionService(db, env.SESSION_TTL_HOURS * 3600_000, ended);
   const users = new UserService(db, sessions, ended);
   const keys = new ApiKeyService(db, ended);
-  const throttle = new LoginThrottle();
   const hosts = new HostPolicy({ bindHost: env.HOST, publicUrl: env.PUBLIC_URL, allowedHosts: env.ALLOWED_HOSTS });
   const loopback = isLoopbackBind(env.HOST);
   const secure = env.PUBLIC_URL?.startsWith("https:") ?? false;
@@ -67,15 +67,15 @@ export function createAuth(db: Db, env: Env) {
   }
 
   async function login(input: { login: string; password: string }, ip: string): Promise<{ cookie: string; user: { id: string; login: string; name: string; role: string } }> {
-    const wait = throttle.wait(input.login, ip);
+    const wait = await throttle.wait(input.login, ip);
     if (wait > 0) throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s` });
     const user = await users.verify(input.login, input.password);
     if (!user) {
-      throttle.failed(input.login, ip);
+      await throttle.failed(input.login, ip);
       throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong login name or password" });
     }
     if (user.disabled) throw new TRPCError({ code: "FORBIDDEN", message: "This account is disabled; ask an admin" });
-    throttle.succeeded(input.login);
+    await throttle.succeeded(input.login);
     hasUsers = true;
     const token = await sessions.create(user.id);
     return { cookie: sessionCookie(token, sessions.ttlSeconds, secure), user: { id: user.id, login: user.login, name: user.name, role: user.role } };

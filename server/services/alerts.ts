@@ -1,10 +1,12 @@
+import crypto from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import type { Alert, Db } from "../db";
 import type { AlertType, Anomaly, Severity } from "../../lib/anomaly/types";
 import type { Hub } from "./hub";
+import { SoloOwnership, type Ownership } from "./leases";
 
 /** What leaves the server about an alert. */
-export type AlertRow = Omit<Alert, "type" | "severity" | "createdAt" | "acknowledgedAt"> & {
+export type AlertRow = Omit<Alert, "type" | "severity" | "createdAt" | "acknowledgedAt" | "dedupKey"> & {
   type: AlertType;
   severity: Severity;
   runName: string;
@@ -26,8 +28,20 @@ export const COALESCE_STEPS = 10;
 /** Each of these is its own event, however close together. */
 const NEVER_COALESCED = new Set<AlertType>(["crash", "oom", "rollback", "restart", "recovery_exhausted", "checkpoint_corrupt", "trainer_conflict"]);
 
+/**
+ * What makes a finding the same finding: the launch (a hash of its token), type, step, key and
+ * occurrence. A batch re-sent after a takeover is watched again by the new owner, and the same
+ * spike at the same step must not become a second alert (nor a second webhook POST).
+ */
+export function dedupKey(token: string, a: Anomaly): string {
+  const launch = crypto.createHash("sha256").update(token).digest("hex").slice(0, 16);
+  return `${launch}:${a.type}:${a.step}:${a.key ?? ""}:${a.repeat ?? 0}`;
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P2002";
+
 export function toAlertRow(a: Alert & { run: { name: string } }): AlertRow {
-  const { run, createdAt, acknowledgedAt, ...rest } = a;
+  const { run, createdAt, acknowledgedAt, dedupKey: _key, ...rest } = a;
   return {
     ...rest,
     type: a.type as AlertType,
@@ -45,6 +59,8 @@ export class AlertService {
   constructor(
     private db: Db,
     private hub: Hub,
+    /** Only the run's owner raises its alerts (scale-out). */
+    private ownership: Ownership = new SoloOwnership(),
   ) {}
 
   /** One at a time, so coalescing sees every alert stored before it. */
@@ -60,24 +76,42 @@ export class AlertService {
   }
 
   private async store(runId: string, a: Anomaly): Promise<AlertRow | null> {
+    if (!this.ownership.owns(runId)) {
+      console.warn(`run ${runId}: a ${a.type} alert at step ${a.step} was not raised here, as another instance now owns the run`);
+      return null;
+    }
     if (!NEVER_COALESCED.has(a.type)) {
       const key = `${runId}:${a.type}`;
-      const previous = this.lastSeen.get(key);
+      // After a restart or a takeover, the last alert of its kind is in the database, not in memory.
+      const previous = this.lastSeen.get(key) ?? (await this.lastStored(runId, a.type));
       this.lastSeen.set(key, a.step);
       if (previous !== undefined && Math.abs(previous - a.step) <= COALESCE_STEPS) return null;
     }
+    const run = await this.db.run.findUnique({ where: { id: runId }, select: { token: true } });
     const muted = await this.isMuted(runId, a.type);
-    const alert = await this.db.alert.create({
-      data: {
-        runId, type: a.type, severity: a.severity, step: a.step, value: finite(a.value), threshold: finite(a.threshold),
-        message: a.message.slice(0, 2000), key: a.key ?? null, muted,
-      },
-      include: { run: { select: { name: true } } },
-    });
+    let alert;
+    try {
+      alert = await this.db.alert.create({
+        data: {
+          runId, type: a.type, severity: a.severity, step: a.step, value: finite(a.value), threshold: finite(a.threshold),
+          message: a.message.slice(0, 2000), key: a.key ?? null, muted, dedupKey: run ? dedupKey(run.token, a) : null,
+        },
+        include: { run: { select: { name: true } } },
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      console.log(`run ${runId}: the ${a.type} alert at step ${a.step} is already stored (seen again after a replay or a takeover); not raised twice`);
+      return null;
+    }
     const row = toAlertRow(alert);
     this.hub.alert(row);
     if (!muted) this.sink?.dispatch({ ...alert, runName: alert.run.name });
     return row;
+  }
+
+  private async lastStored(runId: string, type: string): Promise<number | undefined> {
+    const last = await this.db.alert.findFirst({ where: { runId, type }, orderBy: { id: "desc" }, select: { step: true } });
+    return last?.step;
   }
 
   async list(opts: { runId?: string; limit: number; unacknowledgedOnly?: boolean }): Promise<AlertRow[]> {

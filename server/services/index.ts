@@ -4,11 +4,14 @@ import type { Env } from "../env";
 import { AlertService } from "./alerts";
 import { BackendService } from "./backends";
 import { CliJobs } from "./cli-jobs";
+import { Cluster } from "./cluster";
 import { DatasetService } from "./datasets";
 import { EvalService } from "./evals";
 import { ExportService } from "./export";
 import { GenerateService } from "./generate";
 import { Hub } from "./hub";
+import { Instances, newInstanceId } from "./instances";
+import { Leases, SoloOwnership } from "./leases";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
 import { Supervisor } from "./supervisor";
@@ -21,10 +24,19 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(db: Db, env: Env, io: Server | null, serverUrl: () => string) {
   const hub = new Hub(io);
+  // REDIS_URL makes this one instance of several sharing the database: runs are owned by leases.
+  const instanceId = env.INSTANCE_ID ?? newInstanceId();
+  const leases = env.REDIS_URL ? new Leases(db, instanceId, env.LEASE_TTL_MS) : null;
+  const ownership = leases ?? new SoloOwnership(instanceId);
   const runs = new RunService(db, hub, env.dataDir);
+  runs.ownership = ownership;
   const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
-  const alerts = new AlertService(db, hub);
-  const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
+  const alerts = new AlertService(db, hub, ownership);
+  const webhooks = new WebhookService(
+    db,
+    { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1", instanceId },
+    (d) => hub.webhookDelivery(d),
+  );
   alerts.sink = webhooks;
   const watch = new Watch(alerts, (runId, beforeStep, perKey) => recentHistory(db, runId, beforeStep, perKey));
   const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
@@ -33,7 +45,8 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
     await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);
   };
-  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS);
+  let cluster: Cluster | null = null;
+  const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS, () => cluster?.fallbackUrls() ?? env.SERVER_URLS);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
   const datasets = new DatasetService(db, hub, env.dataDir, env.allowedRoots);
@@ -43,5 +56,9 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
-  return { db, hub, runs, writer, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
+  if (leases)
+    cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
+      renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
+    });
+  return { db, hub, runs, writer, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster };
 }

@@ -8,6 +8,7 @@ import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone
 import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
 import { jsonText } from "./dialect";
 import type { Hub } from "./hub";
+import { SoloOwnership, type Ownership } from "./leases";
 import { LOG_FILE, PID_FILE, readTail } from "./supervisor";
 import type { TrainerExit } from "./watch";
 
@@ -40,6 +41,8 @@ const RESTART_BACKOFF_MS = 1000;
 const RESTART_BACKOFF_MAX_MS = 30_000;
 /** A trainer that lived this long, or trained past where it started, was healthy: its crash restarts at the short delay. */
 const HEALTHY_MS = 5 * 60_000;
+/** A run in one of these needs no owner any more: its lease goes. */
+const ENDED: RunStatus[] = ["stopped", "completed", "failed"];
 
 /** Starts and stops trainer processes; implemented by the supervisor. */
 export interface Launcher {
@@ -59,6 +62,8 @@ export class RunService {
   onCrash: ((run: RunSummary, exit: TrainerExit) => Promise<boolean>) | null = null;
   /** A launch's token was replaced: the trainer channel drops the old launch's sockets. */
   tokenRevoked: ((runId: string) => void) | null = null;
+  /** Which runs this instance supervises (all of them when it is alone). */
+  ownership: Ownership = new SoloOwnership();
 
   constructor(
     private db: Db,
@@ -122,13 +127,17 @@ export class RunService {
 
   async create(config: RunConfig): Promise<RunSummary> {
     await this.checkFork(config);
+    // Created with its lease, so no other instance ever finds it unowned and starts it too.
+    const lease = this.ownership.newLease();
     const run = await this.db.run.create({
       data: {
         name: config.name, config: JSON.stringify(config), token: newToken(), totalSteps: config.steps,
         // The form's optional webhook becomes this run's own; more can be added on the Alerts page.
         ...(config.alertWebhook ? { webhooks: { create: { url: config.alertWebhook } } } : {}),
+        ...(lease ? { lease: { create: lease } } : {}),
       },
     });
+    if (lease) this.ownership.hold(run.id);
     this.noteLaunch(run.id, 0);
     this.launcher?.launch({ id: run.id, token: run.token, config });
     // After the launch, so a run waiting for a slot is pushed with its place in the queue.
@@ -140,11 +149,24 @@ export class RunService {
     const run = await this.get(id);
     if (run.status === "queued" || run.status === "running") {
       const updated = await this.setStatus(id, "stopping");
-      if (!this.launcher?.requestStop(id)) await this.setStatus(id, "stopped", { endedAt: new Date() });
+      // Another instance supervises it: its owner finds the status at its next lease renewal.
+      if (this.ownership.owns(id)) await this.stopOwned(id);
       return updated;
     }
     if (run.status === "stopping") return run;
     throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a queued or running run can be stopped` });
+  }
+
+  /** Asks the run's trainer to stop; a run without one (still queued) stops at once. */
+  private async stopOwned(id: string) {
+    if (!this.launcher?.requestStop(id)) await this.setStatus(id, "stopped", { endedAt: new Date() });
+  }
+
+  /** Scale-out: of the runs this instance owns, those asked to stop on another instance get their stop here. */
+  async stopsAskedElsewhere(owned: string[], asked: (runId: string) => boolean) {
+    if (owned.length === 0) return;
+    const rows = await this.db.run.findMany({ where: { id: { in: owned }, status: "stopping" }, select: { id: true } });
+    for (const { id } of rows) if (!asked(id)) await this.stopOwned(id);
   }
 
   /** fromScratch: the person chose to start over at step 0; the old checkpoints are set aside and the old metrics superseded. */
@@ -175,6 +197,9 @@ export class RunService {
   }
 
   private async relaunch(run: RunSummary, extra: Partial<Run>): Promise<RunSummary> {
+    // The lease before the status, so the queued run is never unowned; a live holder is restarting it already.
+    if (!(await this.ownership.claim(run.id)))
+      throw new TRPCError({ code: "CONFLICT", message: `Run ${run.name} is handled by another instance (a restart may be due); try again in a few seconds` });
     // A checkpoint its last trainer wrote but could not report is where the next one resumes.
     const scan = await scanCheckpoints(this.db, run.id, this.runDir(run.id), false);
     logScan(run.id, scan);
@@ -239,8 +264,9 @@ export class RunService {
     if (!ACTIVE_STATUSES.includes(run.status)) return;
     if (run.status === "stopping" && reason === null) return void (await this.setStatus(runId, "stopped", { endedAt: new Date() }));
     const crashed = await this.setStatus(runId, "crashed", { error: reason ?? "Trainer exited before reporting", endedAt: new Date() });
-    if (run.status === "stopping" || !exit || !this.onCrash) return;
-    if (!(await this.onCrash(crashed, exit))) return;
+    // The lease stays while a restart is due, so that the restart happens even if this instance dies.
+    if (run.status === "stopping" || !exit || !this.onCrash) return this.releaseLease(runId);
+    if (!(await this.onCrash(crashed, exit))) return this.releaseLease(runId);
     // Backing off keeps a trainer that dies at once from spinning; the first restart is quick.
     this.scheduleRestart(runId, this.restartDelay(runId, run.step));
   }
@@ -274,43 +300,79 @@ export class RunService {
     }
   }
 
+  private async releaseLease(runId: string) {
+    await this.ownership.release(runId).catch((e) => console.error(`run ${runId}: releasing its lease failed:`, e));
+  }
+
   /**
-   * At server start: an active run whose trainer still lives (an earlier server started it) is
-   * adopted and goes on; one whose trainer died while no server watched crashed, with its alert and
-   * restart policy; a queued one goes back in the queue. Every run's checkpoints that reached the
-   * disk unrecorded are recorded, and abandoned temporary folders of runs without a trainer removed.
+   * At server start, every run this instance may own is taken over (takeOver). Alone, that is all
+   * of them. In a cluster, a run whose lease a live instance holds is left to it; one with an
+   * expired lease, or active with none, is claimed first.
    */
   async markOrphans() {
     const runs = await this.db.run.findMany({ orderBy: { createdAt: "asc" } });
+    const leases = await this.ownership.leases();
     for (const row of runs) {
-      const run = this.summary(row);
-      const active = ACTIVE_STATUSES.includes(run.status);
-      const adopted = active && (this.launcher?.adopt(run.id, run.config) ?? false);
-      logScan(run.id, await scanCheckpoints(this.db, run.id, this.runDir(run.id), !adopted));
+      if (!this.ownership.clustered) {
+        await this.takeOver(row, true);
+        continue;
+      }
+      const lease = leases.get(row.id);
+      if (lease?.live && lease.owner !== this.ownership.instanceId) continue;
+      const needsOwner = lease !== undefined || ACTIVE_STATUSES.includes(row.status as RunStatus);
+      if (needsOwner && !(await this.ownership.claim(row.id))) continue;
+      // A crashed run keeps its lease only while its restart is due.
+      await this.takeOver(row, lease !== undefined);
+    }
+  }
+
+  /** Scale-out: this instance claimed the expired lease of a run; it takes the run over. */
+  async takeOverClaimed(runId: string) {
+    const row = await this.db.run.findUnique({ where: { id: runId } });
+    if (!row) return this.releaseLease(runId);
+    await this.takeOver(row, true);
+  }
+
+  /**
+   * Supervision of a run passes to this instance (a restart, or its owner died): an active run
+   * whose trainer still lives (an earlier server started it) is adopted and goes on; one whose
+   * trainer died while no server watched crashed, with its alert and restart policy; a queued one
+   * goes back in the queue. Its checkpoints that reached the disk unrecorded are recorded, and
+   * abandoned temporary folders of a run without a trainer removed. `restartDue`: a crashed run's
+   * restart was decided and may not have been made.
+   */
+  private async takeOver(row: Run, restartDue: boolean) {
+    const run = this.summary(row);
+    const active = ACTIVE_STATUSES.includes(run.status);
+    const adopted = active && (this.launcher?.adopt(run.id, run.config) ?? false);
+    logScan(run.id, await scanCheckpoints(this.db, run.id, this.runDir(run.id), !adopted));
+    if (!active) {
       // Its policy had decided on a restart that the last server did not live to make.
-      if (run.status === "crashed" && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.scheduleRestart(run.id, RESTART_BACKOFF_MS);
-      if (!active) continue;
-      if (adopted) {
-        console.log(`run ${run.id}: adopted its trainer, which kept running while the server was down`);
-        this.noteLaunch(run.id, run.step);
-        if (run.status === "stopping") this.launcher?.requestStop(run.id);
-        continue;
-      }
-      if (run.status === "queued" && !fs.existsSync(path.join(this.runDir(run.id), PID_FILE))) {
-        this.launcher?.launch({ id: run.id, token: row.token, config: run.config });
-        continue;
-      }
-      // Asked to stop and gone: it stopped. Otherwise it died unwatched, a crash like any other.
-      if (run.status === "stopping") await this.trainerExited(run.id, null);
-      else {
-        const tail = readTail(path.join(this.runDir(run.id), LOG_FILE));
-        await this.trainerExited(run.id, `The trainer ended while the server was down: ${tail.at(-1) ?? "no output"}`, { code: null, signal: null, tail });
-      }
+      if (run.status === "crashed" && restartDue && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.scheduleRestart(run.id, RESTART_BACKOFF_MS);
+      else if (this.ownership.owns(run.id)) await this.releaseLease(run.id);
+      return;
+    }
+    if (adopted) {
+      console.log(`run ${run.id}: adopted its trainer, which kept running while ${this.ownership.clustered ? "no instance supervised it" : "the server was down"}`);
+      this.noteLaunch(run.id, run.step);
+      if (run.status === "stopping") this.launcher?.requestStop(run.id);
+      return;
+    }
+    if (run.status === "queued" && !fs.existsSync(path.join(this.runDir(run.id), PID_FILE))) {
+      this.launcher?.launch({ id: run.id, token: row.token, config: run.config });
+      return;
+    }
+    // Asked to stop and gone: it stopped. Otherwise it died unwatched, a crash like any other.
+    if (run.status === "stopping") await this.trainerExited(run.id, null);
+    else {
+      const tail = readTail(path.join(this.runDir(run.id), LOG_FILE));
+      await this.trainerExited(run.id, `The trainer ended while ${this.ownership.clustered ? "no instance supervised it" : "the server was down"}: ${tail.at(-1) ?? "no output"}`, { code: null, signal: null, tail });
     }
   }
 
   private async setStatus(id: string, status: RunStatus, extra: Partial<Run> = {}) {
     const run = await this.db.run.update({ where: { id }, data: { ...extra, status } });
+    if (ENDED.includes(status) && this.ownership.owns(id)) await this.releaseLease(id);
     const summary = this.summary(run);
     this.hub.runChanged(summary);
     return summary;

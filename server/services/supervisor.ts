@@ -26,7 +26,11 @@ interface Child {
   stopRequested: boolean;
   /** The trainer said how it ended (trainer:done); its exit then changes nothing. */
   reportedDone: boolean;
+  /** Handed to another instance (scale-out): left running, and its exit is that instance's to see. */
+  released: boolean;
   killTimer: NodeJS.Timeout | null;
+  /** Stops checking an adopted trainer for life. */
+  unwatch: () => void;
   exited: Promise<void>;
 }
 
@@ -49,6 +53,8 @@ export class Supervisor implements Launcher {
     private stopTimeoutMs: number,
     private watch: Watch | null = null,
     private maxTrainers = Infinity,
+    /** Where else the trainer may reach a server when this one is gone (scale-out), after serverUrl. */
+    private fallbackUrls: () => string[] = () => [],
   ) {}
 
   launch(run: Launch) {
@@ -94,7 +100,7 @@ export class Supervisor implements Launcher {
       proc = spawn(
         process.execPath,
         ["--import", "tsx", path.join(root, "trainer", "cli.ts"), "--config", configPath, "--run-dir", runDir,
-          "--data-dir", this.runs.dataDir, "--server", this.serverUrl(), "--run-id", run.id],
+          "--data-dir", this.runs.dataDir, "--server", this.dialList(), "--run-id", run.id],
         { cwd: root, env: { ...process.env, TRAINER_TOKEN: run.token }, stdio: ["ignore", log, log] },
       );
     } finally {
@@ -107,6 +113,11 @@ export class Supervisor implements Launcher {
       proc.on("close", (code, signal) => void this.ended(run.id, child, code, signal).then(resolve));
     });
     this.watch?.started(run.id, run.config);
+  }
+
+  /** This server first, then the others a trainer may fail over to. */
+  private dialList() {
+    return [...new Set([this.serverUrl(), ...this.fallbackUrls()])].join(",");
   }
 
   /**
@@ -124,6 +135,10 @@ export class Supervisor implements Launcher {
         void this.ended(runId, child, null, null).then(resolve);
       }, ADOPTED_POLL_MS);
       poll.unref();
+      child.unwatch = () => {
+        clearInterval(poll);
+        resolve();
+      };
     });
     // Liveness from here: its heartbeats must resume, as after a fresh start.
     this.watch?.started(runId, config);
@@ -131,12 +146,13 @@ export class Supervisor implements Launcher {
   }
 
   private track(runId: string, pid: number, proc: ChildProcess | null): Child {
-    const child: Child = { pid, proc, socket: null, stopRequested: false, reportedDone: false, killTimer: null, exited: Promise.resolve() };
+    const child: Child = { pid, proc, socket: null, stopRequested: false, reportedDone: false, released: false, killTimer: null, unwatch: () => {}, exited: Promise.resolve() };
     this.children.set(runId, child);
     return child;
   }
 
   private async ended(runId: string, child: Child, code: number | null, signal: NodeJS.Signals | null) {
+    if (child.released) return;
     if (child.killTimer) clearTimeout(child.killTimer);
     if (this.children.get(runId) === child) this.children.delete(runId);
     fs.rmSync(path.join(this.runs.runDir(runId), PID_FILE), { force: true });
@@ -190,6 +206,36 @@ export class Supervisor implements Launcher {
 
   isRunning(runId: string) {
     return this.children.has(runId);
+  }
+
+  /** Whether stop was already asked of the run's trainer. */
+  stopAsked(runId: string) {
+    return this.children.get(runId)?.stopRequested ?? false;
+  }
+
+  /**
+   * Lets a run go without touching its trainer (scale-out: another instance took its lease and
+   * adopts the trainer, or this one is leaving with peers alive): it leaves the queue, and its
+   * trainer is no longer watched, signalled or mourned here.
+   */
+  release(runId: string) {
+    const waiting = this.queuePosition(runId);
+    if (waiting !== null) this.queue.splice(waiting, 1);
+    const child = this.children.get(runId);
+    if (!child) return;
+    child.released = true;
+    if (child.killTimer) clearTimeout(child.killTimer);
+    child.unwatch();
+    this.children.delete(runId);
+    this.watch?.ended(runId);
+    this.startQueued();
+  }
+
+  /** Releases every run at once (a graceful exit that hands them to the other instances). */
+  releaseAll() {
+    this.queue = [];
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    for (const runId of [...this.children.keys()]) this.release(runId);
   }
 
   /** Asks every trainer to checkpoint and stop, and waits for them to exit. */

@@ -115,7 +115,7 @@ export class Watch {
   recovered(runId: string, event: RecoveryEvent) {
     const w = this.runs.get(runId);
     if (w && event.toStep !== undefined) w.step = event.toStep;
-    this.raiseAll(runId, [{ ...event, severity: SEVERITY_OF[event.type] }]);
+    this.raiseAll(runId, [{ ...event, severity: SEVERITY_OF[event.type], repeat: event.attempt }]);
   }
 
   /** The trainer exited on its own: raises crash (or oom) and says whether the restart policy restarts it. */

@@ -16,21 +16,28 @@ export interface WebhookOptions {
   publicUrl?: string | (() => string);
   /** POST to loopback and private networks too (WEBHOOK_ALLOW_PRIVATE); link-local and metadata addresses stay refused. */
   allowPrivate?: boolean;
+  /** Who claims the deliveries this service sends (scale-out: the instance id). */
+  instanceId?: string;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { attempts: 5, baseDelayMs: 1000, timeoutMs: 5000, dedupWindowMs: 10 * 60_000 };
 /** A receiver may ask for a longer pause with Retry-After; we wait no longer than this. */
 const MAX_RETRY_AFTER_MS = 60_000;
+/** A claim outlasts the POST (or the wait before the next one) by this much before another instance may take the delivery over. */
+const CLAIM_MARGIN_MS = 5_000;
+/** Abandoned deliveries picked up per sweep. */
+const SWEEP_BATCH = 20;
 
 export const WEBHOOK_FORMATS = ["json", "slack"] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 export type DispatchedAlert = Alert & { runName: string };
 type Dated<T> = Omit<T, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
-/** A delivery as it leaves the server (dates as ISO strings, as JSON sends them). */
-export type DeliveryRow = Dated<WebhookDelivery>;
+/** A delivery as it leaves the server (dates as ISO strings, as JSON sends them; who sends it stays inside). */
+export type DeliveryRow = Omit<Dated<WebhookDelivery>, "claimedBy" | "claimedUntil">;
 export type DeliveryResult = Pick<WebhookDelivery, "status" | "attempts" | "httpStatus" | "error">;
 
-const toRow = (d: WebhookDelivery): DeliveryRow => ({ ...d, createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString() });
+const toRow = ({ claimedBy: _by, claimedUntil: _until, ...d }: WebhookDelivery): DeliveryRow => ({ ...d, createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString() });
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P2002";
 const rank = (severity: string) => Math.max(0, SEVERITIES.indexOf(severity as never));
 
 /** Null when the URL is one we can POST to, else why not. */
@@ -75,7 +82,12 @@ export function webhookPayload(format: string, alert: DispatchedAlert, runUrl: s
 type PostResult = { ok: boolean; retry: boolean; httpStatus: number | null; error: string | null; retryAfterMs?: number };
 const STOPPED: PostResult = { ok: false, retry: false, httpStatus: null, error: "Stopped: the server shut down before this delivery finished" };
 
-/** Delivers alerts to webhooks in the background, with retries and dedup; also the CRUD the router needs. */
+/**
+ * Delivers alerts to webhooks in the background, with retries and dedup; also the CRUD the router
+ * needs. Each delivery row is claimed by the instance that sends it, renewed before every POST and
+ * every wait, so two instances never send one delivery; one whose sender died is taken over by
+ * another once its claim runs out (resumeAbandoned).
+ */
 export class WebhookService {
   private opts: WebhookOptions;
   private inflight = new Set<Promise<unknown>>();
@@ -115,25 +127,81 @@ export class WebhookService {
     await Promise.all(chosen.map((h) => this.deliver(h, alert)));
   }
 
+  private get me() {
+    return this.opts.instanceId ?? "solo";
+  }
+
+  private claimUntil(waitMs: number) {
+    return new Date(Date.now() + waitMs + this.opts.timeoutMs + CLAIM_MARGIN_MS);
+  }
+
+  /** Claims a pending delivery for the next POST; false when another instance has it (or it is no longer pending). */
+  private async claim(id: number): Promise<boolean> {
+    const { count } = await this.db.webhookDelivery.updateMany({
+      where: { id, status: "pending", OR: [{ claimedBy: this.me }, { claimedBy: null }, { claimedUntil: { lt: new Date() } }] },
+      data: { claimedBy: this.me, claimedUntil: this.claimUntil(0) },
+    });
+    return count === 1;
+  }
+
   private async deliver(hook: Webhook, alert: DispatchedAlert) {
     const decided = this.gate.then(() => this.open(hook, alert));
     this.gate = decided.catch(() => {});
-    let row = await decided;
+    const row = await decided;
+    if (!row) return;
     this.emit(row);
-    if (row.status !== "pending") return;
+    if (row.status === "pending") await this.attempt(hook, alert, row, 1);
+  }
+
+  /** POSTs from attempt `first` on, until delivered, refused for good, or out of attempts. */
+  private async attempt(hook: Webhook, alert: DispatchedAlert, row: WebhookDelivery, first: number) {
     const body = JSON.stringify(webhookPayload(hook.format, alert, this.runUrl(alert.runId)));
-    for (let attempts = 1; ; attempts++) {
+    for (let attempts = first; ; attempts++) {
       // Stopped while waiting to retry: record why, and leave the last real attempt's figures.
       const skipped = this.stopping.signal.aborted;
+      if (!skipped && !(await this.claim(row.id))) return;
       const r = skipped ? STOPPED : await this.post(hook.url, body);
       const status = r.ok ? "delivered" : r.retry && attempts < this.opts.attempts ? "pending" : "failed";
-      const data = skipped ? { status, error: r.error } : { status, attempts, httpStatus: r.httpStatus, error: r.error };
+      const backoff = this.opts.baseDelayMs * 2 ** (attempts - 1);
+      const waitMs = r.retryAfterMs ?? backoff / 2 + (Math.random() * backoff) / 2;
+      const claim = status === "pending" && !skipped ? { claimedUntil: this.claimUntil(waitMs) } : {};
+      const data = skipped ? { status, error: r.error } : { status, attempts, httpStatus: r.httpStatus, error: r.error, ...claim };
       row = await this.db.webhookDelivery.update({ where: { id: row.id }, data });
       this.emit(row);
       if (status !== "pending") return;
-      const backoff = this.opts.baseDelayMs * 2 ** (attempts - 1);
-      await this.sleep(r.retryAfterMs ?? backoff / 2 + (Math.random() * backoff) / 2);
+      await this.sleep(waitMs);
     }
+  }
+
+  /**
+   * Scale-out: takes over pending deliveries whose sender stopped renewing its claim (it died),
+   * and goes on with their retries here. Returns how many were taken.
+   */
+  async resumeAbandoned(): Promise<number> {
+    if (this.stopping.signal.aborted) return 0;
+    const now = new Date();
+    const stale = await this.db.webhookDelivery.findMany({
+      where: { status: "pending", claimedUntil: { lt: now } },
+      orderBy: { id: "asc" },
+      take: SWEEP_BATCH,
+      include: { webhook: true, alert: { include: { run: { select: { name: true } } } } },
+    });
+    let taken = 0;
+    for (const d of stale) {
+      const { count } = await this.db.webhookDelivery.updateMany({
+        where: { id: d.id, status: "pending", claimedUntil: { lt: now } },
+        data: { claimedBy: this.me, claimedUntil: this.claimUntil(0) },
+      });
+      if (count === 0) continue;
+      taken++;
+      console.log(`webhooks: delivery #${d.id} (alert ${d.alertId}) was left pending by ${d.claimedBy ?? "an earlier server"}; retrying it here`);
+      const { webhook, alert: { run, ...alert }, ...row } = d;
+      const job = this.attempt(webhook, { ...alert, runName: run.name }, row, row.attempts + 1)
+        .catch((e) => console.error(`webhooks: delivery #${d.id} could not be resumed:`, e))
+        .finally(() => this.inflight.delete(job));
+      this.inflight.add(job);
+    }
+    return taken;
   }
 
   private emit(row: WebhookDelivery) {
@@ -151,11 +219,19 @@ export class WebhookService {
       where: { webhookId: hook.id, status: { not: "deduplicated" }, createdAt: { gte: new Date(Date.now() - window) }, alert: { runId: alert.runId, type: alert.type } },
       orderBy: { id: "desc" },
     });
-    const base = { webhookId: hook.id, alertId: alert.id };
-    if (!earlier) return this.db.webhookDelivery.create({ data: { ...base, status: "pending" } });
-    const ago = Math.round((Date.now() - earlier.createdAt.getTime()) / 1000);
-    const error = `Suppressed: delivery #${earlier.id} already carried a ${alert.type} alert of this run ${ago}s ago (one per ${Math.round(window / 1000)}s)`;
-    return this.db.webhookDelivery.create({ data: { ...base, status: "deduplicated", error } });
+    const base = { webhookId: hook.id, alertId: alert.id, claimedBy: this.me, claimedUntil: this.claimUntil(0) };
+    let data: typeof base & { status: string; error?: string } = { ...base, status: "pending" };
+    if (earlier) {
+      const ago = Math.round((Date.now() - earlier.createdAt.getTime()) / 1000);
+      data = { ...base, status: "deduplicated", error: `Suppressed: delivery #${earlier.id} already carried a ${alert.type} alert of this run ${ago}s ago (one per ${Math.round(window / 1000)}s)` };
+    }
+    try {
+      return await this.db.webhookDelivery.create({ data });
+    } catch (e) {
+      // One delivery per (webhook, alert): another instance dispatched this alert already.
+      if (isUniqueViolation(e)) return null;
+      throw e;
+    }
   }
 
   private runUrl(runId: string): string | null {
@@ -235,7 +311,7 @@ export class WebhookService {
     const run = hook.runId ? await this.db.run.findUnique({ where: { id: hook.runId }, select: { name: true } }) : null;
     const alert: DispatchedAlert = {
       id: 0, runId: hook.runId ?? "test", runName: run?.name ?? "test", type: "test", severity: "info", step: 0, value: null, threshold: null,
-      message: "Test alert from the pretraining dashboard: this webhook works.", key: null, muted: false, acknowledged: false, acknowledgedAt: null, createdAt: new Date(),
+      message: "Test alert from the pretraining dashboard: this webhook works.", key: null, muted: false, acknowledged: false, acknowledgedAt: null, createdAt: new Date(), dedupKey: null,
     };
     const runUrl = hook.runId ? this.runUrl(hook.runId) : null;
     const r = await this.post(hook.url, JSON.stringify(webhookPayload(hook.format, alert, runUrl, true)));

@@ -44,3 +44,17 @@ test("DATABASE_URL picks the engine: file: is SQLite, postgresql:// and postgres
   assert.equal(loadEnv({}).DATABASE_POOL_SIZE, 10);
   assert.throws(() => loadEnv({ DATABASE_POOL_SIZE: "0" }), /DATABASE_POOL_SIZE/);
 });
+
+test("scale-out: REDIS_URL, SERVER_URLS and the lease timings are checked, naming the variable; unset, nothing is on", () => {
+  const alone = loadEnv({});
+  assert.equal(alone.REDIS_URL, undefined);
+  assert.deepEqual(alone.SERVER_URLS, []);
+  assert.deepEqual([alone.LEASE_TTL_MS, alone.LEASE_RENEW_MS], [10_000, 2_000]);
+  const env = loadEnv({ REDIS_URL: "redis://:pw@127.0.0.1:6379/2", SERVER_URLS: "http://10.0.0.5:3000/, https://dash.example.com", LEASE_TTL_MS: "4000", LEASE_RENEW_MS: "1000" });
+  assert.equal(env.REDIS_URL, "redis://:pw@127.0.0.1:6379/2");
+  assert.deepEqual(env.SERVER_URLS, ["http://10.0.0.5:3000", "https://dash.example.com"]);
+  assert.throws(() => loadEnv({ REDIS_URL: "http://127.0.0.1:6379" }), /REDIS_URL/);
+  assert.throws(() => loadEnv({ SERVER_URLS: "http://ok:1,ftp://bad" }), /SERVER_URLS: ftp:\/\/bad/);
+  assert.throws(() => loadEnv({ LEASE_TTL_MS: "3000", LEASE_RENEW_MS: "2000" }), /LEASE_RENEW_MS: must be at most half/);
+  assert.throws(() => loadEnv({ INSTANCE_ID: "a b" }), /INSTANCE_ID/);
+});
