@@ -102,6 +102,7 @@ export async function startServer(env: Env) {
       await services.supervisor.stopAll();
       await services.writer.close();
       services.watch.close();
+      services.stats.close();
       await services.webhooks.close();
       io.close();
       await ui.close?.();

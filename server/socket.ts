@@ -21,9 +21,14 @@ function on<S extends z.ZodType>(
   event: string,
   schema: S,
   handler: (data: z.infer<S>) => Promise<Record<string, unknown> | void>,
+  refused: () => void = () => {},
 ) {
   socket.on(event, async (payload: unknown, ack?: unknown) => {
-    const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const answer: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const reply: Ack = (r) => {
+      if (!r.ok) refused();
+      answer(r);
+    };
     const bad = findBadText(payload);
     if (bad) return void reply({ ok: false, error: `Invalid ${event}: ${describeBadText(bad)}` });
     const parsed = schema.safeParse(payload);
@@ -67,7 +72,8 @@ function trainerSocket(socket: Socket, services: Services) {
     schema: S,
     check: (launch: Launch, data: z.infer<S>) => C | Promise<C>,
     handler: (data: z.infer<S>, checked: C) => Promise<Record<string, unknown> | void>,
-  ) => on(socket, event, schema, async (data) => handler(data, await channel.admit(socket, event, (launch) => check(launch, data))));
+    refused?: () => void,
+  ) => on(socket, event, schema, async (data) => handler(data, await channel.admit(socket, event, (launch) => check(launch, data))), refused);
   const none = () => {};
 
   admitted(EV.checkpointList, CheckpointListRequest, none, async () => ({ checkpoints: await channel.recorded(runId) }));
@@ -76,12 +82,18 @@ function trainerSocket(socket: Socket, services: Services) {
     if (!supervisor.attach(runId, socket)) return void socket.emit(EV.runStop);
     await services.runs.trainerStarted(runId, hello);
   });
+  const stats = writer.stats;
   admitted(EV.metricBatch, MetricBatch, (launch, batch) => channel.metrics(launch, batch), async (batch) => {
+    const arrived = performance.now();
+    stats.batchesReceived++;
+    stats.pointsReceived += batch.points.length;
     hub.metrics(runId, batch.points);
     watch.metrics(runId, batch.points);
     await writer.enqueue(runId, batch.points);
+    stats.pointsAcked += batch.points.length;
+    stats.ackMs.record(performance.now() - arrived);
     return { seq: batch.seq };
-  });
+  }, () => stats.batchesRefused++);
   admitted(EV.checkpointSaved, CheckpointSaved, (launch, c) => channel.checkpoint(launch, c), async (_c, verified) => {
     const row = await services.runs.recordCheckpoint(runId, verified);
     hub.checkpoint(runId, row);

@@ -11,6 +11,7 @@ import { GenerateService } from "./generate";
 import { Hub } from "./hub";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
+import { ServerStats } from "./server-stats";
 import { Supervisor } from "./supervisor";
 import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
@@ -43,5 +44,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
-  return { db, hub, runs, writer, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
+  const stats = new ServerStats(writer.stats);
+  return { db, hub, runs, writer, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
 }

@@ -2,6 +2,7 @@ import { Prisma } from "../../generated/prisma/client";
 import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket, type SpanPoint } from "../../lib/downsample";
 import type { MetricPoint } from "../../lib/protocol";
 import type { Db } from "../db";
+import { IngestStats } from "./ingest-stats";
 import { firstStepAtTime, readBuckets, refreshRollups, rollupExtents, supersedeRollups, WIDTHS } from "./metric-rollup";
 
 interface Pending {
@@ -26,6 +27,7 @@ export class MetricWriter {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  readonly stats = new IngestStats();
 
   constructor(
     private db: Db,
@@ -34,6 +36,7 @@ export class MetricWriter {
   ) {}
 
   enqueue(runId: string, points: MetricPoint[]): Promise<void> {
+    this.stats.pendingPoints += points.length;
     return new Promise((resolve, reject) => {
       this.pending.push({ runId, points, resolve, reject });
       this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
@@ -74,12 +77,20 @@ export class MetricWriter {
       rows = [];
     }
     statements.push(...this.upserts(rows), ...this.rollups(rows));
+    const points = batch.reduce((n, b) => n + b.points.length, 0);
+    const started = performance.now();
     try {
       await this.db.$transaction(statements);
     } catch (e) {
+      this.stats.flushErrors++;
+      this.stats.pendingPoints -= points;
       for (const b of batch) b.reject(e);
       return;
     }
+    this.stats.flushMs.record(performance.now() - started);
+    this.stats.flushes++;
+    this.stats.pendingPoints -= points;
+    this.stats.pointsWritten += points;
     for (const b of batch) b.resolve();
     await this.onFlushed(new Set(batch.map((b) => b.runId)));
   }

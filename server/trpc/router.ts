@@ -12,6 +12,7 @@ import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
+import { serverRouter } from "./server-router";
 import { webhookRouter } from "./webhook-router";
 
 const RunId = z.object({ id: z.string().min(1).max(64) });
@@ -24,6 +25,7 @@ export const appRouter = router({
   checkpointCompare: checkpointCompareRouter,
   compare: compareRouter,
   webhook: webhookRouter,
+  server: serverRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
