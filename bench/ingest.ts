@@ -81,7 +81,11 @@ async function measure(engine: Engine): Promise<Result> {
   const pgDb = engine === "postgresql" ? await createPgDatabase("writer_bench") : null;
   let server: TestServer | null = null;
   try {
-    server = await startServer(dataDir, pgDb ? { DATABASE_URL: pgDb.url } : {});
+    // BENCH_SERVER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+    const extraEnv: Record<string, string> = {};
+    if (process.env.BENCH_SERVER_NODE_OPTIONS) extraEnv.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
+    if (pgDb) extraEnv.DATABASE_URL = pgDb.url;
+    server = await startServer(dataDir, extraEnv);
     if (pgDb && !(await pgHasSchema(pgDb.url)))
       throw new Error("the server did not migrate the PostgreSQL database named by DATABASE_URL: this build has no PostgreSQL support yet");
     const runs = await createLiveRuns(engine, pgDb ? pgDb.url : dataDir, flags.trainers);

@@ -23,13 +23,16 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(db: Db, env: Env, io: Server | null, serverUrl: () => string) {
   const hub = new Hub(io);
   const runs = new RunService(db, hub, env.dataDir);
-  const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
+  const writer = new MetricWriter(env.databaseUrl, (ids) => runs.refreshSummaries(ids));
   const alerts = new AlertService(db, hub);
   const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
   const watch = new Watch(alerts, (runId, beforeStep, perKey) => recentHistory(db, runId, beforeStep, perKey));
   const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
-  runs.tokenRevoked = (id) => channel.revoke(id);
+  runs.tokenRevoked = (id) => {
+    channel.revoke(id);
+    writer.forget(id);
+  };
   runs.supersedeAll = async (id) => {
     const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
     await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);

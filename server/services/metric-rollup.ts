@@ -8,7 +8,7 @@ import type { Db } from "../db";
  * and a range too narrow for the finest width holds fewer than 4 × budget raw points. Rows cost
  * about 3 µs each through Prisma here (64 k rows: 200 ms), so a ratio of 4 keeps the default query
  * near 10 ms, where widths 64, 4096, 262144 could read 64 × budget rows. The price is nine widths:
- * a third of a rollup row per point, and nine small statements per flush. 4⁹ = 262,144 leaves a
+ * a third of a rollup row per point, and nine rows to keep per key (rollup-state.ts). 4⁹ = 262,144 leaves a
  * handful of rows per key at a million steps, which makes extents and key lists cheap.
  * Changing this list needs a migration that rebuilds MetricRollup.
  */
@@ -16,67 +16,9 @@ export const WIDTHS = [4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144] as cons
 const TOP = WIDTHS[WIDTHS.length - 1];
 
 const lit = (n: number) => Prisma.raw(String(n));
-const UPSERT = Prisma.raw(`ON CONFLICT ("runId", "width", "key", "bucket") DO UPDATE SET
-  "firstStep" = excluded."firstStep", "lastStep" = excluded."lastStep", "min" = excluded."min", "max" = excluded."max",
-  "last" = excluded."last", "lastWallTime" = excluded."lastWallTime", "count" = excluded."count", "nanCount" = excluded."nanCount"`);
-const COLUMNS = Prisma.raw(`("runId", "width", "key", "bucket", "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount")`);
 
-/**
- * Recomputes the buckets [fromBucket, toBucket] of WIDTHS[level] for the keys matched by `keyIs`,
- * from the raw points for the finest width and from the width below for the others, so each
- * bucket costs at most 4 rows to read. A recompute rather than a merge: a re-sent or rewritten
- * point (a resume redoes steps) and a rollback leave the bucket exactly as its points say.
- * Widths are SQL literals: a bound JS number may arrive as REAL and turn `/` into real division.
- */
-function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, fromBucket: number, toBucket: number) {
-  const width = WIDTHS[level];
-  const w = lit(width);
-  if (level === 0) {
-    return db.$executeRaw`INSERT INTO "MetricRollup" ${COLUMNS}
-      SELECT g."runId", ${w}, g."key", g."bucket", g."firstStep", g."lastStep", g."min", g."max", m."value", m."wallTime", g."count", g."nanCount"
-      FROM (SELECT "runId", "key", "step" / ${w} AS "bucket", MIN("step") AS "firstStep", MAX("step") AS "lastStep",
-              MIN("value") AS "min", MAX("value") AS "max", COUNT(*) AS "count", COUNT(*) - COUNT("value") AS "nanCount"
-            FROM "Metric"
-            WHERE "runId" = ${runId} AND "key" ${keyIs} AND "step" >= ${fromBucket * width} AND "step" < ${(toBucket + 1) * width}
-            GROUP BY "key", "step" / ${w}) g
-      JOIN "Metric" m ON m."runId" = g."runId" AND m."key" = g."key" AND m."step" = g."lastStep"
-      WHERE true ${UPSERT}`;
-  }
-  const below = WIDTHS[level - 1];
-  const c = lit(below);
-  const ratio = lit(width / below);
-  return db.$executeRaw`INSERT INTO "MetricRollup" ${COLUMNS}
-    SELECT g."runId", ${w}, g."key", g."bucket", g."firstStep", g."lastStep", g."min", g."max", c."last", c."lastWallTime", g."count", g."nanCount"
-    FROM (SELECT "runId", "key", "bucket" / ${ratio} AS "bucket", MIN("firstStep") AS "firstStep", MAX("lastStep") AS "lastStep",
-            MIN("min") AS "min", MAX("max") AS "max", SUM("count") AS "count", SUM("nanCount") AS "nanCount"
-          FROM "MetricRollup"
-          WHERE "runId" = ${runId} AND "width" = ${c} AND "key" ${keyIs}
-            AND "bucket" >= ${fromBucket * (width / below)} AND "bucket" < ${(toBucket + 1) * (width / below)}
-          GROUP BY "key", "bucket" / ${ratio}) g
-    JOIN "MetricRollup" c ON c."runId" = g."runId" AND c."width" = ${c} AND c."key" = g."key" AND c."bucket" = g."lastStep" / ${c}
-    WHERE true ${UPSERT}`;
-}
-
-/** Statements that bring every width's buckets over the steps [fromStep, toStep] of the keys up to date. */
-export function refreshRollups(db: Db, runId: string, keys: string[], fromStep: number, toStep: number) {
-  const keyIs = Prisma.sql`IN (${Prisma.join(keys)})`;
-  return WIDTHS.map((w, level) => recompute(db, runId, keyIs, level, Math.floor(fromStep / w), Math.floor(toStep / w)));
-}
-
-/**
- * Statements that follow a rollback (the run's points after afterStep already gone): buckets wholly
- * after the step go, and each width's boundary bucket is recomputed. The run's keys come from the
- * top width, whose rows are an index prefix; it is trimmed last so the finer deletes still see them.
- */
-export function supersedeRollups(db: Db, runId: string, afterStep: number) {
-  const keyIs = Prisma.sql`IN (SELECT "key" FROM "MetricRollup" WHERE "runId" = ${runId} AND "width" = ${lit(TOP)})`;
-  const deletes = WIDTHS.map((w) =>
-    db.$executeRaw`DELETE FROM "MetricRollup" WHERE "runId" = ${runId} AND "width" = ${lit(w)} AND "key" ${keyIs}
-      AND "bucket" >= ${Math.floor(afterStep / w)} AND "firstStep" > ${afterStep}`,
-  );
-  const boundaries = WIDTHS.map((w, level) => recompute(db, runId, keyIs, level, Math.floor(afterStep / w), Math.floor(afterStep / w)));
-  return [...deletes, ...boundaries];
-}
+// The write side (recomputes, rollbacks, the writer's incremental buckets) is in rollup-sql.ts,
+// rollup-state.ts and metric-store.ts; what is here reads.
 
 export interface Extent {
   minStep: number;

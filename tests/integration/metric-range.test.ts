@@ -15,9 +15,9 @@ import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 const dataDir = tempDataDir("metric-range");
 let db: Db;
 let server: TestServer | undefined;
+const env = loadEnv({ DATA_DIR: dataDir });
 
 before(async () => {
-  const env = loadEnv({ DATA_DIR: dataDir });
   await migrate(env);
   db = openDb(env);
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
@@ -78,7 +78,7 @@ let rollupRun = "";
 test("rollups equal a brute-force aggregation after random inserts, re-sends, rewrites and rollbacks", async () => {
   const rng = new Rng(7);
   const runId = (rollupRun = await newRun("rollups"));
-  const writer = new MetricWriter(db, () => {}, 1);
+  const writer = new MetricWriter(env.databaseUrl, () => {}, 1);
   const value = () => (rng.next() < 0.03 ? null : Math.round(rng.normal() * 1000) / 100);
   const point = (key: string, step: number, v = value()): MetricPoint => ({ key, step, value: v, wallTime: 1e9 + step + rng.next() });
 
@@ -119,6 +119,7 @@ test("rollups equal a brute-force aggregation after random inserts, re-sends, re
   await writer.supersede(runId, 4999, 3);
   await assertRollupsExact(runId, "after a rollback that empties a key");
   assert.equal(await db.metricRollup.count({ where: { runId, key: "lr" } }), 0);
+  await writer.close();
 });
 
 test("the migration's backfill rebuilds the rollups of points stored before them", async () => {
@@ -142,7 +143,7 @@ let longRun = "";
 
 test("a long run written through MetricWriter serves its charts through the server", async () => {
   longRun = await newRun("long");
-  const writer = new MetricWriter(db, () => {}, 1);
+  const writer = new MetricWriter(env.databaseUrl, () => {}, 1);
   for (let s = 0; s < N; s += 5000) {
     const batch: MetricPoint[] = [];
     for (let step = s; step < s + 5000; step++) {
@@ -152,6 +153,7 @@ test("a long run written through MetricWriter serves its charts through the serv
     }
     await writer.enqueue(longRun, batch);
   }
+  await writer.close();
   await db.$disconnect();
   server = await startServer(dataDir);
 });
