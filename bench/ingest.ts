@@ -3,7 +3,7 @@
 // same run; with the API's latency (run.list, metric.range over tRPC) and the server's event-loop
 // lag sampled during the burst. Printed, not asserted (docs/ingest.md).
 // Flags: --db sqlite|postgresql|both --trainers N --seconds S --batch P --keys K --in-flight W
-//        --warmup S --ceiling-seconds S --out <file>
+//        --warmup S --ceiling-seconds S --out <file> --real-trainer
 import { fork } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -14,6 +14,7 @@ import { EV, roomOf } from "../lib/protocol";
 import { buildUiIfStale } from "../scripts/start";
 import { browserSocket, startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
 import { parseFlags } from "../trainer/cli-flags";
+import { type RealTrainerReport, realTrainerReport, startRealTrainer } from "./ingest-real-trainer";
 import { createLiveRuns, createPgDatabase, type Engine, pgCeiling, pgHasSchema, sqliteCeiling } from "./ingest-db";
 import type { TrainerPlan, TrainerReport } from "./ingest-trainers";
 
@@ -29,9 +30,11 @@ const Flags = z.object({
   warmup: int("warmup", 0, 120).default(3),
   "ceiling-seconds": int("ceiling-seconds", 1, 60).default(4),
   out: z.string().min(1).default("bench-results/ingest.json"),
+  /** One real run trains through the burst (bench/ingest-real-trainer.ts). */
+  "real-trainer": z.boolean().default(false),
 });
 const flags = parseFlags(
-  Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" as const }])),
+  Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: k === "real-trainer" ? ("boolean" as const) : ("string" as const) }])),
   Flags,
 );
 
@@ -54,6 +57,7 @@ interface Result {
   refused: number;
   errors: string[];
   browserPoints: number;
+  realTrainer?: RealTrainerReport;
   server: unknown;
   note?: string;
 }
@@ -91,6 +95,15 @@ async function measure(engine: Engine): Promise<Result> {
     const runs = await createLiveRuns(engine, pgDb ? pgDb.url : dataDir, flags.trainers);
     console.log(`\n${engine}: server at ${server.url}, ${runs.length} live runs`);
 
+    let real: { runId: string; before: [number, number] } | null = null;
+    if (flags["real-trainer"]) {
+      const runId = await startRealTrainer(server);
+      const from = Date.now() / 1000;
+      console.log(`${engine}: a real trainer (run ${runId}) trains alone for ${flags.seconds} s, then through the burst`);
+      await new Promise((r) => setTimeout(r, flags.seconds * 1000));
+      real = { runId, before: [from, Date.now() / 1000] };
+    }
+
     const browser = await browserSocket(server.url);
     let browserPoints = 0;
     browser.on(EV.metricBatch, (m: { points: unknown[] }) => (browserPoints += m.points.length));
@@ -116,12 +129,14 @@ async function measure(engine: Engine): Promise<Result> {
     child.send(plan);
     await next("ready");
     await next("window-start");
+    const windowFrom = Date.now() / 1000;
     const api = server.api;
     const list = probe(() => api.run.list.query());
     const range = probe(() => api.metric.range.query({ runId: runs[0].runId, keys: ["loss", "grad_norm"], buckets: 1000 }));
     const end = await next("window-end");
     const [runList, metricRange] = await Promise.all([list.stop(), range.stop()]);
     const stats = await api.server.stats.query({ windowSeconds: flags.seconds });
+    const realTrainer = real ? await realTrainerReport(server, real.runId, real.before, [windowFrom, Date.now() / 1000]) : undefined;
     const done = await next("done");
     await exited;
     browser.close();
@@ -134,7 +149,7 @@ async function measure(engine: Engine): Promise<Result> {
     const ceilingPerS = pgDb ? await pgCeiling(pgDb.url, runIds, flags["ceiling-seconds"]) : sqliteCeiling(dataDir, runIds, flags["ceiling-seconds"]);
     return {
       engine, ackedPerS, ceilingPerS, ratio: ackedPerS / ceilingPerS, runList, metricRange, loopLag: stats.eventLoopLagMs, ack: end.ackMs,
-      timeouts: end.timeouts, refused: end.refused, errors: end.errors, browserPoints, server: stats,
+      timeouts: end.timeouts, refused: end.refused, errors: end.errors, browserPoints, realTrainer, server: stats,
     };
   } finally {
     await server?.stop();
@@ -177,4 +192,8 @@ function printTable(rs: Result[]) {
   for (const l of lines) console.log(`| ${l.join(" | ")} |`);
   for (const r of rs) if (r.errors.length) console.log(`${r.engine} errors: ${r.errors.join("; ")}`);
   for (const r of rs) console.log(`${r.engine}: the browser subscribed to one run received ${r.browserPoints.toLocaleString()} points`);
+  for (const { engine, realTrainer: t } of rs)
+    if (t)
+      console.log(`${engine}: the real trainer ran at ${Math.round(t.tokensPerSecBefore)} tokens/s alone and ${Math.round(t.tokensPerSecDuring)} during the burst `
+        + `(${(100 * t.share).toFixed(0)}%, lowest ${Math.round(t.lowestDuring)}); throughput_drop alerts during the burst: ${t.throughputDropAlerts}, stall alerts: ${t.stallAlerts}`);
 }
