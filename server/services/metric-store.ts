@@ -151,7 +151,8 @@ export class MetricStore {
       this.cache.set(s.runId, s.key, new KeyRollup(db.lastStep, db.count, WIDTHS.map(() => null)));
     }
     for (const [runId, keys] of wanted) {
-      const rows = await this.db.all<{ key: string; width: number } & OpenBucket>(openBuckets(runId, keys));
+      const rows: ({ key: string; width: number } & OpenBucket)[] = [];
+      for (const sql of openBuckets(runId, keys)) rows.push(...(await this.db.all<{ key: string; width: number } & OpenBucket>(sql)));
       const open = new Map<string, (OpenBucket | null)[]>();
       for (const r of rows) {
         const list = open.get(r.key) ?? WIDTHS.map(() => null);

@@ -14,8 +14,11 @@ interface Pending {
 
 /** Points that start a flush at once rather than after the interval; under load flushes go back to back anyway. */
 const EAGER_POINTS = 4096;
-/** The most points one transaction takes, so a backlog is written in bounded steps. */
-const MAX_FLUSH_POINTS = 50_000;
+/**
+ * The most points one transaction takes, so a backlog is written in bounded steps: on SQLite the
+ * transaction holds the write lock, and a Prisma write on the event loop waits for it.
+ */
+const MAX_FLUSH_POINTS = 16_000;
 /** The runs table hears of a run's new step and loss at most this often. */
 const SUMMARY_MS = 1000;
 

@@ -97,17 +97,24 @@ export function extents(runIds: string[]): Sql {
   };
 }
 
+/** Keys per statement in openBuckets: SQLite takes at most 500 terms in one compound SELECT. */
+const KEYS_PER_LOOKUP = 40;
+
 /** The bucket holding each key's last step at every width: the buckets still being filled. */
-export function openBuckets(runId: string, keys: { key: string; lastStep: number }[]): Sql {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  for (const { key, lastStep } of keys)
-    for (const w of WIDTHS) {
-      parts.push(`SELECT "key", "width", "bucket", "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount"
-        FROM "MetricRollup" WHERE "runId" = ? AND "width" = ${w} AND "key" = ? AND "bucket" = ?`);
-      params.push(runId, key, Math.floor(lastStep / w));
-    }
-  return { text: parts.join("\nUNION ALL\n"), params };
+export function openBuckets(runId: string, keys: { key: string; lastStep: number }[]): Sql[] {
+  const out: Sql[] = [];
+  for (let k = 0; k < keys.length; k += KEYS_PER_LOOKUP) {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const { key, lastStep } of keys.slice(k, k + KEYS_PER_LOOKUP))
+      for (const w of WIDTHS) {
+        parts.push(`SELECT "key", "width", "bucket", "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount"
+          FROM "MetricRollup" WHERE "runId" = ? AND "width" = ${w} AND "key" = ? AND "bucket" = ?`);
+        params.push(runId, key, Math.floor(lastStep / w));
+      }
+    out.push({ text: parts.join("\nUNION ALL\n"), params });
+  }
+  return out;
 }
 
 /**

@@ -236,6 +236,14 @@ for (const engine of engines) {
     await b.enqueue(runId, four);
     assert.deepEqual(await points(d, runId), expectRows(one, two, three, four));
     await assertExact(d, runId, "after writers took turns");
+
+    // Many keys: the open buckets are read back in several statements.
+    const wide = await d.addRun("many-keys");
+    const keyed = (from: number, to: number) => range(from, to).flatMap((step) => range(0, 59).map((k) => ({ key: `layer/${k}/grad_norm`, step, value: (step * k) % 7, wallTime: 1.7e9 + step })));
+    await b.enqueue(wide, keyed(0, 49));
+    const e = writer(d);
+    await e.enqueue(wide, keyed(50, 99));
+    await assertExact(d, wide, "after a new writer appended to 60 keys");
   });
 }
 
