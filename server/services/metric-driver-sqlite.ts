@@ -9,13 +9,19 @@ const MAX_ROWS = 512;
 /**
  * better-sqlite3 on its own connection to the server's file. WAL, as the server sets it, with
  * synchronous FULL: a commit is on disk before the writer acks it. busy_timeout covers the
- * server's Prisma connection holding the write lock for a moment.
+ * server's Prisma connection holding the write lock for a moment. A flush dirties a few MB of
+ * pages, so the page cache is 64 MiB (2 MiB by default spilled mid-transaction) and the WAL is
+ * checkpointed every 10,000 pages rather than 1,000, which writes the pages that every flush
+ * touches (the indexes' right edges) once per checkpoint instead of once per flush; in runs here
+ * each was worth 5–20% of the writer's throughput.
  */
 export function openSqlite(url: string): MetricDriver {
   const db = new Database(url.slice("file:".length), { timeout: 10_000 });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
+  db.pragma("cache_size = -65536");
+  db.pragma("wal_autocheckpoint = 10000");
   const statements = new Map<string, Database.Statement>();
   const prepared = (text: string) => {
     let s = statements.get(text);
