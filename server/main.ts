@@ -101,6 +101,7 @@ export async function startServer(env: Env) {
       services.cliJobs.killAll();
       await services.supervisor.stopAll();
       await services.writer.close();
+      await services.metricReader.close();
       services.watch.close();
       services.stats.close();
       await services.webhooks.close();

@@ -9,6 +9,7 @@ import { EvalService } from "./evals";
 import { ExportService } from "./export";
 import { GenerateService } from "./generate";
 import { Hub } from "./hub";
+import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
@@ -48,5 +49,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const stats = new ServerStats(writer.stats);
-  return { db, hub, runs, writer, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
+  const metricReader = new MetricReader(env);
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
 }
