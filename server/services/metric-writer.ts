@@ -19,6 +19,8 @@ const EAGER_POINTS = 4096;
  * transaction holds the write lock, and a Prisma write on the event loop waits for it.
  */
 const MAX_FLUSH_POINTS = 16_000;
+/** Flushes handed to the writer's thread at once. */
+const MAX_IN_FLIGHT = 2;
 /** The runs table hears of a run's new step and loss at most this often. */
 const SUMMARY_MS = 1000;
 
@@ -36,7 +38,8 @@ export class MetricWriter {
   readonly stats = new IngestStats();
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private inFlight: { id: number; batch: Pending[] } | null = null;
+  /** Flushes sent to the thread and not yet answered, oldest first; it writes them in this order. */
+  private inFlight: { id: number; batch: Pending[]; points: number }[] = [];
   private worker: { thread: Worker; ready: Promise<void> } | null = null;
   private nextId = 1;
   /** flush() callers, each waiting for the ops enqueued before it (by op number). */
@@ -104,26 +107,31 @@ export class MetricWriter {
     this.enqueued++;
     this.stats.pendingPoints += points;
     const done = new Promise<void>((resolve, reject) => this.pending.push({ op, points, resolve, reject }));
-    if (now || this.waitingPoints() >= EAGER_POINTS) void this.kick();
+    // While a flush is being written, the next waits until a whole one is ready or that one ends.
+    if (now || this.waitingPoints() >= (this.inFlight.length === 0 ? EAGER_POINTS : MAX_FLUSH_POINTS)) void this.kick();
     else this.timer ??= setTimeout(() => void this.kick(), this.intervalMs);
     return done;
   }
 
   private waitingPoints() {
-    return this.stats.pendingPoints - (this.inFlight?.batch.reduce((n, p) => n + p.points, 0) ?? 0);
+    return this.stats.pendingPoints - this.inFlight.reduce((n, f) => n + f.points, 0);
   }
 
-  /** Sends the next flush to the writer's thread, unless one is under way (its end sends the next). */
+  /**
+   * Sends the next flush to the writer's thread, unless MAX_IN_FLIGHT are under way (the end of
+   * one sends the next). With two, the thread starts the next transaction as soon as one commits,
+   * without waiting for the event loop to hear of it.
+   */
   private async kick() {
-    if (this.inFlight || this.pending.length === 0) return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT || this.pending.length === 0) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     let points = 0;
     let take = 0;
     while (take < this.pending.length && (take === 0 || points + this.pending[take].points <= MAX_FLUSH_POINTS)) points += this.pending[take++].points;
     const batch = this.pending.splice(0, take);
-    const flight = { id: this.nextId++, batch };
-    this.inFlight = flight;
+    const flight = { id: this.nextId++, batch, points };
+    this.inFlight.push(flight);
     try {
       const w = this.ensureWorker();
       await w.ready;
@@ -165,14 +173,14 @@ export class MetricWriter {
   private lost(thread: Worker, e: Error) {
     if (this.worker?.thread !== thread) return;
     this.worker = null;
-    if (this.inFlight) this.settle(this.inFlight.id, e, 0);
+    for (const f of [...this.inFlight]) this.settle(f.id, e, 0);
   }
 
   private settle(id: number, error: Error | null, ms: number) {
-    const flight = this.inFlight;
-    if (!flight || flight.id !== id) return;
-    this.inFlight = null;
-    const points = flight.batch.reduce((n, p) => n + p.points, 0);
+    const at = this.inFlight.findIndex((f) => f.id === id);
+    if (at < 0) return;
+    const [flight] = this.inFlight.splice(at, 1);
+    const points = flight.points;
     this.stats.pendingPoints -= points;
     this.done += flight.batch.length;
     if (error) {
@@ -189,7 +197,7 @@ export class MetricWriter {
     }
     this.barriers = this.barriers.filter((b) => (b.upTo <= this.done ? (b.resolve(), false) : true));
     if (this.pending.length > 0) void this.kick();
-    else if (!this.inFlight) this.worker?.thread.unref();
+    else if (this.inFlight.length === 0) this.worker?.thread.unref();
   }
 
   /** The runs table hears at once, then at most every SUMMARY_MS while flushes keep coming. */
