@@ -9,9 +9,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createHistogram } from "node:perf_hooks";
+import { createTRPCClient, httpLink } from "@trpc/client";
 import { z } from "zod";
 import { EV, roomOf } from "../lib/protocol";
 import { buildUiIfStale } from "../scripts/start";
+import type { AppRouter } from "../server/trpc/router";
 import { browserSocket, startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
 import { parseFlags } from "../trainer/cli-flags";
 import { type RealTrainerReport, realTrainerReport, startRealTrainer } from "./ingest-real-trainer";
@@ -131,8 +133,11 @@ async function measure(engine: Engine): Promise<Result> {
     await next("window-start");
     const windowFrom = Date.now() / 1000;
     const api = server.api;
-    const list = probe(() => api.run.list.query());
-    const range = probe(() => api.metric.range.query({ runId: runs[0].runId, keys: ["loss", "grad_norm"], buckets: 1000 }));
+    // One client per probe, unbatched: a batching link would answer run.list with metric.range.
+    const listApi = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/api/trpc` })] });
+    const rangeApi = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/api/trpc` })] });
+    const list = probe(() => listApi.run.list.query());
+    const range = probe(() => rangeApi.metric.range.query({ runId: runs[0].runId, keys: ["loss", "grad_norm"], buckets: 1000 }));
     const end = await next("window-end");
     const [runList, metricRange] = await Promise.all([list.stop(), range.stop()]);
     const stats = await api.server.stats.query({ windowSeconds: flags.seconds });

@@ -49,6 +49,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const stats = new ServerStats(writer.stats);
-  const metricReader = new MetricReader(env);
+  const metricReader = new MetricReader(env.databaseUrl);
   return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
 }

@@ -15,13 +15,15 @@ const MAX_ROWS = 512;
  * touches (the indexes' right edges) once per checkpoint instead of once per flush; in runs here
  * each was worth 5–20% of the writer's throughput.
  */
-export function openSqlite(url: string): MetricDriver {
-  const db = new Database(url.slice("file:".length), { timeout: 10_000 });
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("foreign_keys = ON");
+export function openSqlite(url: string, readOnly = false): MetricDriver {
+  const db = new Database(url.slice("file:".length), { timeout: 10_000, readonly: readOnly });
   db.pragma("cache_size = -65536");
-  db.pragma("wal_autocheckpoint = 10000");
+  if (!readOnly) {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("wal_autocheckpoint = 10000");
+  }
   const statements = new Map<string, Database.Statement>();
   const prepared = (text: string) => {
     let s = statements.get(text);

@@ -33,7 +33,8 @@ export function engineOf(url: string): "sqlite" | "postgresql" {
   throw new Error(`The metric writer cannot write to ${url.replace(/\/\/[^@/]*@/, "//…@")}: the database URL must start with file:, postgres:// or postgresql://`);
 }
 
-export async function openDriver(url: string): Promise<MetricDriver> {
-  if (engineOf(url) === "sqlite") return (await import("./metric-driver-sqlite")).openSqlite(url);
+/** `readOnly`: a connection for queries only (the query thread's). */
+export async function openDriver(url: string, opts: { readOnly?: boolean } = {}): Promise<MetricDriver> {
+  if (engineOf(url) === "sqlite") return (await import("./metric-driver-sqlite")).openSqlite(url, opts.readOnly ?? false);
   return (await import("./metric-driver-pg")).openPg(url);
 }

@@ -1,6 +1,5 @@
 import type { Worker } from "node:worker_threads";
 import { spawnWorker } from "../../trainer/parallel/spawn";
-import type { Env } from "../env";
 import type { ReadReply, ReadRequest } from "./metric-read-worker";
 import type { RangeQuery, RangeSeries, SeriesPoint } from "./metrics";
 
@@ -17,7 +16,7 @@ export class MetricReader {
   private waiting = new Map<number, Waiting>();
   private nextId = 1;
 
-  constructor(private env: Env) {}
+  constructor(private databaseUrl: string) {}
 
   range(runId: string, query: RangeQuery): Promise<Record<string, RangeSeries>> {
     return this.ask({ kind: "range", runId, query }) as Promise<Record<string, RangeSeries>>;
@@ -49,7 +48,7 @@ export class MetricReader {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const w = spawnWorker(new URL("./metric-read-worker.ts", import.meta.url), { env: this.env });
+    const w = spawnWorker(new URL("./metric-read-worker.ts", import.meta.url), { url: this.databaseUrl });
     w.on("message", (m: ReadReply) => {
       const waiting = this.waiting.get(m.id);
       if (!waiting) return;

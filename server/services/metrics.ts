@@ -1,6 +1,6 @@
 import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket, type SpanPoint } from "../../lib/downsample";
 import type { Db } from "../db";
-import { firstStepAtTime, readBuckets, rollupExtents, WIDTHS } from "./metric-rollup";
+import { firstStepAtTime, readBuckets, readsOf, type Reads, rollupExtents, WIDTHS } from "./metric-rollup";
 
 export { MetricWriter } from "./metric-writer";
 
@@ -8,16 +8,16 @@ export type SeriesPoint = { step: number; value: number | null; wallTime: number
 
 /** A run's stored series, each reduced to about `maxPoints` points with spikes kept. */
 export async function metricHistory(
-  db: Db,
+  source: Db | Reads,
   runId: string,
   opts: { keys?: string[]; maxPoints: number },
 ): Promise<Record<string, SeriesPoint[]>> {
-  const rows = await db.metric.findMany({
-    where: { runId, ...(opts.keys ? { key: { in: opts.keys } } : {}) },
-    orderBy: [{ key: "asc" }, { step: "asc" }],
-    select: { key: true, step: true, value: true, wallTime: true },
+  const keyIs = opts.keys ? ` AND "key" IN (${opts.keys.map(() => "?").join(", ")})` : "";
+  const rows = await readsOf(source)<{ key: string; step: number; value: number | null; wallTime: number }>({
+    text: `SELECT "key", "step", "value", "wallTime" FROM "Metric" WHERE "runId" = ?${keyIs} ORDER BY "key", "step"`,
+    params: [runId, ...(opts.keys ?? [])],
   });
-  return downsampledByKey(rows.map((r) => ({ key: r.key, point: { step: r.step, value: r.value, wallTime: r.wallTime } })), opts.maxPoints);
+  return downsampledByKey(rows.map((r) => ({ key: r.key, point: { step: Number(r.step), value: r.value === null ? null : Number(r.value), wallTime: Number(r.wallTime) } })), opts.maxPoints);
 }
 
 /** One chart point: the shared shape of lib/downsample.ts, as metric.range sends it. */
@@ -51,7 +51,8 @@ const toPoint = (b: Bucket): RangePoint => ({
  * Each key's points over a step window, at most `buckets` of them, read from the rollups: a
  * spike or a NaN anywhere in the window is in some bucket's max or nan flag at every zoom level.
  */
-export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
+export async function metricRange(source: Db | Reads, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
+  const db = readsOf(source);
   const extents = await rollupExtents(db, runId, q.keys);
   const out = new Map<string, RangeSeries>();
   for (const key of q.keys) {
@@ -69,7 +70,7 @@ export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise
   return Object.fromEntries(out);
 }
 
-async function seriesWindow(db: Db, runId: string, key: string, from: number, to: number, budget: number) {
+async function seriesWindow(db: Reads, runId: string, key: string, from: number, to: number, budget: number) {
   if (from > to) return { raw: true, points: [] };
   let items = await readBuckets(db, runId, key, from, to, coarsestWidth(WIDTHS, to - from + 1, budget));
   if (items.reduce((n, b) => n + b.count, 0) > budget) return { raw: false, points: mergeBuckets(items, from, to, budget).map(toPoint) };
