@@ -11,7 +11,15 @@ export interface RealTrainerReport {
   share: number;
   lowestDuring: number;
   throughputDropAlerts: number;
+  /** The same while it trained alone, over as long: what the machine's own noise raises. */
+  throughputDropAlertsAlone: number;
   stallAlerts: number;
+  /** The first alerts of the burst, as raised. */
+  alerts: string[];
+  /** Seconds into the burst of each reading under half the "before" median. */
+  lowAt: number[];
+  /** Median tokens/s of each second, from 10 s before the burst's measured window to its end. */
+  perSecond: { s: number; median: number; n: number }[];
 }
 
 const median = (xs: number[]) => {
@@ -38,10 +46,20 @@ export async function realTrainerReport(server: TestServer, runId: string, befor
   const within = ([a, b]: [number, number]) => series.filter((p) => p.wallTime >= a && p.wallTime <= b).map((p) => p.value);
   const b = median(within(before));
   const d = within(during);
-  const alerts = (await server.api.alert.list.query({ runId, limit: 1000 })).filter((a) => new Date(a.createdAt).getTime() / 1000 >= during[0]);
+  const all = await server.api.alert.list.query({ runId, limit: 1000 });
+  const at = (a: { createdAt: string | Date }) => new Date(a.createdAt).getTime() / 1000;
+  const alerts = all.filter((a) => at(a) >= during[0]);
+  const alone = all.filter((a) => at(a) >= before[0] && at(a) <= before[1] && a.type === "throughput_drop").length;
   await server.api.run.stop.mutate({ id: runId }).catch(() => {});
   return {
     runId, tokensPerSecBefore: b, tokensPerSecDuring: median(d), share: median(d) / b, lowestDuring: Math.min(...d),
-    throughputDropAlerts: alerts.filter((a) => a.type === "throughput_drop").length, stallAlerts: alerts.filter((a) => a.type === "stall").length,
+    throughputDropAlerts: alerts.filter((a) => a.type === "throughput_drop").length, throughputDropAlertsAlone: alone, stallAlerts: alerts.filter((a) => a.type === "stall").length,
+    alerts: alerts.slice(0, 5).map((a) => `${a.type} at step ${a.step}: ${a.message}`),
+    perSecond: Array.from({ length: Math.ceil(during[1] - during[0]) + 10 }, (_, i) => {
+      const from = during[0] - 10 + i;
+      const xs = series.filter((p) => p.wallTime >= from && p.wallTime < from + 1).map((p) => p.value);
+      return { s: i - 10, median: Math.round(median(xs)), n: xs.length };
+    }),
+    lowAt: series.filter((p) => p.wallTime >= during[0] && p.wallTime <= during[1] && p.value < b / 2).map((p) => Math.round((p.wallTime - during[0]) * 10) / 10),
   };
 }

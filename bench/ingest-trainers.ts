@@ -2,6 +2,7 @@
 // trainer/reporter.ts does (hello, numbered metric batches, a bounded number in flight, a batch
 // re-sent under the same number when its ack does not come in time, heartbeats every second).
 // Kept out of the parent so its JSON encoding and socket work cannot delay the API probes there.
+// It connects and says hello, reports "ready", and starts sending at the parent's "go".
 import { createHistogram } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import { EV, type MetricPoint } from "../lib/protocol";
@@ -138,6 +139,7 @@ async function main(plan: TrainerPlan) {
   }));
   await Promise.all(trainers.map((t) => t.hello()));
   send({ type: "ready" });
+  await new Promise((resolve) => process.once("message", resolve));
   for (const t of trainers) t.start();
   await new Promise((r) => setTimeout(r, plan.warmupS * 1000));
   counting = true;

@@ -97,21 +97,14 @@ async function measure(engine: Engine): Promise<Result> {
     const runs = await createLiveRuns(engine, pgDb ? pgDb.url : dataDir, flags.trainers);
     console.log(`\n${engine}: server at ${server.url}, ${runs.length} live runs`);
 
-    let real: { runId: string; before: [number, number] } | null = null;
-    if (flags["real-trainer"]) {
-      const runId = await startRealTrainer(server);
-      const from = Date.now() / 1000;
-      console.log(`${engine}: a real trainer (run ${runId}) trains alone for ${flags.seconds} s, then through the burst`);
-      await new Promise((r) => setTimeout(r, flags.seconds * 1000));
-      real = { runId, before: [from, Date.now() / 1000] };
-    }
-
     const browser = await browserSocket(server.url);
     let browserPoints = 0;
     browser.on(EV.metricBatch, (m: { points: unknown[] }) => (browserPoints += m.points.length));
     browser.emit(EV.runSubscribe, runs[0].runId);
 
     const child = fork(path.join(import.meta.dirname, "ingest-trainers.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // With a real trainer, the simulated ones stand for other machines: niced, they do not take its CPU.
+    if (flags["real-trainer"] && child.pid) os.setPriority(child.pid, 10);
     const plan: TrainerPlan = { url: server.url, runs, batch: flags.batch, keys: flags.keys, inFlight: flags["in-flight"], warmupS: flags.warmup, seconds: flags.seconds };
     const reports: TrainerReport[] = [];
     let wake: (() => void) | null = null;
@@ -129,7 +122,17 @@ async function measure(engine: Engine): Promise<Result> {
       }
     };
     child.send(plan);
+    // The simulated trainers connect and say hello first: their start-up is not part of the burst.
     await next("ready");
+    let real: { runId: string; before: [number, number] } | null = null;
+    if (flags["real-trainer"]) {
+      const runId = await startRealTrainer(server);
+      const from = Date.now() / 1000;
+      console.log(`${engine}: a real trainer (run ${runId}) trains alone for ${flags.seconds} s, then through the burst`);
+      await new Promise((r) => setTimeout(r, flags.seconds * 1000));
+      real = { runId, before: [from, Date.now() / 1000] };
+    }
+    child.send("go");
     await next("window-start");
     const windowFrom = Date.now() / 1000;
     const api = server.api;
@@ -200,5 +203,7 @@ function printTable(rs: Result[]) {
   for (const { engine, realTrainer: t } of rs)
     if (t)
       console.log(`${engine}: the real trainer ran at ${Math.round(t.tokensPerSecBefore)} tokens/s alone and ${Math.round(t.tokensPerSecDuring)} during the burst `
-        + `(${(100 * t.share).toFixed(0)}%, lowest ${Math.round(t.lowestDuring)}); throughput_drop alerts during the burst: ${t.throughputDropAlerts}, stall alerts: ${t.stallAlerts}`);
+        + `(${(100 * t.share).toFixed(0)}%, lowest ${Math.round(t.lowestDuring)}); throughput_drop alerts during the burst: ${t.throughputDropAlerts} (alone, over as long: ${t.throughputDropAlertsAlone}), stall alerts: ${t.stallAlerts}`
+        + `${t.lowAt.length ? `; readings under half, at s ${t.lowAt.slice(0, 30).join(" ")}` : ""}${t.alerts.map((a) => `\n  ${a}`).join("")}`
+        + `\n  tokens/s by second of the window (median, readings): ${t.perSecond.map((p) => `${p.s}:${p.median}/${p.n}`).join(" ")}`);
 }

@@ -87,7 +87,7 @@ export class RunMonitor {
       case "grad_norm":
         return this.grad.observe(p.step, p.value);
       case "tokens_per_sec":
-        return this.throughput.observe(p.step, p.value);
+        return this.throughput.observe(p.step, p.value, p.wallTime);
       case "val_loss":
         return p.value === null || !Number.isFinite(p.value) ? nanAnomaly(p.key, p.step) : null;
       default:

@@ -24,7 +24,7 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(db: Db, env: Env, io: Server | null, serverUrl: () => string) {
   const hub = new Hub(io);
   const runs = new RunService(db, hub, env.dataDir);
-  const writer = new MetricWriter(env.databaseUrl, (ids) => runs.refreshSummaries(ids));
+  const writer = new MetricWriter(env.databaseUrl, (ids) => runs.refreshSummaries(ids)).start();
   const alerts = new AlertService(db, hub);
   const webhooks = new WebhookService(db, { publicUrl: () => env.PUBLIC_URL ?? serverUrl(), allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1" }, (d) => hub.webhookDelivery(d));
   alerts.sink = webhooks;
@@ -49,6 +49,6 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const stats = new ServerStats(writer.stats);
-  const metricReader = new MetricReader(env.databaseUrl);
+  const metricReader = new MetricReader(env.databaseUrl).start();
   return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection };
 }

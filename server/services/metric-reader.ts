@@ -18,6 +18,12 @@ export class MetricReader {
 
   constructor(private databaseUrl: string) {}
 
+  /** Starts the query thread now rather than at the first query. */
+  start() {
+    this.thread();
+    return this;
+  }
+
   range(runId: string, query: RangeQuery): Promise<Record<string, RangeSeries>> {
     return this.ask({ kind: "range", runId, query }) as Promise<Record<string, RangeSeries>>;
   }

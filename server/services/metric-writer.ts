@@ -56,6 +56,13 @@ export class MetricWriter {
     private intervalMs = 100,
   ) {}
 
+  /** Starts the writer's thread now rather than at the first flush (the server does, so no burst pays for it). */
+  start() {
+    const w = this.ensureWorker();
+    if (this.inFlight.length === 0) w.thread.unref();
+    return this;
+  }
+
   enqueue(runId: string, points: MetricPoint[]): Promise<void> {
     if (points.length === 0) return Promise.resolve();
     return this.add(toOp(runId, points), points.length, false);
