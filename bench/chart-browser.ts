@@ -45,7 +45,7 @@ if (fs.existsSync(marker)) {
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   run = await newRun(db, "long run", N);
   console.log(`writing ${N.toLocaleString()} steps × 3 keys through MetricWriter into ${dataDir} …`);
-  const rate = await ingest(db, run.id, N);
+  const rate = await ingest(env.databaseUrl, run.id, N);
   console.log(`  ${Math.round(rate).toLocaleString()} points/s`);
   await db.$disconnect();
   fs.writeFileSync(marker, JSON.stringify(run));

@@ -32,8 +32,8 @@ export async function newRun(db: Db, name: string, steps: number, status: "compl
 }
 
 /** Writes steps [0, n) of the run through MetricWriter in bulk flushes; returns points per second. */
-export async function ingest(db: Db, runId: string, n: number, stepsPerBatch = 2000): Promise<number> {
-  const writer = new MetricWriter(db);
+export async function ingest(databaseUrl: string, runId: string, n: number, stepsPerBatch = 2000): Promise<number> {
+  const writer = new MetricWriter(databaseUrl);
   const t = performance.now();
   for (let s = 0; s < n; s += stepsPerBatch) {
     const batch: MetricPoint[] = [];
@@ -42,5 +42,6 @@ export async function ingest(db: Db, runId: string, n: number, stepsPerBatch = 2
     await writer.flush();
     await done;
   }
+  await writer.close();
   return (3 * n * 1000) / (performance.now() - t);
 }

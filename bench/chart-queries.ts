@@ -47,7 +47,7 @@ async function time(reps: number, f: () => Promise<unknown>) {
 // another run, so both see the same table size and the same load from other processes.
 const runId = await newRun("long");
 const plainRun = await newRun("plain");
-const writer = new MetricWriter(db);
+const writer = new MetricWriter(env.databaseUrl);
 /** Writes at once rather than after the writer's 100 ms batching delay. */
 async function write(run: string, points: MetricPoint[]) {
   const done = writer.enqueue(run, points);

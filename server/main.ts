@@ -124,7 +124,9 @@ export async function startServer(env: Env) {
       if (!handOver) await services.supervisor.stopAll();
       await cluster?.close(handOver);
       await services.writer.close();
+      await services.metricReader.close();
       services.watch.close();
+      services.stats.close();
       await services.webhooks.close();
       io.close();
       await ui.close?.();

@@ -5,6 +5,7 @@ import {
   TrainerHello, TrainerLog, type TrainerRedirect,
 } from "../lib/protocol";
 import { EvalPredictions } from "../lib/eval/contracts";
+import { fastMetricBatch } from "../lib/metric-batch-fast";
 import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
 import { NotOwner } from "./services/cluster";
@@ -12,6 +13,13 @@ import { type Launch, Refused } from "./services/trainer-channel";
 import { publicMessage } from "./trpc/errors";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;
+
+interface OnOptions<T> {
+  /** Called for every answer with ok: false. */
+  refused?: () => void;
+  /** A check that accepts a well-formed payload faster than the text guard and the schema, or returns null to leave it to them. */
+  fast?: (payload: unknown) => T | null;
+}
 
 /**
  * Wires a validated handler to an event. Bad payloads are answered with an error and never
@@ -22,18 +30,29 @@ function on<S extends z.ZodType>(
   event: string,
   schema: S,
   handler: (data: z.infer<S>) => Promise<Record<string, unknown> | void>,
+  options: OnOptions<z.infer<S>> = {},
 ) {
   socket.on(event, async (payload: unknown, ack?: unknown) => {
-    const reply: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
-    const bad = findBadText(payload);
-    if (bad) return void reply({ ok: false, error: `Invalid ${event}: ${describeBadText(bad)}` });
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      reply({ ok: false, error: `Invalid ${event}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` });
-      return;
+    const answer: Ack = typeof ack === "function" ? (ack as Ack) : () => {};
+    const reply: Ack = (r) => {
+      if (!r.ok) options.refused?.();
+      answer(r);
+    };
+    const quick = options.fast?.(payload) ?? null;
+    let data: z.infer<S>;
+    if (quick !== null) data = quick;
+    else {
+      const bad = findBadText(payload);
+      if (bad) return void reply({ ok: false, error: `Invalid ${event}: ${describeBadText(bad)}` });
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        reply({ ok: false, error: `Invalid ${event}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` });
+        return;
+      }
+      data = parsed.data;
     }
     try {
-      reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
+      reply({ ok: true, ...((await handler(data)) ?? {}) });
     } catch (e) {
       // A refusal is the channel's answer to the trainer; anything else is internal and gets an id.
       if (e instanceof Refused) {
@@ -68,7 +87,8 @@ function trainerSocket(socket: Socket, services: Services) {
     schema: S,
     check: (launch: Launch, data: z.infer<S>) => C | Promise<C>,
     handler: (data: z.infer<S>, checked: C) => Promise<Record<string, unknown> | void>,
-  ) => on(socket, event, schema, async (data) => handler(data, await channel.admit(socket, event, (launch) => check(launch, data))));
+    options?: OnOptions<z.infer<S>>,
+  ) => on(socket, event, schema, async (data) => handler(data, await channel.admit(socket, event, (launch) => check(launch, data))), options);
   const none = () => {};
 
   admitted(EV.checkpointList, CheckpointListRequest, none, async () => ({ checkpoints: await channel.recorded(runId) }));
@@ -77,12 +97,18 @@ function trainerSocket(socket: Socket, services: Services) {
     if (!supervisor.attach(runId, socket)) return void socket.emit(EV.runStop);
     await services.runs.trainerStarted(runId, hello);
   });
+  const stats = writer.stats;
   admitted(EV.metricBatch, MetricBatch, (launch, batch) => channel.metrics(launch, batch), async (batch) => {
+    const arrived = performance.now();
+    stats.batchesReceived++;
+    stats.pointsReceived += batch.points.length;
     hub.metrics(runId, batch.points);
     watch.metrics(runId, batch.points);
     await writer.enqueue(runId, batch.points);
+    stats.pointsAcked += batch.points.length;
+    stats.ackMs.record(performance.now() - arrived);
     return { seq: batch.seq };
-  });
+  }, { refused: () => stats.batchesRefused++, fast: fastMetricBatch });
   admitted(EV.checkpointSaved, CheckpointSaved, (launch, c) => channel.checkpoint(launch, c), async (_c, verified) => {
     const row = await services.runs.recordCheckpoint(runId, verified);
     hub.checkpoint(runId, row);
@@ -101,6 +127,7 @@ function trainerSocket(socket: Socket, services: Services) {
   admitted(EV.trainerDone, TrainerDone, none, async (done) => {
     supervisor.reportedDone(runId);
     await writer.flush();
+    writer.forget(runId);
     await services.runs.trainerDone(runId, done);
     // After the reply: the launch is over, so its token opens nothing and no socket of it stays.
     setImmediate(() => channel.ended(runId, socket.data.token));

@@ -1,4 +1,4 @@
-import { RollingWindow, trendBaseline } from "./rolling";
+import { TrendWindow } from "./rolling";
 import type { AnomalyThresholds } from "./thresholds";
 import { anomaly, fmt, nanAnomaly, type Anomaly } from "./types";
 
@@ -16,7 +16,7 @@ export const ADOPT_AFTER = 20;
  * they are taken in, and a level that has really moved becomes the new normal.
  */
 export class LossDetector {
-  private readonly history: RollingWindow;
+  private readonly history: TrendWindow;
   private seen = 0;
   /** The current run of flagged values, held out of the window. */
   private flagged: number[] = [];
@@ -25,7 +25,7 @@ export class LossDetector {
     private readonly t: AnomalyThresholds,
     readonly key = "loss",
   ) {
-    this.history = new RollingWindow(t.window);
+    this.history = new TrendWindow(t.window);
   }
 
   observe(step: number, value: number | null): Anomaly | null {
@@ -43,7 +43,7 @@ export class LossDetector {
   }
 
   private check(step: number, value: number): Anomaly | null {
-    const { level, sigma } = trendBaseline(this.history.values(), undefined, this.flagged.length + 1);
+    const { level, sigma } = this.history.baseline(undefined, this.flagged.length + 1);
     const z = (value - level) / sigma;
     const rel = (value - level) / Math.abs(level);
     const minMove = this.t.spikeMinRise * Math.abs(level);

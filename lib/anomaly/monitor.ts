@@ -42,8 +42,7 @@ export class RunMonitor {
   /** Feeds metric points {step, key, value: number|null, wallTime} (value null = NaN/Inf was observed). Returns the anomalies these points reveal, every anomalous point (no cooldown; callers coalesce). */
   observe(points: ObservedPoint[]): Anomaly[] {
     // An evaluation's n may come after its accuracies; at each step take it first.
-    const isCount = (p: ObservedPoint) => (EVAL_N_KEY.test(p.key) ? 0 : 1);
-    const ordered = [...points].sort((a, b) => a.step - b.step || isCount(a) - isCount(b));
+    const ordered = inObservingOrder(points);
     const found: Anomaly[] = [];
     for (const p of ordered) {
       const count = EVAL_N_KEY.exec(p.key);
@@ -88,11 +87,27 @@ export class RunMonitor {
       case "grad_norm":
         return this.grad.observe(p.step, p.value);
       case "tokens_per_sec":
-        return this.throughput.observe(p.step, p.value);
+        return this.throughput.observe(p.step, p.value, p.wallTime);
       case "val_loss":
         return p.value === null || !Number.isFinite(p.value) ? nanAnomaly(p.key, p.step) : null;
       default:
         return this.evals.observe(p.key, p.step, p.value);
     }
   }
+}
+
+/**
+ * The points by step, counts first within a step (a stable sort, so ties keep their order). A
+ * trainer's batch is nearly always in that order already, and then it is used as it came: sorting
+ * with a regex in the comparator cost more than the detectors at thousands of points a second.
+ */
+function inObservingOrder(points: ObservedPoint[]): ObservedPoint[] {
+  const rank = points.map((p) => (EVAL_N_KEY.test(p.key) ? 0 : 1));
+  let sorted = true;
+  for (let i = 1; i < points.length && sorted; i++) sorted = (points[i - 1].step - points[i].step || rank[i - 1] - rank[i]) <= 0;
+  if (sorted) return points;
+  return points
+    .map((p, i) => ({ p, r: rank[i] }))
+    .sort((a, b) => a.p.step - b.p.step || a.r - b.r)
+    .map((x) => x.p);
 }

@@ -1,14 +1,59 @@
 import type { Server } from "socket.io";
+import { Adapter } from "socket.io-adapter";
 import { ALERTS_ROOM, DATASETS_ROOM, EV, roomOf, RUNS_ROOM, type MetricPoint } from "../../lib/protocol";
 import type { AlertRow } from "./alerts";
 import type { RunSummary } from "./runs";
 
+/** Live metric points are pushed about this often per run, in one message. */
+const METRIC_PUSH_MS = 100;
+/** Points per message at most; a bigger backlog goes as several. */
+const METRIC_PUSH_POINTS = 20_000;
+
 /** The only place that pushes to browsers: per-run rooms and the runs-table room. */
 export class Hub {
+  private metricBuffer = new Map<string, MetricPoint[]>();
+  private metricTimer: NodeJS.Timeout | null = null;
+
   constructor(private io: Server | null) {}
 
+  /**
+   * A run's new points reach its room within METRIC_PUSH_MS, coalesced into one metric:batch
+   * ({ runId, points }, the shape a trainer batch had), since charts merge points by step. At
+   * tens of thousands of points a second, a message per trainer batch cost more than the points.
+   */
   metrics(runId: string, points: MetricPoint[]) {
-    this.io?.to(roomOf(runId)).emit(EV.metricBatch, { runId, points });
+    if (!this.io) return;
+    const buffered = this.metricBuffer.get(runId);
+    if (buffered) for (const p of points) buffered.push(p);
+    else this.metricBuffer.set(runId, points.slice());
+    this.metricTimer ??= setTimeout(() => this.pushMetrics(), METRIC_PUSH_MS);
+  }
+
+  /** Sends what is buffered, for one run or all; a rollback sends its run's first, so no undone point arrives after it. */
+  pushMetrics(runId?: string) {
+    const runIds = runId === undefined ? [...this.metricBuffer.keys()] : [runId];
+    if (runId === undefined) {
+      if (this.metricTimer) clearTimeout(this.metricTimer);
+      this.metricTimer = null;
+    }
+    for (const id of runIds) {
+      const points = this.metricBuffer.get(id);
+      if (!points) continue;
+      this.metricBuffer.delete(id);
+      if (!this.io || !this.anyoneIn(roomOf(id))) continue;
+      for (let i = 0; i < points.length; i += METRIC_PUSH_POINTS)
+        this.io.to(roomOf(id)).emit(EV.metricBatch, { runId: id, points: i === 0 && points.length <= METRIC_PUSH_POINTS ? points : points.slice(i, i + METRIC_PUSH_POINTS) });
+    }
+  }
+
+  /**
+   * Whether a push to the room can reach anyone. Only socket.io's own in-memory adapter knows
+   * every member; with a cluster adapter (Redis) members may be on other servers, so it is sent.
+   */
+  private anyoneIn(room: string) {
+    const adapter = this.io!.of("/").adapter;
+    if (Object.getPrototypeOf(adapter) !== Adapter.prototype) return true;
+    return (adapter.rooms.get(room)?.size ?? 0) > 0;
   }
 
   runLog(runId: string, message: string) {
@@ -41,6 +86,7 @@ export class Hub {
   }
 
   rollback(runId: string, toStep: number) {
+    this.pushMetrics(runId);
     this.io?.to(roomOf(runId)).emit(EV.runRollback, { runId, toStep });
   }
 

@@ -12,8 +12,10 @@ import { GenerateService } from "./generate";
 import { Hub } from "./hub";
 import { Instances, newInstanceId } from "./instances";
 import { Leases, SoloOwnership } from "./leases";
+import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
 import { RunService } from "./runs";
+import { ServerStats } from "./server-stats";
 import { Supervisor } from "./supervisor";
 import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
@@ -30,7 +32,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const ownership = leases ?? new SoloOwnership(instanceId);
   const runs = new RunService(db, hub, env.dataDir);
   runs.ownership = ownership;
-  const writer = new MetricWriter(db, (ids) => runs.refreshSummaries(ids));
+  const writer = new MetricWriter(env.databaseUrl, (ids) => runs.refreshSummaries(ids)).start();
   const alerts = new AlertService(db, hub, ownership);
   const webhooks = new WebhookService(
     db,
@@ -40,7 +42,10 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   alerts.sink = webhooks;
   const watch = new Watch(alerts, (runId, beforeStep, perKey) => recentHistory(db, runId, beforeStep, perKey));
   const channel = new TrainerChannel(db, alerts, (id) => runs.runDir(id));
-  runs.tokenRevoked = (id) => channel.revoke(id);
+  runs.tokenRevoked = (id) => {
+    channel.revoke(id);
+    writer.forget(id);
+  };
   runs.supersedeAll = async (id) => {
     const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
     await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);
@@ -56,9 +61,11 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
+  const stats = new ServerStats(writer.stats);
+  const metricReader = new MetricReader(env.databaseUrl).start();
   if (leases)
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster };
 }

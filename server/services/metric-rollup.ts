@@ -1,6 +1,7 @@
 import { Prisma } from "../db";
 import type { Bucket } from "../../lib/downsample";
 import type { Db } from "../db";
+import type { Sql } from "./rollup-sql";
 
 /**
  * Bucket widths in steps, finest first, each 4× the one below. A chart query takes the coarsest
@@ -8,75 +9,25 @@ import type { Db } from "../db";
  * and a range too narrow for the finest width holds fewer than 4 × budget raw points. Rows cost
  * about 3 µs each through Prisma here (64 k rows: 200 ms), so a ratio of 4 keeps the default query
  * near 10 ms, where widths 64, 4096, 262144 could read 64 × budget rows. The price is nine widths:
- * a third of a rollup row per point, and nine small statements per flush. 4⁹ = 262,144 leaves a
+ * a third of a rollup row per point, and nine rows to keep per key (rollup-state.ts). 4⁹ = 262,144 leaves a
  * handful of rows per key at a million steps, which makes extents and key lists cheap.
  * Changing this list needs a migration that rebuilds MetricRollup.
  */
 export const WIDTHS = [4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144] as const;
 const TOP = WIDTHS[WIDTHS.length - 1];
 
-const lit = (n: number) => Prisma.raw(String(n));
-const UPSERT = Prisma.raw(`ON CONFLICT ("runId", "width", "key", "bucket") DO UPDATE SET
-  "firstStep" = excluded."firstStep", "lastStep" = excluded."lastStep", "min" = excluded."min", "max" = excluded."max",
-  "last" = excluded."last", "lastWallTime" = excluded."lastWallTime", "count" = excluded."count", "nanCount" = excluded."nanCount"`);
-const COLUMNS = Prisma.raw(`("runId", "width", "key", "bucket", "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount")`);
-
 /**
- * Recomputes the buckets [fromBucket, toBucket] of WIDTHS[level] for the keys matched by `keyIs`,
- * from the raw points for the finest width and from the width below for the others, so each
- * bucket costs at most 4 rows to read. A recompute rather than a merge: a re-sent or rewritten
- * point (a resume redoes steps) and a rollback leave the bucket exactly as its points say.
- * Widths are SQL literals: a bound JS number may arrive as REAL and turn `/` into real division.
+ * Runs a read: through Prisma on the server's client, or through a metric driver on the query
+ * thread (metric-read-worker.ts), which skips Prisma's few µs per row. The SQL is written once,
+ * with `?` placeholders, in the subset both engines speak.
  */
-function recompute(db: Db, runId: string, keyIs: Prisma.Sql, level: number, fromBucket: number, toBucket: number) {
-  const width = WIDTHS[level];
-  const w = lit(width);
-  if (level === 0) {
-    return db.$executeRaw`INSERT INTO "MetricRollup" ${COLUMNS}
-      SELECT g."runId", ${w}, g."key", g."bucket", g."firstStep", g."lastStep", g."min", g."max", m."value", m."wallTime", g."count", g."nanCount"
-      FROM (SELECT "runId", "key", "step" / ${w} AS "bucket", MIN("step") AS "firstStep", MAX("step") AS "lastStep",
-              MIN("value") AS "min", MAX("value") AS "max", COUNT(*) AS "count", COUNT(*) - COUNT("value") AS "nanCount"
-            FROM "Metric"
-            WHERE "runId" = ${runId} AND "key" ${keyIs} AND "step" >= ${fromBucket * width} AND "step" < ${(toBucket + 1) * width}
-            GROUP BY "runId", "key", "step" / ${w}) g
-      JOIN "Metric" m ON m."runId" = g."runId" AND m."key" = g."key" AND m."step" = g."lastStep"
-      WHERE true ${UPSERT}`;
-  }
-  const below = WIDTHS[level - 1];
-  const c = lit(below);
-  const ratio = lit(width / below);
-  return db.$executeRaw`INSERT INTO "MetricRollup" ${COLUMNS}
-    SELECT g."runId", ${w}, g."key", g."bucket", g."firstStep", g."lastStep", g."min", g."max", c."last", c."lastWallTime", g."count", g."nanCount"
-    FROM (SELECT "runId", "key", "bucket" / ${ratio} AS "bucket", MIN("firstStep") AS "firstStep", MAX("lastStep") AS "lastStep",
-            MIN("min") AS "min", MAX("max") AS "max", SUM("count") AS "count", SUM("nanCount") AS "nanCount"
-          FROM "MetricRollup"
-          WHERE "runId" = ${runId} AND "width" = ${c} AND "key" ${keyIs}
-            AND "bucket" >= ${fromBucket * (width / below)} AND "bucket" < ${(toBucket + 1) * (width / below)}
-          GROUP BY "runId", "key", "bucket" / ${ratio}) g
-    JOIN "MetricRollup" c ON c."runId" = g."runId" AND c."width" = ${c} AND c."key" = g."key" AND c."bucket" = g."lastStep" / ${c}
-    WHERE true ${UPSERT}`;
-}
+export type Reads = <R>(sql: Sql) => Promise<R[]>;
+export const readsOf = (source: Db | Reads): Reads =>
+  typeof source === "function" ? source : <R>(sql: Sql) => source.$queryRaw<R[]>(new Prisma.Sql(sql.text.split("?"), sql.params as never[]));
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
-/** Statements that bring every width's buckets over the steps [fromStep, toStep] of the keys up to date. */
-export function refreshRollups(db: Db, runId: string, keys: string[], fromStep: number, toStep: number) {
-  const keyIs = Prisma.sql`IN (${Prisma.join(keys)})`;
-  return WIDTHS.map((w, level) => recompute(db, runId, keyIs, level, Math.floor(fromStep / w), Math.floor(toStep / w)));
-}
-
-/**
- * Statements that follow a rollback (the run's points after afterStep already gone): buckets wholly
- * after the step go, and each width's boundary bucket is recomputed. The run's keys come from the
- * top width, whose rows are an index prefix; it is trimmed last so the finer deletes still see them.
- */
-export function supersedeRollups(db: Db, runId: string, afterStep: number) {
-  const keyIs = Prisma.sql`IN (SELECT "key" FROM "MetricRollup" WHERE "runId" = ${runId} AND "width" = ${lit(TOP)})`;
-  const deletes = WIDTHS.map((w) =>
-    db.$executeRaw`DELETE FROM "MetricRollup" WHERE "runId" = ${runId} AND "width" = ${lit(w)} AND "key" ${keyIs}
-      AND "bucket" >= ${Math.floor(afterStep / w)} AND "firstStep" > ${afterStep}`,
-  );
-  const boundaries = WIDTHS.map((w, level) => recompute(db, runId, keyIs, level, Math.floor(afterStep / w), Math.floor(afterStep / w)));
-  return [...deletes, ...boundaries];
-}
+// The write side (recomputes, rollbacks, the writer's incremental buckets) is in rollup-sql.ts,
+// rollup-state.ts and metric-store.ts; what is here reads.
 
 export interface Extent {
   minStep: number;
@@ -85,40 +36,50 @@ export interface Extent {
 }
 
 /** Each key's first and last step and its number of points, from the few rows of the top width. */
-export async function rollupExtents(db: Db, runId: string, keys: string[]): Promise<Map<string, Extent>> {
-  const rows = await db.$queryRaw<{ key: string; minStep: number; maxStep: number; count: number | bigint }[]>`
-    SELECT "key", MIN("firstStep") AS "minStep", MAX("lastStep") AS "maxStep", SUM("count") AS "count"
-    FROM "MetricRollup" WHERE "runId" = ${runId} AND "width" = ${lit(TOP)} AND "key" IN (${Prisma.join(keys)})
-    GROUP BY "key"`;
+export async function rollupExtents(source: Db | Reads, runId: string, keys: string[]): Promise<Map<string, Extent>> {
+  const rows = await readsOf(source)<{ key: string; minStep: number; maxStep: number; count: number | bigint | string }>({
+    text: `SELECT "key", MIN("firstStep") AS "minStep", MAX("lastStep") AS "maxStep", SUM("count") AS "count"
+      FROM "MetricRollup" WHERE "runId" = ? AND "width" = ${TOP} AND "key" IN (${marks(keys.length)})
+      GROUP BY "key"`,
+    params: [runId, ...keys],
+  });
   return new Map(rows.map((r) => [r.key, { minStep: Number(r.minStep), maxStep: Number(r.maxStep), count: Number(r.count) }]));
 }
 
 type Row = Omit<Bucket, "count" | "nanCount"> & { count: number | bigint; nanCount: number | bigint };
 
-const rawBuckets = (runId: string, key: string, from: number, to: number) => Prisma.sql`
-  SELECT "step" AS "fromStep", "step" AS "toStep", "value" AS "min", "value" AS "max", "value" AS "last", "wallTime",
-    1 AS "count", CASE WHEN "value" IS NULL THEN 1 ELSE 0 END AS "nanCount"
-  FROM "Metric" WHERE "runId" = ${runId} AND "key" = ${key} AND "step" >= ${from} AND "step" <= ${to}`;
+const rawBuckets = (runId: string, key: string, from: number, to: number): Sql => ({
+  text: `SELECT "step" AS "fromStep", "step" AS "toStep", "value" AS "min", "value" AS "max", "value" AS "last", "wallTime",
+      1 AS "count", CASE WHEN "value" IS NULL THEN 1 ELSE 0 END AS "nanCount"
+    FROM "Metric" WHERE "runId" = ? AND "key" = ? AND "step" >= ? AND "step" <= ?`,
+  params: [runId, key, from, to],
+});
 
 /**
  * The steps [from, to] of one key as step-sorted buckets: raw points when width is null, else the
  * width's buckets that lie wholly inside the range plus raw points for the partial ones at its
  * edges, so nothing outside the range leaks into a band.
  */
-export async function readBuckets(db: Db, runId: string, key: string, from: number, to: number, width: number | null): Promise<Bucket[]> {
-  let query = Prisma.sql`${rawBuckets(runId, key, from, to)} ORDER BY "fromStep"`;
+export async function readBuckets(source: Db | Reads, runId: string, key: string, from: number, to: number, width: number | null): Promise<Bucket[]> {
+  let query = rawBuckets(runId, key, from, to);
+  query = { text: `${query.text} ORDER BY "fromStep"`, params: query.params };
   if (width !== null) {
     const first = Math.ceil(from / width);
     const end = Math.floor((to + 1) / width);
-    query = Prisma.sql`${rawBuckets(runId, key, from, first * width - 1)}
-      UNION ALL
-      SELECT "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount" FROM "MetricRollup"
-      WHERE "runId" = ${runId} AND "width" = ${lit(width)} AND "key" = ${key} AND "bucket" >= ${first} AND "bucket" < ${end}
-      UNION ALL
-      ${rawBuckets(runId, key, end * width, to)}
-      ORDER BY "fromStep"`;
+    const before = rawBuckets(runId, key, from, first * width - 1);
+    const after = rawBuckets(runId, key, end * width, to);
+    query = {
+      text: `${before.text}
+        UNION ALL
+        SELECT "firstStep", "lastStep", "min", "max", "last", "lastWallTime", "count", "nanCount" FROM "MetricRollup"
+        WHERE "runId" = ? AND "width" = ${width} AND "key" = ? AND "bucket" >= ? AND "bucket" < ?
+        UNION ALL
+        ${after.text}
+        ORDER BY "fromStep"`,
+      params: [...before.params, runId, key, first, end, ...after.params],
+    };
   }
-  const rows = await db.$queryRaw<Row[]>(query);
+  const rows = await readsOf(source)<Row>(query);
   return rows.map((r) => ({ ...r, count: Number(r.count), nanCount: Number(r.nanCount) }));
 }
 
@@ -128,24 +89,28 @@ export async function readBuckets(db: Db, runId: string, key: string, from: numb
  * so it reads a few rows per width. That assumes wall time grows with step, which holds within a
  * run: a rollback moves the later points away and a resume overwrites them with newer times.
  */
-export async function firstStepAtTime(db: Db, runId: string, key: string, t: number, strict: boolean): Promise<number | null> {
-  const past = strict ? Prisma.sql`> ${t}` : Prisma.sql`>= ${t}`;
+export async function firstStepAtTime(source: Db | Reads, runId: string, key: string, t: number, strict: boolean): Promise<number | null> {
+  const read = readsOf(source);
+  const past = strict ? ">" : ">=";
   let lo = 0;
   // Buckets are 32-bit integers; PostgreSQL refuses a bound number beyond that where it compares one.
   let hi = 2 ** 31 - 1;
   for (let level = WIDTHS.length - 1; level >= 0; level--) {
-    const [row] = await db.$queryRaw<{ bucket: number }[]>`
-      SELECT "bucket" FROM "MetricRollup"
-      WHERE "runId" = ${runId} AND "width" = ${lit(WIDTHS[level])} AND "key" = ${key} AND "bucket" >= ${lo} AND "bucket" <= ${hi}
-        AND "lastWallTime" ${past}
-      ORDER BY "bucket" LIMIT 1`;
+    const [row] = await read<{ bucket: number }>({
+      text: `SELECT "bucket" FROM "MetricRollup"
+        WHERE "runId" = ? AND "width" = ${WIDTHS[level]} AND "key" = ? AND "bucket" >= ? AND "bucket" <= ? AND "lastWallTime" ${past} ?
+        ORDER BY "bucket" LIMIT 1`,
+      params: [runId, key, lo, hi, t],
+    });
     if (!row) return null;
     const fan = level > 0 ? WIDTHS[level] / WIDTHS[level - 1] : WIDTHS[0];
     lo = Number(row.bucket) * fan;
     hi = lo + fan - 1;
   }
-  const [row] = await db.$queryRaw<{ step: number }[]>`
-    SELECT "step" FROM "Metric" WHERE "runId" = ${runId} AND "key" = ${key} AND "step" >= ${lo} AND "step" <= ${hi} AND "wallTime" ${past}
-    ORDER BY "step" LIMIT 1`;
+  const [row] = await read<{ step: number }>({
+    text: `SELECT "step" FROM "Metric" WHERE "runId" = ? AND "key" = ? AND "step" >= ? AND "step" <= ? AND "wallTime" ${past} ?
+      ORDER BY "step" LIMIT 1`,
+    params: [runId, key, lo, hi, t],
+  });
   return row ? Number(row.step) : null;
 }

@@ -1,158 +1,23 @@
-import { Prisma } from "../db";
 import { coarsestWidth, downsampleMinMax, mergeBuckets, type Bucket, type SpanPoint } from "../../lib/downsample";
-import type { MetricPoint } from "../../lib/protocol";
 import type { Db } from "../db";
-import { firstStepAtTime, readBuckets, refreshRollups, rollupExtents, supersedeRollups, WIDTHS } from "./metric-rollup";
+import { firstStepAtTime, readBuckets, readsOf, type Reads, rollupExtents, WIDTHS } from "./metric-rollup";
 
-interface Pending {
-  runId: string;
-  /** Points to upsert, or a rollback: move the run's points after `supersede.afterStep` aside. */
-  points: MetricPoint[];
-  supersede?: { afterStep: number; attempt: number };
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-const ROWS_PER_STATEMENT = 500;
-/** Steps further apart than this get separate rollup refreshes, not one that rereads everything between. */
-const SPAN_GAP = 512;
-
-/**
- * Buffers incoming metric points and writes them in one transaction per flush (about every
- * 100 ms). Writes are idempotent on (run, key, step), so a re-sent batch never doubles a row.
- * Each enqueue resolves once its points are durable, which is when the trainer gets its ack.
- */
-export class MetricWriter {
-  private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-
-  constructor(
-    private db: Db,
-    private onFlushed: (runIds: Set<string>) => Promise<void> | void = () => {},
-    private intervalMs = 100,
-  ) {}
-
-  enqueue(runId: string, points: MetricPoint[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ runId, points, resolve, reject });
-      this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
-    });
-  }
-
-  /**
-   * Moves the run's points after afterStep to SupersededMetric, in order with the writes: points
-   * enqueued before this move with it, and points enqueued after land in Metric.
-   */
-  supersede(runId: string, afterStep: number, attempt: number): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.pending.push({ runId, points: [], supersede: { afterStep, attempt }, resolve, reject }));
-    void this.flush();
-    return done;
-  }
-
-  /** Writes everything buffered so far; resolves when it is on disk. */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const statements = [];
-    let rows: ({ runId: string } & MetricPoint)[] = [];
-    for (const b of batch) {
-      if (!b.supersede) {
-        for (const p of b.points) rows.push({ runId: b.runId, ...p });
-        continue;
-      }
-      const { afterStep, attempt } = b.supersede;
-      statements.push(...this.upserts(rows), ...this.rollups(rows), ...this.moves(b.runId, afterStep, attempt), ...supersedeRollups(this.db, b.runId, afterStep));
-      rows = [];
-    }
-    statements.push(...this.upserts(rows), ...this.rollups(rows));
-    try {
-      await this.db.$transaction(statements);
-    } catch (e) {
-      for (const b of batch) b.reject(e);
-      return;
-    }
-    for (const b of batch) b.resolve();
-    await this.onFlushed(new Set(batch.map((b) => b.runId)));
-  }
-
-  private upserts(rows: ({ runId: string } & MetricPoint)[]) {
-    // PostgreSQL refuses an upsert that reaches one row twice (a re-sent batch in the same flush):
-    // the last copy wins, as it does in SQLite.
-    rows = [...new Map(rows.map((r) => [`${r.runId}\0${r.key}\0${r.step}`, r])).values()];
-    const statements = [];
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const values = rows
-        .slice(i, i + ROWS_PER_STATEMENT)
-        .map((r) => Prisma.sql`(${r.runId}, ${r.key}, ${r.step}, ${r.value}, ${r.wallTime})`);
-      statements.push(
-        this.db.$executeRaw`INSERT INTO "Metric" ("runId", "key", "step", "value", "wallTime")
-          VALUES ${Prisma.join(values)}
-          ON CONFLICT ("runId", "key", "step") DO UPDATE SET "value" = excluded."value", "wallTime" = excluded."wallTime"`,
-      );
-    }
-    return statements;
-  }
-
-  /**
-   * Rollup refreshes for the steps just written: one set per run and stretch of nearby steps, over
-   * all the keys written there, since a trainer logs its keys at the same steps.
-   */
-  private rollups(rows: ({ runId: string } & MetricPoint)[]) {
-    const byRun = new Map<string, { step: number; key: string }[]>();
-    for (const r of rows) {
-      if (!byRun.has(r.runId)) byRun.set(r.runId, []);
-      byRun.get(r.runId)!.push(r);
-    }
-    const statements = [];
-    for (const [runId, points] of byRun) {
-      points.sort((a, b) => a.step - b.step);
-      let start = 0;
-      for (let i = 1; i <= points.length; i++) {
-        if (i < points.length && points[i].step - points[i - 1].step <= SPAN_GAP) continue;
-        const keys = [...new Set(points.slice(start, i).map((p) => p.key))];
-        statements.push(...refreshRollups(this.db, runId, keys, points[start].step, points[i - 1].step));
-        start = i;
-      }
-    }
-    return statements;
-  }
-
-  private moves(runId: string, afterStep: number, attempt: number) {
-    return [
-      this.db.$executeRaw`INSERT INTO "SupersededMetric" ("runId", "key", "step", "value", "wallTime", "attempt")
-        SELECT "runId", "key", "step", "value", "wallTime", CAST(${attempt} AS INTEGER) FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
-      this.db.$executeRaw`DELETE FROM "Metric" WHERE "runId" = ${runId} AND "step" > ${afterStep}`,
-    ];
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-  }
-}
+export { MetricWriter } from "./metric-writer";
 
 export type SeriesPoint = { step: number; value: number | null; wallTime: number };
 
 /** A run's stored series, each reduced to about `maxPoints` points with spikes kept. */
 export async function metricHistory(
-  db: Db,
+  source: Db | Reads,
   runId: string,
   opts: { keys?: string[]; maxPoints: number },
 ): Promise<Record<string, SeriesPoint[]>> {
-  const rows = await db.metric.findMany({
-    where: { runId, ...(opts.keys ? { key: { in: opts.keys } } : {}) },
-    orderBy: [{ key: "asc" }, { step: "asc" }],
-    select: { key: true, step: true, value: true, wallTime: true },
+  const keyIs = opts.keys ? ` AND "key" IN (${opts.keys.map(() => "?").join(", ")})` : "";
+  const rows = await readsOf(source)<{ key: string; step: number; value: number | null; wallTime: number }>({
+    text: `SELECT "key", "step", "value", "wallTime" FROM "Metric" WHERE "runId" = ?${keyIs} ORDER BY "key", "step"`,
+    params: [runId, ...(opts.keys ?? [])],
   });
-  return downsampledByKey(rows.map((r) => ({ key: r.key, point: { step: r.step, value: r.value, wallTime: r.wallTime } })), opts.maxPoints);
+  return downsampledByKey(rows.map((r) => ({ key: r.key, point: { step: Number(r.step), value: r.value === null ? null : Number(r.value), wallTime: Number(r.wallTime) } })), opts.maxPoints);
 }
 
 /** One chart point: the shared shape of lib/downsample.ts, as metric.range sends it. */
@@ -186,7 +51,8 @@ const toPoint = (b: Bucket): RangePoint => ({
  * Each key's points over a step window, at most `buckets` of them, read from the rollups: a
  * spike or a NaN anywhere in the window is in some bucket's max or nan flag at every zoom level.
  */
-export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
+export async function metricRange(source: Db | Reads, runId: string, q: RangeQuery): Promise<Record<string, RangeSeries>> {
+  const db = readsOf(source);
   const extents = await rollupExtents(db, runId, q.keys);
   const out = new Map<string, RangeSeries>();
   for (const key of q.keys) {
@@ -204,7 +70,7 @@ export async function metricRange(db: Db, runId: string, q: RangeQuery): Promise
   return Object.fromEntries(out);
 }
 
-async function seriesWindow(db: Db, runId: string, key: string, from: number, to: number, budget: number) {
+async function seriesWindow(db: Reads, runId: string, key: string, from: number, to: number, budget: number) {
   if (from > to) return { raw: true, points: [] };
   let items = await readBuckets(db, runId, key, from, to, coarsestWidth(WIDTHS, to - from + 1, budget));
   if (items.reduce((n, b) => n + b.count, 0) > budget) return { raw: false, points: mergeBuckets(items, from, to, budget).map(toPoint) };

@@ -281,23 +281,14 @@ export class RunService {
     return checkpointRow(row);
   }
 
-  /** Copies the newest step, loss and throughput onto each run row, then pushes the rows. */
+  /**
+   * Pushes the runs' rows after new metrics. The metric writer copies the newest step, loss and
+   * throughput onto them in the transaction that wrote the points (server/services/rollup-sql.ts
+   * summaries), so this only reads.
+   */
   async refreshSummaries(runIds: Set<string>) {
-    for (const runId of runIds) {
-      const [step, loss, tps] = await Promise.all(
-        ["loss", "loss", "tokens_per_sec"].map((key, i) =>
-          this.db.metric.findFirst({
-            where: { runId, key, ...(i === 1 ? { value: { not: null } } : {}) },
-            orderBy: { step: "desc" },
-          }),
-        ),
-      );
-      const run = await this.db.run.update({
-        where: { id: runId },
-        data: { step: step ? step.step + 1 : undefined, lastLoss: loss?.value, tokensPerSec: tps?.value },
-      });
-      this.hub.runChanged(this.summary(run));
-    }
+    const rows = await this.db.run.findMany({ where: { id: { in: [...runIds] } } });
+    for (const run of rows) this.hub.runChanged(this.summary(run));
   }
 
   private async releaseLease(runId: string) {

@@ -38,17 +38,24 @@ export interface Launch {
   queue: Promise<unknown>;
 }
 
+/** How old the run's token and status may be for a metric batch or a heartbeat. */
+const RUN_TTL_MS = 1000;
+
 const stepDir = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
 /**
  * The per-run state of the /trainer channel: which launch's token is live, which socket speaks for
  * it, and how far its steps have come. Every trainer message passes through here before it reaches
  * a service; whatever does not fit the run's state is refused and writes nothing. The token and
- * the run's status are read from the database on every message, so a restarted server accepts a
- * live launch's token and no server ever accepts a revoked one.
+ * the run's status come from the database, so a restarted server accepts a live launch's token
+ * and no server accepts a revoked one for long: every message but the frequent ones (metric
+ * batches, heartbeats) reads them anew; those take a read at most RUN_TTL_MS old. This server
+ * drops that read whenever it replaces a token or a launch ends here (revoke, ended), so here a
+ * revoked token is refused at once; a change made by another server is seen within RUN_TTL_MS.
  */
 export class TrainerChannel {
   private launches = new Map<string, Launch>();
+  private runs = new Map<string, { token: string; status: string; at: number }>();
 
   constructor(
     private db: Db,
@@ -83,6 +90,7 @@ export class TrainerChannel {
 
   /** The run's token was replaced (resume, restart): the old launch's sockets go at once. */
   revoke(runId: string) {
+    this.runs.delete(runId);
     const launch = this.launches.get(runId);
     if (!launch) return;
     this.launches.delete(runId);
@@ -91,6 +99,7 @@ export class TrainerChannel {
 
   /** The launch said how it ended: its other sockets go, and its token no longer opens one. */
   ended(runId: string, token: string) {
+    this.runs.delete(runId);
     if (this.launches.get(runId)?.token === token) this.revoke(runId);
   }
 
@@ -106,7 +115,10 @@ export class TrainerChannel {
       return Promise.reject(new Refused("This trainer's token was revoked: the run was resumed or restarted"));
     }
     const result = launch.queue.then(async () => {
-      const run = await this.db.run.findUnique({ where: { id: launch.runId }, select: { token: true, status: true } });
+      const frequent = event === EV.metricBatch || event === EV.trainerHeartbeat;
+      let run = await this.run(launch.runId, frequent);
+      // Refused only on a fresh read: a kept one may predate a new launch.
+      if (frequent && (!run || !live(run, launch.token))) run = await this.run(launch.runId, false);
       if (!run || !live(run, launch.token)) {
         setImmediate(() => this.ended(launch.runId, launch.token));
         throw new Refused(`This trainer's launch has ended (the run is ${run?.status ?? "gone"}); its token no longer works`);
@@ -125,6 +137,17 @@ export class TrainerChannel {
     });
     launch.queue = result.catch(() => {});
     return result;
+  }
+
+  /** The run's token and status: from the database, or for a frequent message from a read at most RUN_TTL_MS old. */
+  private async run(runId: string, frequent: boolean) {
+    const cached = this.runs.get(runId);
+    if (frequent && cached && Date.now() - cached.at < RUN_TTL_MS) return cached;
+    const at = Date.now();
+    const run = await this.db.run.findUnique({ where: { id: runId }, select: { token: true, status: true } });
+    if (run) this.runs.set(runId, { ...run, at });
+    else this.runs.delete(runId);
+    return run;
   }
 
   hello(launch: Launch, startStep: number) {

@@ -6,12 +6,12 @@ import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
 import { checkFaults } from "../services/faults";
 import { runMetricKeys } from "../services/metric-keys";
-import { metricHistory, metricRange } from "../services/metrics";
 import { alertRouter } from "./alert-router";
 import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
+import { serverRouter } from "./server-router";
 import { webhookRouter } from "./webhook-router";
 
 const RunId = z.object({ id: z.string().min(1).max(64) });
@@ -24,6 +24,7 @@ export const appRouter = router({
   checkpointCompare: checkpointCompareRouter,
   compare: compareRouter,
   webhook: webhookRouter,
+  server: serverRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
@@ -53,7 +54,7 @@ export const appRouter = router({
       )
       .query(async ({ ctx, input }) => {
         await ctx.services.runs.get(input.runId);
-        return metricHistory(ctx.services.db, input.runId, input);
+        return ctx.services.metricReader.history(input.runId, input);
       }),
     /** The keys a run has logged, each with its step extent, and the wall time of its first point. */
     keys: procedure
@@ -88,7 +89,7 @@ export const appRouter = router({
       )
       .query(async ({ ctx, input }) => {
         await ctx.services.runs.get(input.runId);
-        return metricRange(ctx.services.db, input.runId, input);
+        return ctx.services.metricReader.range(input.runId, input);
       }),
   }),
   evalSet: router({

@@ -45,8 +45,9 @@ async function seedRun(dataDir: string): Promise<string> {
   const db = openDb(env);
   const config = RunConfig.parse({ name: "charts", steps: STEPS, batchSize: BATCH, contextLength: CONTEXT });
   const run = await db.run.create({ data: { name: "charts", config: JSON.stringify(config), token: TOKEN, totalSteps: STEPS, step: STEPS - 1, status: "completed" } });
-  const writer = new MetricWriter(db, () => {}, 1);
+  const writer = new MetricWriter(env.databaseUrl, () => {}, 1);
   for (let s = 0; s < STEPS; s += 2000) await writer.enqueue(run.id, Array.from({ length: 2000 }, (_, i) => stepPoints(s + i)).flat());
+  await writer.close();
   await db.$disconnect();
   return run.id;
 }

@@ -16,9 +16,10 @@ import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 const dataDir = tempDataDir("metric-range");
 let db: Db;
 let server: TestServer | undefined;
+let env: ReturnType<typeof loadEnv>;
 
 before(async () => {
-  const env = loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
+  env = loadEnv({ DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   await migrate(env);
   db = openDb(env);
   if (env.dbProvider === "sqlite") await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
@@ -79,7 +80,7 @@ let rollupRun = "";
 test("rollups equal a brute-force aggregation after random inserts, re-sends, rewrites and rollbacks", async () => {
   const rng = new Rng(7);
   const runId = (rollupRun = await newRun("rollups"));
-  const writer = new MetricWriter(db, () => {}, 1);
+  const writer = new MetricWriter(env.databaseUrl, () => {}, 1);
   const value = () => (rng.next() < 0.03 ? null : Math.round(rng.normal() * 1000) / 100);
   const point = (key: string, step: number, v = value()): MetricPoint => ({ key, step, value: v, wallTime: 1e9 + step + rng.next() });
 
@@ -120,6 +121,7 @@ test("rollups equal a brute-force aggregation after random inserts, re-sends, re
   await writer.supersede(runId, 4999, 3);
   await assertRollupsExact(runId, "after a rollback that empties a key");
   assert.equal(await db.metricRollup.count({ where: { runId, key: "lr" } }), 0);
+  await writer.close();
 });
 
 // PostgreSQL's migrations start after the rollups existed, so only SQLite's have a backfill to test.
@@ -144,7 +146,7 @@ let longRun = "";
 
 test("a long run written through MetricWriter serves its charts through the server", async () => {
   longRun = await newRun("long");
-  const writer = new MetricWriter(db, () => {}, 1);
+  const writer = new MetricWriter(env.databaseUrl, () => {}, 1);
   for (let s = 0; s < N; s += 5000) {
     const batch: MetricPoint[] = [];
     for (let step = s; step < s + 5000; step++) {
@@ -154,6 +156,7 @@ test("a long run written through MetricWriter serves its charts through the serv
     }
     await writer.enqueue(longRun, batch);
   }
+  await writer.close();
   await db.$disconnect();
   server = await startServer(dataDir);
 });

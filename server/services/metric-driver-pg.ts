@@ -1,0 +1,61 @@
+import pg from "pg";
+import type { MetricDriver, PointRows } from "./metric-driver";
+import { POINT_INSERT, POINT_UPSERT, ROLLUP_INSERT, ROLLUP_UPSERT, type Sql } from "./rollup-sql";
+import type { RollupRows } from "./rollup-state";
+
+/** `?` placeholders numbered as PostgreSQL wants them ($1, $2, …); the SQL holds no `?` of its own. */
+const numbered = new Map<string, string>();
+function pgText(text: string) {
+  let out = numbered.get(text);
+  if (out === undefined) {
+    let n = 0;
+    out = text.replace(/\?/g, () => `$${++n}`);
+    numbered.set(text, out);
+  }
+  return out;
+}
+
+/**
+ * One `pg` connection. Each bulk upsert is a single statement over arrays (INSERT … SELECT FROM
+ * unnest(…)), whatever its size: a handful of parameters, however many rows. The rows of one
+ * statement are distinct on the conflict target, as ON CONFLICT DO UPDATE needs.
+ */
+export async function openPg(url: string): Promise<MetricDriver> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // A dropped connection fails the next statement, which fails its flush; nothing is acked.
+  client.on("error", (e) => console.error("metric writer: PostgreSQL connection error:", e.message));
+  const query = (text: string, params: unknown[] = []) => client.query({ text: pgText(text), values: params });
+  return {
+    engine: "postgresql",
+    async begin() {
+      await query("BEGIN");
+    },
+    async commit() {
+      await query("COMMIT");
+    },
+    async rollback() {
+      await query("ROLLBACK");
+    },
+    async run(sql: Sql) {
+      await query(sql.text, sql.params);
+    },
+    async all<R>(sql: Sql) {
+      return (await query(sql.text, sql.params)).rows as R[];
+    },
+    async upsertPoints(r: PointRows) {
+      if (r.runId.length === 0) return;
+      await query(`${POINT_INSERT} SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::float8[], ?::float8[]) ${POINT_UPSERT}`, [r.runId, r.key, r.step, r.value, r.wallTime]);
+    },
+    async upsertRollups(r: RollupRows) {
+      if (r.length === 0) return;
+      await query(
+        `${ROLLUP_INSERT} SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int8[], ?::int8[]) ${ROLLUP_UPSERT}`,
+        [r.runId, r.width, r.key, r.bucket, r.firstStep, r.lastStep, r.min, r.max, r.last, r.lastWallTime, r.count, r.nanCount],
+      );
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}

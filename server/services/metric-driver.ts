@@ -1,0 +1,40 @@
+import type { RollupRows } from "./rollup-state";
+import type { Sql } from "./rollup-sql";
+
+/** Metric rows to upsert, column by column. */
+export interface PointRows {
+  runId: string[];
+  key: string[];
+  step: number[];
+  value: (number | null)[];
+  wallTime: number[];
+}
+
+/**
+ * What the metric store needs of a database: a transaction, plain statements, and the two bulk
+ * upserts, which each engine does its own fastest way. One store uses one driver at a time.
+ */
+export interface MetricDriver {
+  readonly engine: "sqlite" | "postgresql";
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  run(sql: Sql): Promise<void>;
+  all<R>(sql: Sql): Promise<R[]>;
+  upsertPoints(rows: PointRows): Promise<void>;
+  upsertRollups(rows: RollupRows): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The engine of a database URL: file: is SQLite, postgres:// or postgresql:// is PostgreSQL. */
+export function engineOf(url: string): "sqlite" | "postgresql" {
+  if (url.startsWith("file:")) return "sqlite";
+  if (/^postgres(ql)?:\/\//.test(url)) return "postgresql";
+  throw new Error(`The metric writer cannot write to ${url.replace(/\/\/[^@/]*@/, "//…@")}: the database URL must start with file:, postgres:// or postgresql://`);
+}
+
+/** `readOnly`: a connection for queries only (the query thread's). */
+export async function openDriver(url: string, opts: { readOnly?: boolean } = {}): Promise<MetricDriver> {
+  if (engineOf(url) === "sqlite") return (await import("./metric-driver-sqlite")).openSqlite(url, opts.readOnly ?? false);
+  return (await import("./metric-driver-pg")).openPg(url);
+}
