@@ -105,6 +105,9 @@ function trainerSocket(socket: Socket, services: Services) {
     hub.metrics(runId, batch.points);
     watch.metrics(runId, batch.points);
     await writer.enqueue(runId, batch.points);
+    // Pushed before the ack: once a trainer has its ack it never re-sends the batch, so an instance
+    // killed while the points sat in the push buffer would leave every watching browser a gap.
+    hub.pushMetrics(runId);
     stats.pointsAcked += batch.points.length;
     stats.ackMs.record(performance.now() - arrived);
     return { seq: batch.seq };

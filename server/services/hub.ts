@@ -29,7 +29,11 @@ export class Hub {
     this.metricTimer ??= setTimeout(() => this.pushMetrics(), METRIC_PUSH_MS);
   }
 
-  /** Sends what is buffered, for one run or all; a rollback sends its run's first, so no undone point arrives after it. */
+  /**
+   * Sends what is buffered, for one run or all. A rollback and an alert send their run's first, so
+   * no undone point arrives after a rollback and an alert never comes before its point; an ack
+   * sends them too (server/socket.ts).
+   */
   pushMetrics(runId?: string) {
     const runIds = runId === undefined ? [...this.metricBuffer.keys()] : [runId];
     if (runId === undefined) {
@@ -78,6 +82,8 @@ export class Hub {
 
   /** Every page's header hears of it (toast, badge); the run's page adds it to its list and charts. */
   alert(alert: AlertRow) {
+    // The point that raised it reaches the page first, so the chart has it when the marker comes.
+    this.pushMetrics(alert.runId);
     this.io?.to(ALERTS_ROOM).to(roomOf(alert.runId)).emit(EV.alertNew, alert);
   }
 
