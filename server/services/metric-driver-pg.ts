@@ -21,21 +21,47 @@ function pgText(text: string) {
  * statement are distinct on the conflict target, as ON CONFLICT DO UPDATE needs.
  */
 export async function openPg(url: string): Promise<MetricDriver> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  // A dropped connection fails the next statement, which fails its flush; nothing is acked.
-  client.on("error", (e) => console.error("metric writer: PostgreSQL connection error:", e.message));
-  const query = (text: string, params: unknown[] = []) => client.query({ text: pgText(text), values: params });
+  /**
+   * A dropped connection fails the statement under way, which fails its flush (nothing is acked);
+   * the next transaction (or query, outside one) connects again.
+   */
+  let client: pg.Client | null = null;
+  let inTransaction = false;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    c.on("error", (e) => {
+      console.error("metric writer: PostgreSQL connection lost:", e.message);
+      if (client === c) client = null;
+    });
+    c.on("end", () => {
+      if (client === c) client = null;
+    });
+    await c.connect();
+    client = c;
+    return c;
+  };
+  await connect();
+  const query = async (text: string, params: unknown[] = []) => {
+    const c = client ?? (inTransaction ? null : await connect());
+    if (!c) throw new Error("The PostgreSQL connection was lost during the transaction");
+    return c.query({ text: pgText(text), values: params });
+  };
   return {
     engine: "postgresql",
     async begin() {
       await query("BEGIN");
+      inTransaction = true;
     },
     async commit() {
-      await query("COMMIT");
+      try {
+        await query("COMMIT");
+      } finally {
+        inTransaction = false;
+      }
     },
     async rollback() {
-      await query("ROLLBACK");
+      inTransaction = false;
+      if (client) await client.query("ROLLBACK");
     },
     async run(sql: Sql) {
       await query(sql.text, sql.params);
@@ -55,7 +81,8 @@ export async function openPg(url: string): Promise<MetricDriver> {
       );
     },
     async close() {
-      await client.end();
+      await client?.end();
+      client = null;
     },
   };
 }

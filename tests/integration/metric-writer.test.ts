@@ -247,6 +247,29 @@ for (const engine of engines) {
   });
 }
 
+test("postgresql: a lost connection fails at most the flush under way, and the next flush connects again", async (t) => {
+  const d = opened.find((db) => db.engine === "postgresql") ?? null;
+  if (!d) return t.skip("no PostgreSQL database was opened (see the engine tests above)");
+  const rng = new Rng(6);
+  const runId = await d.addRun("reconnect");
+  const w = writer(d);
+  const first = stepPoints(rng, range(0, 99));
+  await w.enqueue(runId, first);
+  await d.sql.run({ text: `SELECT pg_terminate_backend("pid") FROM pg_stat_activity WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`, params: [] });
+  const second = stepPoints(rng, range(100, 199));
+  let failures = 0;
+  for (;;) {
+    try {
+      await w.enqueue(runId, second);
+      break;
+    } catch (e) {
+      assert.ok(++failures <= 1, `failed again after reconnecting: ${(e as Error).message}`);
+    }
+  }
+  assert.deepEqual(await points(d, runId), expectRows(first, second));
+  await assertExact(d, runId, "after a reconnect");
+});
+
 test("a database the writer cannot open fails its flushes with the reason, and a URL of no known engine is named", async () => {
   const w = new MetricWriter("file:/nonexistent-dir/for/sure/app.db", () => {}, 1);
   await assert.rejects(w.enqueue("r", [{ step: 0, key: "loss", value: 1, wallTime: 1 }]), /could not open the database/);
