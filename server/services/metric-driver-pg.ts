@@ -69,14 +69,14 @@ export async function openPg(url: string): Promise<MetricDriver> {
     async all<R>(sql: Sql) {
       return (await query(sql.text, sql.params)).rows as R[];
     },
-    async upsertPoints(r: PointRows) {
+    async writePoints(r: PointRows, upsert: boolean) {
       if (r.runId.length === 0) return;
-      await query(`${POINT_INSERT} SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::float8[], ?::float8[]) ${POINT_UPSERT}`, [r.runId, r.key, r.step, r.value, r.wallTime]);
+      await query(`${POINT_INSERT} SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::float8[], ?::float8[]) ${upsert ? POINT_UPSERT : ""}`, [r.runId, r.key, r.step, r.value, r.wallTime]);
     },
-    async upsertRollups(r: RollupRows) {
+    async writeRollups(r: RollupRows, upsert: boolean) {
       if (r.length === 0) return;
       await query(
-        `${ROLLUP_INSERT} SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int8[], ?::int8[]) ${ROLLUP_UPSERT}`,
+        `${ROLLUP_INSERT} SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int8[], ?::int8[]) ${upsert ? ROLLUP_UPSERT : ""}`,
         [r.runId, r.width, r.key, r.bucket, r.firstStep, r.lastStep, r.min, r.max, r.last, r.lastWallTime, r.count, r.nanCount],
       );
     },

@@ -215,6 +215,28 @@ for (const engine of engines) {
     await assertExact(d, runId, "after the re-send");
   });
 
+  test(`${engine.name}: points stored behind the writer's back fail one flush, and the re-send goes in with exact rollups`, async (t) => {
+    const d = await ready(t);
+    if (!d) return;
+    const rng = new Rng(7);
+    const runId = await d.addRun("behind");
+    const w = writer(d);
+    const first = stepPoints(rng, range(0, 99));
+    await w.enqueue(runId, first);
+    // Rows with no rollups: the table now disagrees with what the writer checks (its rollups).
+    const stray = stepPoints(rng, range(100, 104), 9);
+    for (const p of stray)
+      await d.sql.run({ text: `INSERT INTO "Metric" ("runId", "key", "step", "value", "wallTime") VALUES (?, ?, ?, ?, ?)`, params: [runId, p.key, p.step, p.value, p.wallTime] });
+    const next = stepPoints(rng, range(100, 199));
+    await assert.rejects(w.enqueue(runId, next), "a plain insert meets a stored row");
+    await w.enqueue(runId, next);
+    assert.deepEqual(await points(d, runId), expectRows(first, next));
+    await assertExact(d, runId, "after the careful path");
+    const more = stepPoints(rng, range(200, 299));
+    await w.enqueue(runId, more);
+    await assertExact(d, runId, "back on the incremental path");
+  });
+
   test(`${engine.name}: a new writer (a restarted server) and a writer whose run another wrote both go on from the stored rollups`, async (t) => {
     const d = await ready(t);
     if (!d) return;
