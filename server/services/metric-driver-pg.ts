@@ -21,21 +21,47 @@ function pgText(text: string) {
  * statement are distinct on the conflict target, as ON CONFLICT DO UPDATE needs.
  */
 export async function openPg(url: string): Promise<MetricDriver> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  // A dropped connection fails the next statement, which fails its flush; nothing is acked.
-  client.on("error", (e) => console.error("metric writer: PostgreSQL connection error:", e.message));
-  const query = (text: string, params: unknown[] = []) => client.query({ text: pgText(text), values: params });
+  /**
+   * A dropped connection fails the statement under way, which fails its flush (nothing is acked);
+   * the next transaction (or query, outside one) connects again.
+   */
+  let client: pg.Client | null = null;
+  let inTransaction = false;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    c.on("error", (e) => {
+      console.error("metric writer: PostgreSQL connection lost:", e.message);
+      if (client === c) client = null;
+    });
+    c.on("end", () => {
+      if (client === c) client = null;
+    });
+    await c.connect();
+    client = c;
+    return c;
+  };
+  await connect();
+  const query = async (text: string, params: unknown[] = []) => {
+    const c = client ?? (inTransaction ? null : await connect());
+    if (!c) throw new Error("The PostgreSQL connection was lost during the transaction");
+    return c.query({ text: pgText(text), values: params });
+  };
   return {
     engine: "postgresql",
     async begin() {
       await query("BEGIN");
+      inTransaction = true;
     },
     async commit() {
-      await query("COMMIT");
+      try {
+        await query("COMMIT");
+      } finally {
+        inTransaction = false;
+      }
     },
     async rollback() {
-      await query("ROLLBACK");
+      inTransaction = false;
+      if (client) await client.query("ROLLBACK");
     },
     async run(sql: Sql) {
       await query(sql.text, sql.params);
@@ -43,19 +69,20 @@ export async function openPg(url: string): Promise<MetricDriver> {
     async all<R>(sql: Sql) {
       return (await query(sql.text, sql.params)).rows as R[];
     },
-    async upsertPoints(r: PointRows) {
+    async writePoints(r: PointRows, upsert: boolean) {
       if (r.runId.length === 0) return;
-      await query(`${POINT_INSERT} SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::float8[], ?::float8[]) ${POINT_UPSERT}`, [r.runId, r.key, r.step, r.value, r.wallTime]);
+      await query(`${POINT_INSERT} SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::float8[], ?::float8[]) ${upsert ? POINT_UPSERT : ""}`, [r.runId, r.key, r.step, r.value, r.wallTime]);
     },
-    async upsertRollups(r: RollupRows) {
+    async writeRollups(r: RollupRows, upsert: boolean) {
       if (r.length === 0) return;
       await query(
-        `${ROLLUP_INSERT} SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int8[], ?::int8[]) ${ROLLUP_UPSERT}`,
+        `${ROLLUP_INSERT} SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int8[], ?::int8[]) ${upsert ? ROLLUP_UPSERT : ""}`,
         [r.runId, r.width, r.key, r.bucket, r.firstStep, r.lastStep, r.min, r.max, r.last, r.lastWallTime, r.count, r.nanCount],
       );
     },
     async close() {
-      await client.end();
+      await client?.end();
+      client = null;
     },
   };
 }

@@ -58,8 +58,8 @@ export function openSqlite(url: string, readOnly = false): MetricDriver {
     async all<R>(sql: Sql) {
       return prepared(sql.text).all(sql.params) as R[];
     },
-    async upsertPoints(r: PointRows) {
-      bulk(POINT_INSERT, POINT_UPSERT, 5, r.runId.length, (i, out, at) => {
+    async writePoints(r: PointRows, upsert: boolean) {
+      bulk(POINT_INSERT, upsert ? POINT_UPSERT : "", 5, r.runId.length, (i, out, at) => {
         out[at] = r.runId[i];
         out[at + 1] = r.key[i];
         out[at + 2] = r.step[i];
@@ -67,9 +67,9 @@ export function openSqlite(url: string, readOnly = false): MetricDriver {
         out[at + 4] = r.wallTime[i];
       });
     },
-    async upsertRollups(r: RollupRows) {
+    async writeRollups(r: RollupRows, upsert: boolean) {
       const cols = ROLLUP_COLUMNS.map((c) => r[c]);
-      bulk(ROLLUP_INSERT, ROLLUP_UPSERT, cols.length, r.length, (i, out, at) => {
+      bulk(ROLLUP_INSERT, upsert ? ROLLUP_UPSERT : "", cols.length, r.length, (i, out, at) => {
         for (let c = 0; c < cols.length; c++) out[at + c] = cols[c][i];
       });
     },

@@ -11,8 +11,12 @@ export interface PointRows {
 }
 
 /**
- * What the metric store needs of a database: a transaction, plain statements, and the two bulk
- * upserts, which each engine does its own fastest way. One store uses one driver at a time.
+ * What the metric store needs of a database: a transaction, plain statements, and the bulk writes
+ * of points and rollup rows, which each engine does its own fastest way. `upsert` false: rows the
+ * store knows are new (after a key's last step, in the transaction that checked it), written
+ * with a plain INSERT, which PostgreSQL does 15–20% faster; should one exist after all, the flush
+ * fails, nothing is acked, and the re-sent batch takes the upsert. One store uses one driver at a
+ * time.
  */
 export interface MetricDriver {
   readonly engine: "sqlite" | "postgresql";
@@ -21,8 +25,8 @@ export interface MetricDriver {
   rollback(): Promise<void>;
   run(sql: Sql): Promise<void>;
   all<R>(sql: Sql): Promise<R[]>;
-  upsertPoints(rows: PointRows): Promise<void>;
-  upsertRollups(rows: RollupRows): Promise<void>;
+  writePoints(rows: PointRows, upsert: boolean): Promise<void>;
+  writeRollups(rows: RollupRows, upsert: boolean): Promise<void>;
   close(): Promise<void>;
 }
 

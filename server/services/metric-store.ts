@@ -49,6 +49,12 @@ interface Series {
  */
 export class MetricStore {
   private cache = new RollupCache();
+  /**
+   * Runs whose last flush failed: their next one takes the careful path (upserts, rollups
+   * recomputed from the stored points), so a table that disagrees with its rollups cannot fail
+   * every flush of the run in turn.
+   */
+  private suspect = new Set<string>();
 
   constructor(private db: MetricDriver) {}
 
@@ -72,8 +78,12 @@ export class MetricStore {
       await this.writePoints(segment);
       for (const s of summaries(runIds)) await this.db.run(s);
       await this.db.commit();
+      for (const id of runIds) this.suspect.delete(id);
     } catch (e) {
-      for (const id of runIds) this.cache.drop(id);
+      for (const id of runIds) {
+        this.cache.drop(id);
+        this.suspect.add(id);
+      }
       await this.db.rollback().catch(() => {});
       throw e;
     }
@@ -92,30 +102,37 @@ export class MetricStore {
     if (ops.length === 0) return;
     const series = collect(ops);
     await this.prepare(series);
-    const points: PointRows = { runId: [], key: [], step: [], value: [], wallTime: [] };
-    for (const s of series)
-      for (let i = 0; i < s.steps.length; i++) {
-        points.runId.push(s.runId);
-        points.key.push(s.key);
-        points.step.push(s.steps[i]);
-        const v = s.values[i];
-        points.value.push(v !== v ? null : v);
-        points.wallTime.push(s.wallTimes[i]);
-      }
-    await this.db.upsertPoints(points);
-
-    const rows = new RollupRows();
+    // Points after their key's last step are new rows; the others may rewrite stored ones.
+    const fresh: PointRows = { runId: [], key: [], step: [], value: [], wallTime: [] };
+    const rewritten: PointRows = { runId: [], key: [], step: [], value: [], wallTime: [] };
     const recompute = new Map<string, Series[]>();
     for (const s of series) {
-      const state = this.cache.get(s.runId, s.key)!;
-      if (s.steps[0] > state.lastStep) state.append(s.runId, s.key, s.steps, s.values, s.wallTimes, rows);
-      else {
+      const append = !this.suspect.has(s.runId) && s.steps[0] > this.cache.get(s.runId, s.key)!.lastStep;
+      const rows = append ? fresh : rewritten;
+      if (!append) {
         const list = recompute.get(s.runId) ?? [];
         recompute.set(s.runId, list);
         list.push(s);
       }
+      for (let i = 0; i < s.steps.length; i++) {
+        rows.runId.push(s.runId);
+        rows.key.push(s.key);
+        rows.step.push(s.steps[i]);
+        const v = s.values[i];
+        rows.value.push(v !== v ? null : v);
+        rows.wallTime.push(s.wallTimes[i]);
+      }
     }
-    await this.db.upsertRollups(rows);
+    await this.db.writePoints(fresh, false);
+    await this.db.writePoints(rewritten, true);
+
+    const rollups = { created: new RollupRows(), updated: new RollupRows() };
+    for (const s of series) {
+      const state = this.cache.get(s.runId, s.key)!;
+      if (!this.suspect.has(s.runId) && s.steps[0] > state.lastStep) state.append(s.runId, s.key, s.steps, s.values, s.wallTimes, rollups);
+    }
+    await this.db.writeRollups(rollups.created, false);
+    await this.db.writeRollups(rollups.updated, true);
     for (const [runId, list] of recompute) {
       for (const span of spans(list)) for (const sql of refreshRollups(runId, span.keys, span.from, span.to)) await this.db.run(sql);
       for (const s of list) this.cache.drop(runId, s.key);

@@ -67,15 +67,17 @@ export class KeyRollup {
 
   /**
    * Folds points of strictly increasing steps, all after lastStep (value NaN for a point stored as
-   * null), into the buckets, and adds every bucket they touched to `out`, each once, as it ends.
+   * null), into the buckets, and adds every bucket they touched, each once, as it ends: to
+   * `out.updated` the bucket that was open before (it has a row), to `out.created` the new ones.
    */
-  append(runId: string, key: string, steps: ArrayLike<number>, values: ArrayLike<number>, wallTimes: ArrayLike<number>, out: RollupRows) {
+  append(runId: string, key: string, steps: ArrayLike<number>, values: ArrayLike<number>, wallTimes: ArrayLike<number>, out: { created: RollupRows; updated: RollupRows }) {
     const n = steps.length;
     if (n === 0) return;
     for (let level = 0; level < WIDTHS.length; level++) {
       const width = WIDTHS[level];
       let b = this.open[level];
       let touched = false;
+      let stored = b !== null;
       for (let i = 0; i < n; i++) {
         const step = steps[i];
         const v = values[i];
@@ -92,13 +94,14 @@ export class KeyRollup {
             if (b.max === null || value > b.max) b.max = value;
           }
         } else {
-          if (b && touched) out.push(runId, width, key, b);
+          if (b && touched) (stored ? out.updated : out.created).push(runId, width, key, b);
+          stored = false;
           b = { bucket: index, firstStep: step, lastStep: step, min: value, max: value, last: value, lastWallTime: wallTimes[i], count: 1, nanCount: value === null ? 1 : 0 };
         }
         touched = true;
       }
       // A row is copied by push, so the bucket still being filled may go on changing here.
-      if (b && touched) out.push(runId, width, key, b);
+      if (b && touched) (stored ? out.updated : out.created).push(runId, width, key, b);
       this.open[level] = b;
     }
     this.lastStep = steps[n - 1];

@@ -215,6 +215,28 @@ for (const engine of engines) {
     await assertExact(d, runId, "after the re-send");
   });
 
+  test(`${engine.name}: points stored behind the writer's back fail one flush, and the re-send goes in with exact rollups`, async (t) => {
+    const d = await ready(t);
+    if (!d) return;
+    const rng = new Rng(7);
+    const runId = await d.addRun("behind");
+    const w = writer(d);
+    const first = stepPoints(rng, range(0, 99));
+    await w.enqueue(runId, first);
+    // Rows with no rollups: the table now disagrees with what the writer checks (its rollups).
+    const stray = stepPoints(rng, range(100, 104), 9);
+    for (const p of stray)
+      await d.sql.run({ text: `INSERT INTO "Metric" ("runId", "key", "step", "value", "wallTime") VALUES (?, ?, ?, ?, ?)`, params: [runId, p.key, p.step, p.value, p.wallTime] });
+    const next = stepPoints(rng, range(100, 199));
+    await assert.rejects(w.enqueue(runId, next), "a plain insert meets a stored row");
+    await w.enqueue(runId, next);
+    assert.deepEqual(await points(d, runId), expectRows(first, next));
+    await assertExact(d, runId, "after the careful path");
+    const more = stepPoints(rng, range(200, 299));
+    await w.enqueue(runId, more);
+    await assertExact(d, runId, "back on the incremental path");
+  });
+
   test(`${engine.name}: a new writer (a restarted server) and a writer whose run another wrote both go on from the stored rollups`, async (t) => {
     const d = await ready(t);
     if (!d) return;
@@ -246,6 +268,29 @@ for (const engine of engines) {
     await assertExact(d, wide, "after a new writer appended to 60 keys");
   });
 }
+
+test("postgresql: a lost connection fails at most the flush under way, and the next flush connects again", async (t) => {
+  const d = opened.find((db) => db.engine === "postgresql") ?? null;
+  if (!d) return t.skip("no PostgreSQL database was opened (see the engine tests above)");
+  const rng = new Rng(6);
+  const runId = await d.addRun("reconnect");
+  const w = writer(d);
+  const first = stepPoints(rng, range(0, 99));
+  await w.enqueue(runId, first);
+  await d.sql.run({ text: `SELECT pg_terminate_backend("pid") FROM pg_stat_activity WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`, params: [] });
+  const second = stepPoints(rng, range(100, 199));
+  let failures = 0;
+  for (;;) {
+    try {
+      await w.enqueue(runId, second);
+      break;
+    } catch (e) {
+      assert.ok(++failures <= 1, `failed again after reconnecting: ${(e as Error).message}`);
+    }
+  }
+  assert.deepEqual(await points(d, runId), expectRows(first, second));
+  await assertExact(d, runId, "after a reconnect");
+});
 
 test("a database the writer cannot open fails its flushes with the reason, and a URL of no known engine is named", async () => {
   const w = new MetricWriter("file:/nonexistent-dir/for/sure/app.db", () => {}, 1);
