@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, test } from "node:test";
 import { browserTests, SCREENSHOTS } from "../helpers/browser";
 import { cleanRedis, clusterEnv, redisMissing, redisPrefix } from "../helpers/cluster";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { webhookReceiver } from "../helpers/webhook-receiver";
 import { alive, sleep, trainerPid } from "../helpers/trainer-proc";
 
 const e2e = browserTests();
@@ -15,15 +14,8 @@ const prefix = redisPrefix("e2e-scale-out");
 const dataDir = tempDataDir("e2e-scale-out");
 let a: TestServer | null = null;
 
-const received: { alert: { id: number; runId: string; step: number } }[] = [];
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.on("data", (d) => (body += d));
-  req.on("end", () => {
-    received.push(JSON.parse(body));
-    res.writeHead(200).end("ok");
-  });
-});
+const receiver = webhookReceiver<{ alert: { id: number; runId: string; step: number } }>();
+const received = receiver.received;
 
 after(async () => {
   // A is killed on purpose; stop() would wait for an exit that has already happened.
@@ -52,12 +44,12 @@ function recordLoss() {
 test("a browser on instance B watches a run trained through A, and keeps watching through A's kill -9 and B's takeover", { skip: e2e.skip || noRedis }, async () => {
   const STEPS = 1500;
   const LATE_FAULT = 1300;
-  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  await receiver.listen();
   const env = clusterEnv(dataDir, prefix, { ENABLE_FAULT_INJECTION: "1", WEBHOOK_ALLOW_PRIVATE: "1" });
   a = await startServer(dataDir, { ...env, INSTANCE_ID: `e2eA-${process.pid}` });
   const b = await e2e.start(dataDir, { ...env, INSTANCE_ID: `e2eB-${process.pid}` });
   const dataset = await prepareSmall(a);
-  await a.api.webhook.create.mutate({ runId: null, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, format: "json", minSeverity: "warning" });
+  await a.api.webhook.create.mutate({ runId: null, url: receiver.url("/hook"), format: "json", minSeverity: "warning" });
   const run = await a.api.run.create.mutate({
     ...TINY, dataset, name: "e2e-failover", steps: STEPS, evalInterval: 100, checkpointInterval: 200, seed: 5, evals: [],
     faults: [{ kind: "loss_scale", step: 150, factor: 8 }, { kind: "loss_scale", step: LATE_FAULT, factor: 8 }],

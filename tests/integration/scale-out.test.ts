@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import type { Socket } from "socket.io-client";
@@ -9,6 +7,7 @@ import { EV, type MetricPoint } from "../../lib/protocol";
 import type { AlertRow } from "../../server/services/alerts";
 import { cleanRedis, clusterEnv, killRedisClients, RedisRelay, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
+import { webhookReceiver } from "../helpers/webhook-receiver";
 import { alive, sleep, trainerPid } from "../helpers/trainer-proc";
 
 const skip = await redisMissing();
@@ -18,23 +17,15 @@ let servers: TestServer[] = [];
 let dataset = "";
 const sockets: Socket[] = [];
 
-/** A webhook receiver: every JSON body it was sent. */
-const received: { alert: { id: number; type: string; runId: string; step: number } }[] = [];
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.on("data", (d) => (body += d));
-  req.on("end", () => {
-    received.push(JSON.parse(body));
-    res.writeHead(200).end("ok");
-  });
-});
+const receiver = webhookReceiver<{ alert: { id: number; type: string; runId: string; step: number } }>();
+const received = receiver.received;
 
 before(async () => {
   if (skip) return;
-  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  await receiver.listen();
   servers = await startInstances(2, clusterEnv(dataDir, prefix, { ENABLE_FAULT_INJECTION: "1", WEBHOOK_ALLOW_PRIVATE: "1" }), "so");
   dataset = await prepareSmall(servers[0]);
-  await servers[0].api.webhook.create.mutate({ runId: null, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, format: "json", minSeverity: "warning" });
+  await servers[0].api.webhook.create.mutate({ runId: null, url: receiver.url("/hook"), format: "json", minSeverity: "warning" });
 });
 after(async () => {
   for (const s of sockets) s.close();
