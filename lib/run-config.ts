@@ -16,6 +16,8 @@ export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
 export const DEFAULT_DATASET = "default";
 export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
+/** A worker queue's name (npm run worker -- --queue NAME). */
+export const QUEUE_NAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
 
 const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ? "Must be a number" : undefined);
 /** Numbers only: the form converts its text (lib/form-number.ts), so true, null, "" or [] are refused, not read as 1 or 0. */
@@ -77,6 +79,8 @@ export const RunConfigFields = z.object({
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
   backend: z.enum(BACKENDS, { error: `One of: ${BACKENDS.join(", ")}` }).default("auto"),
+  /** Where the run trains: null = a trainer this server starts; a name = the next worker that pulls from that queue. */
+  queue: z.string().regex(QUEUE_NAME, "A queue name: lowercase letters, digits, '.', '-' or '_', at most 40").nullable().default(null),
   /** Data-parallel worker threads, each computing the gradient of a share of the batch; 0 = one per core (capped by the batch), 1 = none. */
   workers: int(0, 64).default(1),
   recovery: z.enum(RECOVERY_POLICIES, { error: `One of: ${RECOVERY_POLICIES.join(", ")}` }).default("none"),
@@ -167,6 +171,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   logInterval: "Steps between metric points",
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
+  queue: "Run on this server, or on the next remote worker that pulls from this queue (npm run worker -- --queue NAME)",
   backend: "auto tries tensorflow (native, CUDA), then webgpu (a GPU through Vulkan), then wasm, then cpu, and says what it skipped and why",
   workers: "Threads sharing each batch (data parallel, same result); 0 = one per core on wasm/cpu, 1 = train in the trainer's own thread",
   recovery: "On a loss spike or NaN: none = alert only; skip-step = drop that update; rollback = reload the last checkpoint and skip the bad data",
@@ -223,6 +228,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   seed: "Seed",
   dataset: "Dataset",
   backend: "Backend",
+  queue: "Run on",
   workers: "Workers",
   recovery: "Recovery",
   rollbackSkipBatches: "Rollback skip batches",

@@ -44,6 +44,8 @@ const Env = z.object({
     .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })
     .default("0")
     .transform((v) => v === "1"),
+  /** How long a remote worker's hold on a run outlives its last heartbeat; then the run is lost there and goes back to its queue under the restart policy. */
+  WORKER_LEASE_TTL_MS: z.coerce.number().int("WORKER_LEASE_TTL_MS must be a whole number of milliseconds").min(1000).max(3_600_000).default(30_000),
   ...clusterEnv,
 }).superRefine((e, ctx) => {
   for (const p of clusterEnvProblems(e)) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });

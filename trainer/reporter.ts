@@ -332,6 +332,19 @@ export class Reporter {
     if (this.unacked.size > 0) throw new Error(`${this.unacked.size} metric batches were not acknowledged in ${timeoutMs / 1000} s; they stay in ${JOURNAL_FILE} for the next start`);
   }
 
+  /**
+   * Flushes, then waits until every metric batch sent so far is acked. A checkpoint uploaded from
+   * a remote worker is reported only after this, since a lost machine takes its journal with it.
+   */
+  async ackedSoFar(timeoutMs: number) {
+    this.flush();
+    const through = this.seq - 1;
+    const deadline = Date.now() + timeoutMs;
+    const pending = () => [...this.unacked.keys()].some((s) => s <= through);
+    while (pending() && Date.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 50));
+    if (pending()) throw new Error(`metric batches up to ${through} were not acknowledged in ${timeoutMs / 1000} s`);
+  }
+
   get online() {
     return this.socket.connected;
   }

@@ -37,7 +37,7 @@ export class CheckpointCompareService {
   ) {}
 
   async summary(refs: CheckpointRef[]) {
-    const found = await Promise.all(refs.map((r) => this.resolve(r)));
+    const found = await allInOrder(refs.map((r) => this.resolve(r)));
     const perCheckpoint = await Promise.all(found.map(({ run, checkpoint }) => this.scores(run.id, checkpoint.step)));
     const evalKeys = [...new Set(perCheckpoint.flatMap((p) => [...p.evals.keys()]))].sort();
     const row = (key: string, get: (i: number) => { step: number; value: number | null } | undefined): ScoreRow => {
@@ -60,7 +60,7 @@ export class CheckpointCompareService {
 
   /** Runs every checkpoint in turn, each in one child process for all prompts, all with the same seed. */
   async generate(req: CompareGenerateRequest) {
-    await Promise.all(req.checkpoints.map((c) => this.resolve(c)));
+    await allInOrder(req.checkpoints.map((c) => this.resolve(c)));
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
     const { temperature, topK, maxTokens } = req;
     const columns = [];
@@ -76,8 +76,8 @@ export class CheckpointCompareService {
    * text. The counts cover every example both scored; the lists stop at `limit` each.
    */
   async exampleDiff(input: { a: CheckpointRef; b: CheckpointRef; task: EvalTask; limit: number }) {
-    const [A, B] = await Promise.all([this.resolve(input.a), this.resolve(input.b)]);
-    const [pa, pb] = await Promise.all([A, B].map(async ({ run, checkpoint }) => {
+    const [A, B] = await allInOrder([this.resolve(input.a), this.resolve(input.b)]);
+    const [pa, pb] = await allInOrder([A, B].map(async ({ run, checkpoint }) => {
       const rows = await this.evals.predictions(run.id, input.task, checkpoint.step);
       if (rows.length === 0) {
         const tasks = await this.predictionTasks(run.id, checkpoint.step);
@@ -182,4 +182,16 @@ function exampleText(task: EvalTask, example: Example | undefined, storedGold: n
   const text = { context: requests[0].context, choices: requests.map((r) => r.continuation) };
   const note = gold(task, example as never) !== storedGold ? "The set's answer differs from the one scored: the file may have changed since." : null;
   return { text, note };
+}
+
+/**
+ * Promise.all whose error is that of the first failing promise in list order, not the first to fail
+ * in time: with two bad checkpoints the message always names the first, on any database.
+ */
+async function allInOrder<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  return settled.map((s) => {
+    if (s.status === "rejected") throw s.reason;
+    return s.value;
+  });
 }

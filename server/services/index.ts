@@ -21,6 +21,7 @@ import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
 import { recentHistory } from "./watch-history";
 import { WebhookService } from "./webhooks";
+import { WorkerService } from "./workers";
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -54,6 +55,11 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS, () => cluster?.fallbackUrls() ?? env.SERVER_URLS);
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
+  const workers = new WorkerService(db, {
+    dataDir: env.dataDir, leaseTtlMs: env.WORKER_LEASE_TTL_MS, runDir: (id) => runs.runDir(id),
+    // The worker dials the address it reached us at first; these are where else a trainer may go.
+    serverUrls: () => [...new Set([...(env.PUBLIC_URL ? [env.PUBLIC_URL] : []), ...(cluster?.fallbackUrls() ?? env.SERVER_URLS)])],
+  });
   const datasets = new DatasetService(db, hub, env.dataDir, env.allowedRoots);
   const evals = new EvalService(db, env.dataDir, env.allowedRoots);
   const cliJobs = new CliJobs();
@@ -67,5 +73,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers };
 }

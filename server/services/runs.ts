@@ -14,7 +14,7 @@ import type { TrainerExit } from "./watch";
 
 type Dates = "createdAt" | "startedAt" | "endedAt";
 /** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
-export type RunSummary = Omit<Run, "token" | "config" | Dates> & {
+export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | Dates> & {
   status: RunStatus;
   config: RunConfig;
   createdAt: string;
@@ -25,7 +25,7 @@ export type RunSummary = Omit<Run, "token" | "config" | Dates> & {
 };
 
 export function toSummary(run: Run, queueAhead: number | null = null): RunSummary {
-  const { token: _token, config, createdAt, startedAt, endedAt, ...rest } = run;
+  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, ...rest } = run;
   return {
     ...rest,
     queueAhead: run.status === "queued" ? queueAhead : null,
@@ -206,7 +206,8 @@ export class RunService {
     const token = newToken();
     const updated = await this.db.run.update({
       where: { id: run.id },
-      data: { ...extra, status: "queued", token, error: null, endedAt: null },
+      // A new launch: no worker holds it yet (remote runs go back to their queue).
+      data: { ...extra, status: "queued", token, error: null, endedAt: null, workerId: null, workerLeaseUntil: null, workerExit: null },
     });
     this.noteLaunch(run.id, run.step);
     this.tokenRevoked?.(run.id);

@@ -13,6 +13,7 @@ import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { serverRouter } from "./server-router";
 import { webhookRouter } from "./webhook-router";
+import { workerRouter } from "./worker-router";
 
 const RunId = z.object({ id: z.string().min(1).max(64) });
 
@@ -25,6 +26,7 @@ export const appRouter = router({
   compare: compareRouter,
   webhook: webhookRouter,
   server: serverRouter,
+  worker: workerRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
