@@ -16,6 +16,8 @@ import { newInstanceId } from "./services/instances";
 import { attachSockets } from "./socket";
 import { logError } from "./trpc/errors";
 import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
+import { createWorkerApi } from "./worker-api";
+import { WORKERS_PREFIX } from "../lib/worker-protocol";
 import { appRouter, createCaller } from "./trpc/router";
 
 /** Boots everything on one HTTP server; returns a function that shuts it down gracefully. */
@@ -84,6 +86,7 @@ export async function startServer(env: Env) {
   // HTTP gate has let only signed-in requests through to them; what they render is read-only.
   (globalThis as Record<string, unknown>).__appCaller = createCaller({ services, auth, principal: SERVER });
   const upload = createUploadHandler({ dataDir: env.dataDir, maxBytes: env.UPLOAD_MAX_MB * 1e6 });
+  const workerApi = createWorkerApi(services);
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   await ui.prepare();
   const handle = ui.getRequestHandler();
@@ -94,6 +97,7 @@ export async function startServer(env: Env) {
         resolved.set(req, who);
         return void trpc(req, res);
       }
+      if (req.url?.startsWith(WORKERS_PREFIX)) return void workerApi(req, res, who);
       if (req.url?.startsWith(UPLOAD_PREFIX)) {
         const refused = refusal(who, "write");
         if (refused) return void res.writeHead(refused.code === "UNAUTHORIZED" ? 401 : 403, { "content-type": "application/json" }).end(JSON.stringify({ error: refused.message }));
@@ -121,7 +125,9 @@ export async function startServer(env: Env) {
       const handOver = (await cluster?.peersAlive().catch(() => false)) ?? false;
       await services.datasets.cancelAll();
       services.cliJobs.killAll();
+      // Remote trainers go on: their workers reach this server again, or another instance, within the worker lease.
       if (!handOver) await services.supervisor.stopAll();
+      services.supervisor.remote?.close();
       await cluster?.close(handOver);
       await services.writer.close();
       await services.metricReader.close();

@@ -14,6 +14,7 @@ import { Instances, newInstanceId } from "./instances";
 import { Leases, SoloOwnership } from "./leases";
 import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
+import { RemoteRuns } from "./remote-runs";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
 import { Supervisor } from "./supervisor";
@@ -53,6 +54,8 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   };
   let cluster: Cluster | null = null;
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS, () => cluster?.fallbackUrls() ?? env.SERVER_URLS);
+  supervisor.remote = new RemoteRuns(db, runs, watch);
+  supervisor.workerLeaseTtlMs = env.WORKER_LEASE_TTL_MS;
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
   const workers = new WorkerService(db, {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Socket } from "socket.io";
 import { EV } from "../../lib/protocol";
 import type { RunConfig } from "../../lib/run-config";
+import type { RemoteRuns } from "./remote-runs";
 import type { Launcher, RunService } from "./runs";
 import type { Watch } from "./watch";
 
@@ -46,6 +47,10 @@ export class Supervisor implements Launcher {
   private children = new Map<string, Child>();
   private queue: Launch[] = [];
   private waitTimer: NodeJS.Timeout | null = null;
+  /** Runs with a queue train on remote workers: launching one leaves it for a worker to claim. */
+  remote: RemoteRuns | null = null;
+  /** How long a worker gets to reach a new owner of its run (WORKER_LEASE_TTL_MS). */
+  workerLeaseTtlMs = 30_000;
 
   constructor(
     private runs: RunService,
@@ -58,6 +63,7 @@ export class Supervisor implements Launcher {
   ) {}
 
   launch(run: Launch) {
+    if (run.config.queue && this.remote) return this.remote.launch(run);
     // A resumed run waits for its previous trainer to be gone, so two never share a run directory.
     const previous = this.children.get(run.id);
     if (previous) return void previous.exited.then(() => this.launch(run));
@@ -125,6 +131,10 @@ export class Supervisor implements Launcher {
    * live trainer of this run. Returns false when there is none (the run's trainer died).
    */
   adopt(runId: string, config: RunConfig): boolean {
+    if (config.queue && this.remote) {
+      this.remote.adopt(runId, config, this.workerLeaseTtlMs).catch((e) => console.error(`run ${runId}: extending its worker's hold failed:`, e));
+      return true;
+    }
     const pid = readPid(this.runs.runDir(runId));
     if (pid === null || !isTrainer(pid, runId)) return false;
     const child = this.track(runId, pid, null);
@@ -175,6 +185,7 @@ export class Supervisor implements Launcher {
   }
 
   attach(runId: string, socket: Socket) {
+    if (this.remote?.attach(runId, socket)) return true;
     const child = this.children.get(runId);
     if (!child) return false;
     child.socket = socket;
@@ -189,6 +200,7 @@ export class Supervisor implements Launcher {
 
   /** Asks the run's trainer to stop; false when none runs (a queued run leaves the queue). */
   requestStop(runId: string): boolean {
+    if (this.remote?.requestStop(runId)) return true;
     const waiting = this.queuePosition(runId);
     if (waiting !== null) {
       this.queue.splice(waiting, 1);
@@ -205,12 +217,12 @@ export class Supervisor implements Launcher {
   }
 
   isRunning(runId: string) {
-    return this.children.has(runId);
+    return this.children.has(runId) || (this.remote?.has(runId) ?? false);
   }
 
   /** Whether stop was already asked of the run's trainer. */
   stopAsked(runId: string) {
-    return this.children.get(runId)?.stopRequested ?? false;
+    return (this.remote?.stopAsked(runId) ?? false) || (this.children.get(runId)?.stopRequested ?? false);
   }
 
   /**
@@ -219,6 +231,7 @@ export class Supervisor implements Launcher {
    * trainer is no longer watched, signalled or mourned here.
    */
   release(runId: string) {
+    this.remote?.release(runId);
     const waiting = this.queuePosition(runId);
     if (waiting !== null) this.queue.splice(waiting, 1);
     const child = this.children.get(runId);
@@ -233,6 +246,7 @@ export class Supervisor implements Launcher {
 
   /** Releases every run at once (a graceful exit that hands them to the other instances). */
   releaseAll() {
+    this.remote?.releaseAll();
     this.queue = [];
     if (this.waitTimer) clearTimeout(this.waitTimer);
     for (const runId of [...this.children.keys()]) this.release(runId);
