@@ -90,11 +90,16 @@ export const TrainerExitReport = z.object({
   tail: z.array(z.string().max(2000)).max(50),
   /** Set when the worker never got a trainer going (a fetch failed); the run fails with it. */
   setupError: z.string().max(2000).optional(),
+  /** The worker was leaving and its trainer checkpointed for it: the run goes back to its queue as it is. */
+  requeue: z.boolean().optional(),
 });
 export type TrainerExitReport = z.infer<typeof TrainerExitReport>;
 
 /** Server → trainer after a checkpoint upload is committed: where the server keeps it (what checkpoint:saved then names). */
 export const UploadCommitted = z.object({ path: z.string(), bytes: z.number().int().min(0), sha256: z.string() });
+
+/** The exit code of a trainer that checkpointed on SIGUSR2 (its worker is leaving) and left the run active for another. */
+export const HANDED_BACK = 75;
 
 /** Bytes per checkpoint upload request; a lost one is sent again from the offset the server has. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;

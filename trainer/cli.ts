@@ -4,8 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { EV, type MetricPoint, type TrainerDone } from "../lib/protocol";
+import { EV, type CheckpointSaved, type MetricPoint, type TrainerDone } from "../lib/protocol";
 import { BACKENDS, RunConfig } from "../lib/run-config";
+import { HANDED_BACK } from "../lib/worker-protocol";
+import { CheckpointUploader } from "./checkpoint-upload";
 import { fail, parseFlags } from "./cli-flags";
 import { formatProgress } from "./progress";
 import { Reporter } from "./reporter";
@@ -24,17 +26,22 @@ const Flags = z.object({
     .optional(),
   "run-id": z.string().min(1).max(64).optional(),
   backend: z.enum(BACKENDS, { error: `--backend must be one of: ${BACKENDS.join(", ")}` }).optional(),
+  /** On a remote worker: each checkpoint is uploaded to the server before it is reported (API key in WORKER_KEY). */
+  "upload-checkpoints": z.boolean().default(false),
+  /** On a remote worker: stdin is a pipe from the worker, and its end (the worker died) ends this trainer at once. */
+  "exit-with-parent": z.boolean().default(false),
 });
 
 function parseCliFlags() {
   const flags = parseFlags(
     {
       config: { type: "string" }, "run-dir": { type: "string" }, "data-dir": { type: "string" }, server: { type: "string" }, "run-id": { type: "string" },
-      backend: { type: "string" },
+      backend: { type: "string" }, "upload-checkpoints": { type: "boolean" }, "exit-with-parent": { type: "boolean" },
     },
     Flags,
   );
   if (Boolean(flags.server) !== Boolean(flags["run-id"])) fail("--server and --run-id go together", 2);
+  if (flags["upload-checkpoints"] && !flags.server) fail("--upload-checkpoints needs --server and --run-id", 2);
   return flags;
 }
 
@@ -66,18 +73,32 @@ for (const stream of [process.stdout, process.stderr])
     if (e.code !== "EPIPE") throw e;
   });
 
+// A worker that is gone (killed, its machine lost) cannot see this trainer's end; its run has moved on.
+if (flags["exit-with-parent"]) {
+  process.stdin.on("end", () => {
+    console.error("error: the worker that started this trainer went away; exiting");
+    process.exit(70);
+  });
+  process.stdin.resume();
+}
+
 let reporter: Reporter | null = null;
+let uploader: CheckpointUploader | null = null;
 if (flags.server && flags["run-id"]) {
   const token = process.env.TRAINER_TOKEN ?? fail("TRAINER_TOKEN is not set", 2);
   fs.mkdirSync(runDir, { recursive: true });
   // The supervisor writes it too, right after the spawn; this covers a server killed in between.
   fs.writeFileSync(path.join(runDir, "trainer.pid"), String(process.pid));
   reporter = new Reporter(flags.server, flags["run-id"], token, runDir);
+  if (flags["upload-checkpoints"]) uploader = new CheckpointUploader(flags.server, flags["run-id"], token, process.env.WORKER_KEY);
   await reporter.connected().catch((e: Error) => fail(e.message, 2));
 }
 
 let stopSignal = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (stopSignal = true));
+// From a worker that is leaving: checkpoint and exit, and leave the run active for the next worker.
+let handBack = false;
+process.on("SIGUSR2", () => (stopSignal = handBack = true));
 
 const started = { at: Date.now(), step: 0 };
 // Predictions go out without holding up training; a failed one is logged, as they only feed the
@@ -86,6 +107,8 @@ const predictionsSent = new Set<Promise<void>>();
 const settlePredictions = (timeoutMs: number) =>
   Promise.race([Promise.allSettled(predictionsSent), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 let lastPrinted = 0;
+/** Checkpoint uploads, one after another; the run's end waits for them. */
+let uploads: Promise<void> = Promise.resolve();
 try {
   const result = await train(config, { runDir, dataDir, checkpoints: await reporter?.checkpoints() }, {
     async onStart(info) {
@@ -109,6 +132,7 @@ try {
     },
     onCheckpoint(info) {
       console.log(`checkpoint step ${info.step} → ${info.path} (${info.bytes} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
+      if (uploader && reporter) return void (uploads = uploads.then(() => uploadAndReport(uploader!, reporter!, info)));
       // Not awaited: a server that is away records it when it is back (or finds it on disk).
       reporter?.deliver(EV.checkpointSaved, info).catch((e: Error) => console.error(`warning: checkpoint at step ${info.step} was not recorded: ${e.message}`));
     },
@@ -135,7 +159,9 @@ try {
     shouldStop: () => stopSignal || (reporter?.stopRequested ?? false),
   });
   console.log(`${result.status} at step ${result.step}`);
+  await uploads;
   await settlePredictions(60_000);
+  if (reporter && handBack && result.status === "stopped") await handOver(reporter);
   if (reporter) await finish(reporter, { status: result.status, step: result.step });
   process.exit(0);
 } catch (e) {
@@ -144,6 +170,35 @@ try {
   await settlePredictions(5000);
   if (reporter) await finish(reporter, { status: "failed", step: reporter.lastStep, error: wellFormed(message, 4000) }).catch(() => {});
   process.exit(1);
+}
+
+/**
+ * Uploads a checkpoint from a remote worker, then reports it once every metric sent before it is
+ * acked: the worker's journal dies with its machine, so a run resumed elsewhere from this
+ * checkpoint must find the steps before it already stored.
+ */
+async function uploadAndReport(uploader: CheckpointUploader, reporter: Reporter, info: CheckpointSaved) {
+  if (!fs.existsSync(info.path)) return void console.log(`checkpoint step ${info.step} was replaced before its upload; skipped`);
+  const started = Date.now();
+  try {
+    const saved = await uploader.upload(info);
+    const seconds = (Date.now() - started) / 1000;
+    const message = `checkpoint step ${info.step} uploaded: ${(info.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s (${(info.bytes / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s)`;
+    console.log(message);
+    reporter.log(message);
+    await reporter.ackedSoFar(10 * 60_000);
+    await reporter.deliver(EV.checkpointSaved, saved);
+  } catch (e) {
+    console.error(`warning: checkpoint at step ${info.step} was not uploaded: ${(e as Error).message}`);
+  }
+}
+
+/** Hands the last metrics over and exits without saying the run ended: it goes on elsewhere from the last checkpoint. */
+async function handOver(reporter: Reporter): Promise<never> {
+  await reporter.drain(60_000).catch((e: Error) => console.error(`warning: ${e.message}`));
+  console.log("handed back to the queue");
+  reporter.close();
+  process.exit(HANDED_BACK);
 }
 
 /**

@@ -151,6 +151,10 @@ export class RemoteRuns {
     }
     const exit = TrainerExitReport.parse(JSON.parse(row.workerExit));
     if (exit.setupError) return this.runs.trainerExited(row.id, `On ${where}: ${exit.setupError}`);
+    if (exit.requeue && row.status !== "stopping") {
+      console.log(`run ${row.id}: ${where} is leaving and handed it back; it goes back to queue ${h.config.queue}`);
+      return void (await this.runs.requeue(row.id));
+    }
     const clean = exit.code === 0 || (row.status === "stopping" && exit.signal === "SIGTERM");
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
     const last = [...exit.tail].reverse().find((l) => /error/i.test(l)) ?? exit.tail.at(-1) ?? "no output";

@@ -196,6 +196,11 @@ export class RunService {
     return this.relaunch(run, { restarts: run.restarts + 1 });
   }
 
+  /** A worker that left handed the run back after a last checkpoint: a new launch, neither a restart nor a crash. */
+  async requeue(id: string): Promise<RunSummary> {
+    return this.relaunch(await this.get(id), {});
+  }
+
   private async relaunch(run: RunSummary, extra: Partial<Run>): Promise<RunSummary> {
     // The lease before the status, so the queued run is never unowned; a live holder is restarting it already.
     if (!(await this.ownership.claim(run.id)))
