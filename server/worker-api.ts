@@ -111,10 +111,12 @@ export function createWorkerApi(services: Services) {
     if (method !== "GET") throw new HttpError(405, "Files are fetched with GET");
     await workers.assertAssigned(id, keyId, run);
     const config = await runConfig(run);
-    if (runId === "dataset" && parts.length === 5) {
+    if (runId === "dataset" && parts.length >= 5) {
+      // Shards sit in a subfolder (tokens/web.train.bin); only names the dataset lists are served.
+      const name = parts.slice(4).join("/");
       const datasetId = config.dataset === "default" ? defaultDatasetId() : config.dataset;
-      const found = await datasetFile(runs.dataDir, datasetId, fifth);
-      if (!found) throw new HttpError(404, `Dataset ${datasetId} has no file ${fifth}`);
+      const found = await datasetFile(runs.dataDir, datasetId, name);
+      if (!found) throw new HttpError(404, `Dataset ${datasetId} has no file ${name}`);
       return sendFile(res, found.path, found.entry.sha256);
     }
     if (runId === "checkpoint" && parts.length === 6) {

@@ -57,7 +57,7 @@ async function fetchDataset(api: ServerApi, runId: string, id: string, files: Fi
       onBytes(f.bytes);
       continue;
     }
-    await api.download(runId, `dataset/${encodeURIComponent(f.name)}`, f, dest, onBytes);
+    await api.download(runId, `dataset/${f.name.split("/").map(encodeURIComponent).join("/")}`, f, dest, onBytes);
   }
   fs.writeFileSync(record, want);
 }

@@ -150,7 +150,7 @@ export class RemoteRuns {
       return this.runs.trainerExited(row.id, `Lost ${where}: no heartbeat within the worker lease; the run resumes from its last uploaded checkpoint`, { code: null, signal: null, tail });
     }
     const exit = TrainerExitReport.parse(JSON.parse(row.workerExit));
-    if (exit.setupError) return this.runs.trainerExited(row.id, `On ${where}: ${exit.setupError}`);
+    if (exit.setupError) return this.runs.trainerExited(row.id, `On ${where}: ${exit.setupError}`, { code: exit.code, signal: exit.signal, tail: [exit.setupError] });
     if (exit.requeue && row.status !== "stopping") {
       console.log(`run ${row.id}: ${where} is leaving and handed it back; it goes back to queue ${h.config.queue}`);
       return void (await this.runs.requeue(row.id));

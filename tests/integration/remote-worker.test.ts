@@ -42,7 +42,9 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
   const w1Dir = tempDataDir("remote-w1");
   const w1 = startWorker(server.url, key, w1Dir, ["--queue", "gpu", "--name", "first"]);
   workers.push(w1);
-  await waitFor("the first step on the worker", async () => (await get()).step > 0, 180_000);
+  await waitFor("the first step on the worker", async () => (await get()).step > 0, 180_000).catch((e: Error) => {
+    throw new Error(`${e.message}\nworker:\n${w1.output()}\nserver:\n${server.output().slice(-3000)}`);
+  });
   const firstStepMs = Date.now() - queuedAt;
   const onW1 = await get();
   assert.equal(onW1.status, "running");
@@ -67,11 +69,10 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
   await waitFor("a few steps past the checkpoint", async () => (await get()).step >= uploaded.step + 5, 60_000);
   const [trainerPid] = w1.trainerPids();
   assert.ok(trainerPid && alive(trainerPid), "the worker's trainer runs");
-  const stepAtKill = (await get()).step;
-  const lastUploaded = (await api.checkpoint.list.query({ runId: remote.id }))[0].step;
   const killedAt = Date.now();
   w1.proc.kill("SIGKILL");
   await waitFor("the orphaned trainer gone", () => !alive(trainerPid), 30_000);
+  const stepAtKill = (await get()).step;
 
   // 3. Its hold lapses; the run is crashed, then queued again under the restart policy.
   await waitFor("the run requeued", async () => {
@@ -79,6 +80,7 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
     return r.status === "queued" && r.restarts === 1 && r.workerId === null;
   }, 60_000);
   const requeuedMs = Date.now() - killedAt;
+  const lastUploaded = (await api.checkpoint.list.query({ runId: remote.id }))[0].step;
   const alerts = await api.alert.list.query({ runId: remote.id });
   assert.ok(alerts.some((a) => a.type === "crash" && /worker first .*stopped heartbeating/.test(a.message)), `a crash alert names the lost worker: ${JSON.stringify(alerts.map((a) => a.message))}`);
   assert.equal((await api.worker.list.query()).find((w) => w.id === first.id)?.state, "offline");
@@ -97,7 +99,7 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
     if (a.status === "failed" || b.status === "failed") throw new Error(`a run failed: ${a.error ?? ""} ${b.error ?? ""}\n${w2.output()}`);
     return a.status === "completed" && b.status === "completed";
   }, 300_000);
-  assert.match(fs.readFileSync(path.join(w2Dir, "runs", remote.id, "trainer.log"), "utf8"), new RegExp(`resum\\w* .*step ${lastUploaded}|step ${lastUploaded}`), "the second trainer resumed at the last uploaded checkpoint");
+  assert.match(fs.readFileSync(path.join(w2Dir, "runs", remote.id, "trainer.log"), "utf8"), new RegExp(`resumed from .*step-0*${lastUploaded}/checkpoint.safetensors at step ${lastUploaded}`), "the second trainer resumed at the last uploaded checkpoint");
 
   // Every metric the local run stored, once each: the steps the first worker did past its last
   // upload were done again, and stored idempotently.
