@@ -22,6 +22,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
               <Link href="/datasets" className="text-sm text-slate-400 hover:text-slate-100">Datasets</Link>
               <Link href="/evals" className="text-sm text-slate-400 hover:text-slate-100">Benchmarks</Link>
               <Link href="/alerts" className="text-sm text-slate-400 hover:text-slate-100">Alerts</Link>
+              <Link href="/workers" className="text-sm text-slate-400 hover:text-slate-100">Workers</Link>
               <AlertCenter />
               <Link href="/runs/new" className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
                 New run

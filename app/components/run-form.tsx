@@ -13,8 +13,11 @@ import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
+import { fieldClass } from "./field-class";
 import { PlanPanel } from "./plan-panel";
+import { QueueField, THIS_SERVER } from "./queue-field";
 import { useBackendReport } from "./use-backend-report";
+import { usePolled } from "./use-polled";
 import { serverFieldErrors, trpc } from "../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[] = [
@@ -24,7 +27,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
-  { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "backend", "workers"] },
+  { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "queue", "backend", "workers"] },
   {
     title: "Recovery & alerts",
     keys: ["recovery", "rollbackSkipBatches", "rollbackLrScale", "rollbackLrSteps", "maxRollbacks", "restartOnCrash", "maxRestarts", "alertWebhook"],
@@ -66,6 +69,8 @@ const BOOLEAN = options(["false", "true"]);
 type Choice = { value: string; label: string };
 export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
+/** Workers come and go: the Run on choices are asked for again this often. */
+const QUEUES_EVERY_MS = 3000;
 
 const defaults: FormValues = formValuesOf(RunConfigFields.parse({ name: "run" }));
 
@@ -90,6 +95,7 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
     Object.entries(config).flatMap(([k, v]) =>
       NOT_IN_FORM.has(k) ? []
       : k === "anomaly" ? Object.entries(v as object).map(([t, x]) => [`anomaly.${t}`, String(x)])
+      : k === "queue" ? [[k, (v as string | null) ?? THIS_SERVER]]
       : [[k, typeof v === "object" ? JSON.stringify(v) : String(v)]]),
   );
 }
@@ -101,7 +107,8 @@ const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckp
 function toInput(values: FormValues) {
   const input: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(values)) {
-    const value = JSON_FIELDS.has(name) ? parseJsonField(v) : BOOLEAN_FIELDS.has(name) ? formBoolean(v) : TEXT_FIELDS.has(name) ? v : formNumber(v);
+    const value = name === "queue" ? (v === THIS_SERVER ? null : v)
+      : JSON_FIELDS.has(name) ? parseJsonField(v) : BOOLEAN_FIELDS.has(name) ? formBoolean(v) : TEXT_FIELDS.has(name) ? v : formNumber(v);
     const [group, field] = name.split(".");
     if (field) ((input[group] ??= {}) as Record<string, unknown>)[field] = value;
     else input[name] = value;
@@ -119,9 +126,13 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null; fork: ForkOf | null;
 }) {
   const backends = useBackendReport();
+  const router = useRouter();
+  const [values, setValues] = useState<FormValues>(() =>
+    fork ? { ...defaults, ...formValuesOf(fork.config), name: `${fork.runName}-fork-${fork.step}` } : { ...defaults, name: defaultName });
+  const onWorker = values.queue !== THIS_SERVER;
   const CHOICES: Partial<Record<RunConfigKey, Choice[]>> = {
     dataset: [{ value: "default", label: "default mixture (prepared on first use)" }, ...datasets.map((d) => ({ value: d.id, label: `${d.name} · ${d.id}` }))],
-    backend: backendChoices(backends.report),
+    backend: backendChoices(onWorker ? null : backends.report),
     arch: options(ARCHITECTURES),
     objective: options(OBJECTIVES),
     optimizer: options(OPTIMIZERS),
@@ -131,13 +142,14 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
     recovery: options(RECOVERY_POLICIES),
     restartOnCrash: BOOLEAN,
   };
-  const router = useRouter();
-  const [values, setValues] = useState<FormValues>(() =>
-    fork ? { ...defaults, ...formValuesOf(fork.config), name: `${fork.runName}-fork-${fork.step}` } : { ...defaults, name: defaultName });
-  const backend = backendNote(values.backend, backends.report, backends.error);
+  const queues = usePolled(() => trpc.worker.queues.query(), QUEUES_EVERY_MS);
+  // This server's probe says nothing of a worker's machine: there the worker's own backends decide.
+  const backend: { hint?: string; error?: string } = onWorker
+    ? { hint: values.backend === "auto" ? "On a worker, auto takes that worker's best backend (the Workers page shows which)" : `On a worker, ${values.backend} must start on that worker, or the run fails with the reason` }
+    : backendNote(values.backend, backends.report, backends.error);
   const hints: Partial<Record<string, string>> = {
     backend: backend.hint,
-    workers: backends.report ? `${HINTS.workers}; this machine has ${backends.report.cores} cores` : undefined,
+    workers: backends.report && !onWorker ? `${HINTS.workers}; this machine has ${backends.report.cores} cores` : undefined,
   };
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [thresholdsOpen, setThresholdsOpen] = useState(false);
@@ -196,6 +208,8 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
               {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
                 k === "evals"
                   ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
+                  : k === "queue"
+                  ? <QueueField key={k} value={values.queue} error={errors.queue} queues={queues.data} queuesError={queues.error} onChange={set} />
                   : <Field key={k} name={k} value={values[k]} error={errors[k] ?? (k === "backend" ? backend.error : undefined)} hint={hints[k]} onChange={set} choices={CHOICES[k]} />)}
             </div>
             {g.withThresholds && (
@@ -252,9 +266,7 @@ function Field(props: {
   const id = `field-${domName(name)}`;
   const { label, hint: defaultHint } = labelAndHint(name);
   const hint = props.hint ?? defaultHint;
-  const cls = `mt-1 w-full rounded-md border bg-slate-950 px-2.5 py-1.5 font-mono text-sm text-slate-100 outline-none focus:ring-2 ${
-    error ? "border-rose-500 focus:ring-rose-500/40" : "border-slate-700 focus:ring-indigo-500/40"
-  }`;
+  const cls = fieldClass(error);
   return (
     <div className={props.wide ? "max-w-md" : ""}>
       <label htmlFor={id} className="block text-sm font-medium text-slate-300">{label}</label>

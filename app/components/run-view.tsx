@@ -16,6 +16,7 @@ import { GeneratePanel } from "./generate-panel";
 import { EvalTable } from "./eval-panels";
 import { RunAlerts } from "./run-alerts";
 import { RunLineage, type Lineage } from "./run-lineage";
+import { RunPlace, useWorkerNames } from "./run-place";
 import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
 import { useAlerts, type AlertRow } from "./use-alerts";
@@ -34,6 +35,7 @@ export function RunView(props: Props) {
   const [settings, changeSettings] = useChartSettingsInUrl(props.settings);
   const xMaps = useXMaps([{ id: run.id, batchSize: run.config.batchSize, contextLength: run.config.contextLength, startTime: props.metrics.startTime }], settings.x);
   const alertFeed = useAlerts(run.id, props.alerts);
+  const workerNames = useWorkerNames([run.workerId]);
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -64,6 +66,8 @@ export function RunView(props: Props) {
         <span className="rounded bg-slate-800 px-2 py-0.5 font-mono text-xs text-slate-300" data-testid="run-backend">
           backend: {run.backend ?? "starting…"}
         </span>
+        <RunPlace queue={run.config.queue} workerId={run.workerId} workerName={run.workerId ? workerNames.get(run.workerId) : undefined}
+          className="rounded bg-slate-800 px-2 py-0.5" />
         <span className="font-mono text-sm tabular-nums text-slate-400" data-testid="run-step">
           step {run.step}/{run.totalSteps}
         </span>
@@ -171,6 +175,8 @@ function configValue(config: RunConfig, k: RunConfigKey): string {
       return config.initFrom ? `${config.initFrom.runId} @ ${config.initFrom.step}` : "none";
     case "mixWeights":
       return Object.entries(config.mixWeights).map(([d, w]) => `${d} ${w}`).join(", ") || "dataset's";
+    case "queue":
+      return config.queue ?? "this server";
     case "alertWebhook": // the host only: a whole URL would stretch the table
       return config.alertWebhook ? `${new URL(config.alertWebhook).host}/…` : "none";
     default:

@@ -12,6 +12,7 @@ import { compareHref } from "../compare/params";
 import { fmtInt, fmtNumber, fmtTime } from "../lib/format";
 import { liveSocket } from "../lib/socket";
 import { trpc } from "../lib/trpc";
+import { RunPlace, useWorkerNames } from "./run-place";
 import { RunsFilters, type FieldOption } from "./runs-filters";
 import { StatusBadge } from "./status-badge";
 
@@ -29,10 +30,15 @@ interface Column {
 const LATEST_EVERY_MS = 5000;
 const mono = "font-mono tabular-nums";
 
-const BASE_COLUMNS: Column[] = [
+const baseColumns = (workerNames: Map<string, string>): Column[] => [
   { id: "name", label: "Name", value: (r) => r.name,
     render: (r) => <Link href={`/runs/${r.id}`} className="font-medium text-indigo-300 hover:underline">{r.name}</Link> },
-  { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => <StatusBadge status={r.status} queueAhead={r.queueAhead} /> },
+  { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => (
+      <span className="inline-flex items-center gap-2">
+        <StatusBadge status={r.status} queueAhead={r.queueAhead} />
+        <RunPlace queue={r.config.queue} workerId={r.workerId} workerName={r.workerId ? workerNames.get(r.workerId) : undefined} />
+      </span>
+    ) },
   { id: "step", label: "Step", numeric: true, value: (r) => r.step, render: (r) => <Progress step={r.step} total={r.totalSteps} /> },
   { id: "loss", label: "Last loss", numeric: true, value: (r) => r.lastLoss, render: (r) => fmtNumber(r.lastLoss, 4) },
   { id: "tps", label: "Tokens/s", numeric: true, value: (r) => r.tokensPerSec, render: (r) => fmtInt(r.tokensPerSec) },
@@ -105,7 +111,8 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
       return { id, label: metricTitle(key), numeric: true, value: (r) => latest[key]?.[r.id], render: (r) => fmtNumber(latest[key]?.[r.id], 4) };
     return { id, label: rowLabel(key, LABELS), value: (r) => flat.get(r.id)?.[key], render: (r) => showCell(flat.get(r.id)?.[key]) };
   });
-  const columns = [...BASE_COLUMNS, ...extraColumns];
+  const workerNames = useWorkerNames(runs.map((r) => r.workerId));
+  const columns = [...baseColumns(workerNames), ...extraColumns];
   const sortColumn = columns.find((c) => c.id === view.sort) ?? columns.find((c) => c.id === "created")!;
 
   const visible = runs

@@ -24,9 +24,9 @@ export class BackendService {
     return this.probe;
   }
 
-  /** Refuses a run whose explicit backend does not start here; a probe that fails refuses nothing. */
+  /** Refuses a run whose explicit backend does not start here; a probe that fails refuses nothing. A run for a worker's queue trains there, not here. */
   async check(config: RunConfig): Promise<void> {
-    if (config.backend === "auto") return;
+    if (config.backend === "auto" || config.queue !== null) return;
     const report = await this.report().catch(() => null);
     const entry = report?.backends.find((b) => b.name === config.backend);
     if (!entry || entry.available) return;

@@ -81,3 +81,14 @@ test("bad socket payloads are answered with an error and never crash the server"
   const health = await server.api.run.list.query();
   assert.ok(Array.isArray(health), "server still answers");
 });
+
+// Last: it leaves a run behind, where the tests above expect none.
+test("a run for a worker's queue may name a backend this machine lacks: it trains on that worker's", async () => {
+  const report = await server.api.backends.query();
+  const missing = report.backends.find((b) => !b.available);
+  if (!missing) return;
+  const remote = await server.api.run.create.mutate({ ...TINY, name: "on-a-worker", backend: missing.name, queue: "gpu" });
+  assert.equal(remote.config.backend, missing.name);
+  assert.equal(remote.config.queue, "gpu");
+  await server.api.run.stop.mutate({ id: remote.id });
+});
