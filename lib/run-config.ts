@@ -229,7 +229,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   dataset: "Dataset",
   backend: "Backend",
   queue: "Run on",
-  workers: "Workers",
+  workers: "Gradient threads",
   recovery: "Recovery",
   rollbackSkipBatches: "Rollback skip batches",
   rollbackLrScale: "Rollback lr scale",
