@@ -6,30 +6,20 @@
 # It prints the machine's GPU, driver and Vulkan setup and what Dawn sees, then runs the throughput
 # bench (bench/train-throughput.ts, bundled) on webgpu, on tensorflow (tfjs-node-gpu, where it
 # loads) and on wasm as the same machine's CPU baseline. PyTorch is not run there (--no-torch).
-# WEBGPU_ARGS / WASM_ARGS replace the bench flags of those runs.
+# WEBGPU_ARGS / WASM_ARGS replace the bench flags of those runs. With WORKER_SERVER and WORKER_KEY
+# set, it then runs the bundled worker against that server for WORKER_SECONDS (default 120), and
+# stops it with SIGTERM as a scheduler would (its other WORKER_* settings apply as usual).
 set -u
 cd "$(dirname "$0")/.."
 D=$PWD/.device
 OUT=${OUT:-$PWD/bench-results/gpu}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
-ARCH=$(uname -m)
+. bench/device-env.sh
 
 section() { printf '\n== %s\n' "$*"; }
-unzip_to() { # gzip is nearly everywhere; python3 is the fallback
-  if command -v gzip >/dev/null; then gzip -dc "$1" > "$2"
-  else python3 -c 'import gzip,shutil,sys; shutil.copyfileobj(gzip.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
-}
-has_lib() { ldconfig -p 2>/dev/null | grep -q "$1" || ls /lib/$ARCH-linux-gnu/$1* /usr/lib/$ARCH-linux-gnu/$1* /usr/lib64/$1* >/dev/null 2>&1; }
 
-[ -e "$D/node.gz" ] || { echo "error: $D/node.gz is missing: run bench/prepare-device.sh and carry .device"; exit 1; }
-# Unpacked in a copy, so .device stays small enough to carry again.
-R=$(mktemp -d)
-trap 'rm -rf "$R"' EXIT
-cp -r "$D"/. "$R"
-NODE=$R/node
-DAWN=$R/node_modules/webgpu/dist/linux-x64/dawn.node
-{ unzip_to "$NODE.gz" "$NODE" && chmod +x "$NODE" && unzip_to "$DAWN.gz" "$DAWN"; } || { echo "error: cannot unpack the carried binaries"; exit 1; }
+device_unpack "$D" || exit 1
 
 section machine
 uname -srm
@@ -43,23 +33,8 @@ ls /etc/vulkan/icd.d /usr/share/vulkan/icd.d 2>&1
 ldconfig -p 2>/dev/null | grep -E 'libvulkan|libGLX_nvidia|libEGL_nvidia|libnvidia-glcore|libnvidia-glvkspirv|libcuda\.so' || echo "(ldconfig lists none of them)"
 
 section "node and Dawn"
-"$NODE" -v || { echo "error: the carried node does not run here (glibc $(getconf GNU_LIBC_VERSION 2>/dev/null); it needs 2.28)"; exit 1; }
-load_dawn() { "$NODE" -e 'process.dlopen({ exports: {} }, process.argv[1])' "$DAWN"; }
-if ! load_dawn 2>/dev/null; then
-  # dawn.node needs glibc 2.34 and GLIBCXX_3.4.30; the carried libstdc++ covers the second.
-  export LD_LIBRARY_PATH=$R/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  load_dawn && echo "dawn.node loads with the carried libstdc++" || echo "error: dawn.node does not load here (above); webgpu will report it"
-fi
-if ! has_lib libvulkan.so.1 && [ -e "$R/vulkan/libvulkan.so.1" ]; then
-  echo "no Vulkan loader here; using the carried libvulkan.so.1"
-  export LD_LIBRARY_PATH=$R/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-fi
-# NVIDIA's Vulkan driver is libGLX_nvidia.so.0; a container may get the library without its manifest.
-if ! ls /etc/vulkan/icd.d/*nvidia* /usr/share/vulkan/icd.d/*nvidia* >/dev/null 2>&1 && has_lib libGLX_nvidia.so.0; then
-  echo "libGLX_nvidia.so.0 present without nvidia_icd.json; pointing Vulkan at it"
-  printf '{"file_format_version":"1.0.0","ICD":{"library_path":"libGLX_nvidia.so.0","api_version":"1.3.0"}}\n' > "$R/vulkan/nvidia_icd.json"
-  export VK_ICD_FILENAMES=$R/vulkan/nvidia_icd.json
-fi
+device_node || exit 1
+device_libs
 
 section "what Dawn sees"
 timeout 60 "$NODE" "$R/gpu-adapter.js" | tee "$OUT/adapter.json"
@@ -76,5 +51,13 @@ bench() { # name, seconds, flags...
 bench webgpu 240 --backend webgpu ${WEBGPU_ARGS:---configs tiny,large}
 bench tensorflow 60 --backend tensorflow --configs tiny
 bench wasm 120 --backend wasm ${WASM_ARGS:---configs tiny --steps 4 --warmup 1}
+if [ -n "${WORKER_SERVER:-}" ] && [ -n "${WORKER_KEY:-}" ]; then
+  limit=${WORKER_SECONDS:-120}
+  section "worker against $WORKER_SERVER for ${limit}s"
+  # --preserve-status: exit 0 means it also stopped cleanly after the SIGTERM at the limit.
+  # --foreground: the worker alone gets that SIGTERM, once; a second one tells it to quit at once.
+  DATA_DIR=${DATA_DIR:-$R/worker-data} timeout --foreground --preserve-status --kill-after=60 "$limit" "$NODE" "$R/pretrain-worker.js"
+  echo "worker: exit $?"
+fi
 section done
 ls -la "$OUT"

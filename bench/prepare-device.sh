@@ -4,6 +4,8 @@
 # gradient worker), and the files those bundles load at run time: Dawn's native module and the tfjs
 # wasm binaries. The big binaries are gzipped to keep the carried folder under the 64 MiB the device
 # tool takes. Then run the device with carry [".device"] and `sh bench/gpu-check.sh`.
+# It also bundles the remote worker (worker/cli.ts) as pretrain-worker.js, with the two scripts that
+# start it, so a GPU machine without Node runs `bash .device/run-bundled-worker.sh --server …`.
 set -eu
 cd "$(dirname "$0")/.."
 D=.device
@@ -18,11 +20,16 @@ gzip -9 "$D/node"
 # The bundles are ESM (.js under a "type": "module" package.json), all in one folder, so that
 # trainer/parallel/pool.ts finds its worker as ./worker.js beside it. require() is defined for the
 # CommonJS parts of tfjs, and __dirname for the wasm glue's default path (setWasmPaths overrides it).
+# The worker's bundle is named pretrain-worker.js because worker.js is the gradient thread's.
 echo '{ "type": "module" }' > "$D/package.json"
-npx esbuild bench/train-throughput.ts bench/gpu-adapter.ts trainer/parallel/worker.ts \
+if [ -e worker/cli.ts ]; then entry=pretrain-worker=worker/cli.ts; else
+  entry=; echo "error: no worker/cli.ts here, so .device gets the bench bundles but no pretrain-worker.js"; fi
+npx esbuild bench/train-throughput.ts bench/gpu-adapter.ts trainer/parallel/worker.ts $entry \
   --bundle --splitting --format=esm --platform=node --target=node20 --outdir="$D" --entry-names='[name]' --log-level=warning \
   --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __dirname = import.meta.dirname;"
+
+cp bench/device-env.sh deploy/run-bundled-worker.sh "$D/"
 
 # Resolved at run time: Dawn's loader picks dist/<platform>-<arch>/dawn.node, and trainer/backend.ts
 # finds the wasm binaries beside the package's main file.
