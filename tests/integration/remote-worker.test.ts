@@ -123,19 +123,31 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
       `(worker lease ${LEASE_TTL_MS / 1000} s), running on the second worker ${(resumedMs / 1000).toFixed(1)} s after; final weights bit-identical`,
   );
 
-  // The server stops a run on a worker: the trainer checkpoints, uploads and exits.
-  const stopped = await api.run.create.mutate({ ...config, steps: 5000, name: "stopped-on-a-worker", queue: "gpu" });
-  await waitFor("it trains on the second worker", async () => (await api.run.get.query({ id: stopped.id })).step > 3, 120_000);
-  await api.run.stop.mutate({ id: stopped.id });
-  const end = await waitFor("it stopped", async () => {
-    const r = await api.run.get.query({ id: stopped.id });
-    return r.status === "stopped" ? r : null;
-  }, 120_000);
-  const lastCheckpoint = (await api.checkpoint.list.query({ runId: stopped.id }))[0];
-  assert.equal(lastCheckpoint?.step, end.step, "its stop checkpoint was uploaded");
-
-  // SIGTERM: the worker leaves cleanly.
+  // A worker told to leave (a scheduler's SIGTERM: preemption, a time limit) hands its run back
+  // after a last checkpoint: queued again at once, neither stopped nor counted as a crash.
+  const preempted = await api.run.create.mutate({ ...config, steps: 5000, checkpointInterval: 1000, name: "preempted", queue: "gpu" });
+  const getP = () => api.run.get.query({ id: preempted.id });
+  await waitFor("it trains on the second worker", async () => (await getP()).step > 3, 120_000);
   w2.proc.kill("SIGTERM");
   assert.equal(await w2.exited, 0, w2.output());
+  const handed = await getP();
+  assert.deepEqual([handed.status, handed.restarts, handed.workerId], ["queued", 0, null], JSON.stringify(handed));
+  const handedAt = (await api.checkpoint.list.query({ runId: preempted.id }))[0]?.step;
+  assert.ok(handedAt !== undefined && handedAt >= 3 && handedAt <= handed.step, `its hand-back checkpoint (step ${handedAt}) was uploaded`);
   assert.equal((await api.worker.list.query()).find((w) => w.name === "second")?.state, "left");
+
+  // The next worker resumes it there; then the server stops it on that worker: the trainer
+  // checkpoints, uploads and exits, and the run is stopped.
+  const w3 = startWorker(server.url, key, tempDataDir("remote-w3"), ["--queue", "gpu", "--name", "third"]);
+  workers.push(w3);
+  await waitFor("it trains again on the third worker", async () => (await getP()).step > handedAt + 3, 120_000);
+  assert.match(w3.output(), new RegExp(`resuming from step ${handedAt}`));
+  await api.run.stop.mutate({ id: preempted.id });
+  const end = await waitFor("it stopped", async () => {
+    const r = await getP();
+    return r.status === "stopped" ? r : null;
+  }, 120_000);
+  assert.equal((await api.checkpoint.list.query({ runId: preempted.id }))[0]?.step, end.step, "its stop checkpoint was uploaded");
+  w3.proc.kill("SIGTERM");
+  assert.equal(await w3.exited, 0, w3.output());
 });
