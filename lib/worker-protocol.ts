@@ -42,7 +42,13 @@ export const WorkerInfo = z.object({
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 
-export const Registered = z.object({ id: z.string(), heartbeatMs: z.number().int().positive(), leaseTtlMs: z.number().int().positive() });
+export const Registered = z.object({
+  id: z.string(),
+  heartbeatMs: z.number().int().positive(),
+  leaseTtlMs: z.number().int().positive(),
+  /** Where else the worker may reach the server (a cluster's instances); it tries them when its own address fails. */
+  servers: z.array(z.string()).default([]),
+});
 export type Registered = z.infer<typeof Registered>;
 
 export const WORKER_PHASES = ["fetching", "training", "uploading", "stopping"] as const;

@@ -147,7 +147,8 @@ export class Agent {
     fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
     const logFile = path.join(runDir, "trainer.log");
     const log = fs.openSync(logFile, "a");
-    const servers = [...new Set([this.o.api.server, ...a.servers])].join(",");
+    this.o.api.learn(a.servers);
+    const servers = this.o.api.servers.join(",");
     const args = [...this.o.entry, "trainer", "--config", configPath, "--run-dir", runDir, "--data-dir", dataDir, "--server", servers, "--run-id", a.runId, "--exit-with-parent", ...(shared ? [] : ["--upload-checkpoints"])];
     const env = { ...process.env, TRAINER_TOKEN: a.token, WORKER_KEY: this.o.key, ...(job.gpu ? { CUDA_VISIBLE_DEVICES: String(job.gpu.index) } : {}) };
     let child: ChildProcess;

@@ -20,7 +20,11 @@ export const WORKER_FLAG_OPTIONS = {
 } as const;
 
 export const WorkerFlags = z.object({
-  server: z.url({ protocol: /^https?$/, error: "--server must be the dashboard's http(s) URL, such as https://dash.example.com" }),
+  /** The dashboard's address; several, comma-separated, for instances without one address in front of them. */
+  server: z
+    .string({ error: "--server is required: the dashboard's URL, or WORKER_SERVER" })
+    .transform((s) => s.split(",").map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "--server must be the dashboard's http(s) URL, such as https://dash.example.com" })).min(1, "--server needs a URL")),
   key: z.string({ error: "--key is required: an API key with the write scope (API keys page), or WORKER_KEY" }).regex(/^pdk_/, "--key must be an API key (pdk_…)"),
   queue: z.array(z.string().regex(QUEUE_NAME, "--queue names are lowercase letters, digits, '.', '-' or '_' (at most 40)")).min(1).max(32),
   "max-runs": z.coerce.number({ error: "--max-runs must be a whole number" }).int("--max-runs must be a whole number").min(1, "--max-runs must be at least 1").max(64),

@@ -18,24 +18,53 @@ export class ServerRefused extends Error {
   }
 }
 
-/** The worker's calls to the server's /api/workers routes (server/worker-api.ts), with its API key. */
+/**
+ * The worker's calls to the server's /api/workers routes (server/worker-api.ts), with its API key.
+ * A request that cannot reach one address goes to the next: the ones given on the command line,
+ * then the cluster's instances as the server names them at registration.
+ */
 export class ServerApi {
   private workerId = "";
+  private urls: string[];
+  private current = 0;
 
   constructor(
-    readonly server: string,
+    servers: string | string[],
     private key: string,
   ) {
-    this.server = server.replace(/\/+$/, "");
+    this.urls = (Array.isArray(servers) ? servers : [servers]).map((u) => u.replace(/\/+$/, ""));
+  }
+
+  /** The address that answered last. */
+  get server() {
+    return this.urls[this.current];
+  }
+
+  /** Every address known, the one that answered last first. */
+  get servers() {
+    return [this.server, ...this.urls.filter((_, i) => i !== this.current)];
+  }
+
+  learn(servers: string[]) {
+    for (const u of servers.map((s) => s.replace(/\/+$/, ""))) if (!this.urls.includes(u)) this.urls.push(u);
+  }
+
+  /** Sends to the address that answered last, then to each other one while none can be reached. */
+  private async reach(route: string, init: RequestInit): Promise<Response> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.urls.length; tried++) {
+      try {
+        return await fetch(`${this.server}/api/workers/${route}`, { ...init, headers: { authorization: `Bearer ${this.key}`, ...(init.headers as object) } });
+      } catch (e) {
+        lastError = e;
+        this.current = (this.current + 1) % this.urls.length;
+      }
+    }
+    throw new Error(`no server answered (${this.urls.join(", ")}): ${(lastError as Error).message}`);
   }
 
   private async call<S extends z.ZodType>(route: string, schema: S | null, body?: unknown): Promise<z.infer<S>> {
-    const res = await fetch(`${this.server}/api/workers/${route}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.key}`, "content-type": "application/json" },
-      body: JSON.stringify(body ?? {}),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    const res = await this.reach(route, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body ?? {}), signal: AbortSignal.timeout(TIMEOUT_MS) });
     const answer = (await res.json().catch(() => ({}))) as { error?: unknown };
     const message = typeof answer.error === "string" ? answer.error : ((answer.error as { message?: string })?.message ?? res.statusText);
     if (res.status >= 400 && res.status < 500) throw new ServerRefused(res.status, message);
@@ -46,6 +75,7 @@ export class ServerApi {
   async register(info: WorkerInfo) {
     const r = await this.call("register", Registered, info);
     this.workerId = r.id;
+    this.learn(r.servers);
     return r;
   }
 
@@ -74,10 +104,7 @@ export class ServerApi {
    * size and sha256 match `entry`. `onBytes` sees the bytes as they arrive (progress).
    */
   async download(runId: string, route: string, entry: FileEntry, dest: string, onBytes: (n: number) => void = () => {}) {
-    const res = await fetch(`${this.server}/api/workers/${this.workerId}/runs/${encodeURIComponent(runId)}/${route}`, {
-      headers: { authorization: `Bearer ${this.key}` },
-      signal: AbortSignal.timeout(30 * 60_000),
-    });
+    const res = await this.reach(`${this.workerId}/runs/${encodeURIComponent(runId)}/${route}`, { signal: AbortSignal.timeout(30 * 60_000) });
     if (!res.ok || !res.body) {
       const message = ((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.statusText;
       if (res.status >= 400 && res.status < 500) throw new ServerRefused(res.status, `fetching ${entry.name}: ${message}`);

@@ -52,7 +52,7 @@ export class WorkerService {
     await this.db.worker.create({
       data: { id, name: info.name, host: info.host, info: JSON.stringify(info), queues: JSON.stringify(info.queues), maxRuns: info.maxRuns, keyId, heartbeatAt: new Date() },
     });
-    return { id, heartbeatMs: WORKER_HEARTBEAT_MS, leaseTtlMs: this.opts.leaseTtlMs };
+    return { id, heartbeatMs: WORKER_HEARTBEAT_MS, leaseTtlMs: this.opts.leaseTtlMs, servers: this.opts.serverUrls() };
   }
 
   /** The worker, if it exists, has not left, and was registered with the same key (a key may not speak for another's worker). */
