@@ -35,15 +35,17 @@ export const WorkerFlags = z.object({
 export type WorkerFlags = z.infer<typeof WorkerFlags>;
 
 /** The flags, with the environment filling what the command line left out. */
-export function withEnvDefaults(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+export function withEnvDefaults(values: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Record<string, unknown> {
+  // An empty variable counts as unset, as a shell's `WORKER_KEY= npm run worker` means.
+  const get = (name: string) => env[name] || undefined;
   const list = (s: string | undefined) => s?.split(",").map((q) => q.trim()).filter(Boolean);
   return {
-    server: values.server ?? env.WORKER_SERVER,
-    key: values.key ?? env.WORKER_KEY,
-    queue: values.queue ?? list(env.WORKER_QUEUES) ?? ["default"],
-    "max-runs": values["max-runs"] ?? env.WORKER_MAX_RUNS ?? "1",
-    name: values.name ?? env.WORKER_NAME ?? os.hostname(),
-    "data-dir": values["data-dir"] ?? env.DATA_DIR ?? "./worker-data",
-    "shared-storage": values["shared-storage"] ?? env.WORKER_SHARED_STORAGE === "1",
+    server: values.server ?? get("WORKER_SERVER"),
+    key: values.key ?? get("WORKER_KEY"),
+    queue: values.queue ?? list(get("WORKER_QUEUES")) ?? ["default"],
+    "max-runs": values["max-runs"] ?? get("WORKER_MAX_RUNS") ?? "1",
+    name: values.name ?? get("WORKER_NAME") ?? os.hostname(),
+    "data-dir": values["data-dir"] ?? get("DATA_DIR") ?? "./worker-data",
+    "shared-storage": values["shared-storage"] ?? get("WORKER_SHARED_STORAGE") === "1",
   };
 }

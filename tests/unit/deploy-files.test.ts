@@ -29,7 +29,7 @@ const OTHER_FLAGS: Record<string, string[]> = {
 };
 
 /** The environment variables withEnvDefaults reads, from its own source. */
-const ENV_NAMES = new Set([...withEnvDefaults.toString().matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+const ENV_NAMES = new Set([...withEnvDefaults.toString().matchAll(/\bget\("([A-Z][A-Z0-9_]*)"\)/g)].map((m) => m[1]));
 
 test("withEnvDefaults's environment names are found in its source", () => {
   assert.ok(ENV_NAMES.has("WORKER_KEY") && ENV_NAMES.has("DATA_DIR") && ENV_NAMES.has("WORKER_QUEUES"), [...ENV_NAMES].join(" "));
