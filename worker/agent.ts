@@ -133,13 +133,13 @@ export class Agent {
     } catch (e) {
       const message = (e as Error).message;
       this.o.log(`run ${a.runId}: ${message}`);
-      this.jobs.delete(a.runId);
       if (!job.lost) await this.report(a.runId, { code: null, signal: null, tail: [], setupError: `could not fetch what the run needs: ${message}` });
+      this.jobs.delete(a.runId);
       return;
     }
     if (job.lost || job.stopAsked || job.handBack) {
-      this.jobs.delete(a.runId);
       if (!job.lost) await this.report(a.runId, { code: 0, signal: null, tail: ["stopped before its trainer started"], requeue: job.handBack && !job.stopAsked });
+      this.jobs.delete(a.runId);
       return;
     }
     fs.mkdirSync(runDir, { recursive: true });
@@ -165,9 +165,10 @@ export class Agent {
       child.on("error", (e) => fs.appendFileSync(logFile, `spawn failed: ${e.message}\n`));
       child.on("close", (c, s) => resolve([c, s]));
     });
-    this.jobs.delete(a.runId);
     this.o.log(`run ${a.runId}: trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
+    // Reported before the job goes, so a leaving worker says goodbye only after its runs' ends are known.
     if (!job.lost) await this.report(a.runId, { code, signal, tail: readTail(logFile), requeue: job.handBack && code === HANDED_BACK });
+    this.jobs.delete(a.runId);
   }
 
   /** Says how a launch ended, retrying while the server is away; a refusal means the run is not ours any more. */

@@ -130,7 +130,11 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
   await waitFor("it trains on the second worker", async () => (await getP()).step > 3, 120_000);
   w2.proc.kill("SIGTERM");
   assert.equal(await w2.exited, 0, w2.output());
-  const handed = await getP();
+  // The owner sees the hand-back at its next look, within a second.
+  const handed = await waitFor("it queued again", async () => {
+    const r = await getP();
+    return r.status !== "running" ? r : null;
+  }, 30_000);
   assert.deepEqual([handed.status, handed.restarts, handed.workerId], ["queued", 0, null], JSON.stringify(handed));
   const handedAt = (await api.checkpoint.list.query({ runId: preempted.id }))[0]?.step;
   assert.ok(handedAt !== undefined && handedAt >= 3 && handedAt <= handed.step, `its hand-back checkpoint (step ${handedAt}) was uploaded`);
