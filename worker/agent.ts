@@ -8,6 +8,8 @@ import { ServerApi, ServerRefused } from "./server-api";
 
 const TAIL_LINES = 20;
 const RETRY_MS = 2000;
+/** How often a worker with a free slot asks for a queued run. */
+const CLAIM_MS = 500;
 
 type Phase = (typeof WORKER_PHASES)[number];
 
@@ -47,6 +49,7 @@ export class Agent {
   private leaving = false;
   private timer: NodeJS.Timeout | null = null;
   private claiming = false;
+  private lastBeat = 0;
 
   constructor(private o: AgentOptions) {}
 
@@ -67,12 +70,16 @@ export class Agent {
     this.tick();
   }
 
+  /** Heartbeats every heartbeatMs; in between, a worker with a free slot asks for a run every CLAIM_MS, so a queued run waits at most that long. */
   private tick() {
     this.timer = setTimeout(async () => {
-      await this.beat().catch((e) => this.o.log(`heartbeat failed: ${(e as Error).message}`));
-      if (!this.leaving) await this.claim().catch((e) => this.o.log(`claiming a run failed: ${(e as Error).message}`));
+      if (Date.now() - this.lastBeat >= this.heartbeatMs) {
+        this.lastBeat = Date.now();
+        await this.beat().catch((e) => this.o.log(`heartbeat failed: ${(e as Error).message}`));
+      }
+      if (!this.leaving && this.jobs.size < this.o.info.maxRuns) await this.claim().catch((e) => this.o.log(`claiming a run failed: ${(e as Error).message}`));
       if (!this.leaving || this.jobs.size > 0) this.tick();
-    }, this.heartbeatMs);
+    }, Math.min(CLAIM_MS, this.heartbeatMs));
   }
 
   private async beat() {
