@@ -64,7 +64,7 @@ export function RunView(props: Props) {
         <h1 className="text-xl font-semibold text-slate-100">{run.name}</h1>
         <StatusBadge status={run.status} queueAhead={run.queueAhead} />
         <span className="rounded bg-slate-800 px-2 py-0.5 font-mono text-xs text-slate-300" data-testid="run-backend">
-          backend: {run.backend ?? "starting…"}
+          backend: {run.backend ?? (run.config.queue && !run.workerId && run.status === "queued" ? "waiting for a worker" : "starting…")}
         </span>
         <RunPlace queue={run.config.queue} workerId={run.workerId} workerName={run.workerId ? workerNames.get(run.workerId) : undefined}
           className="rounded bg-slate-800 px-2 py-0.5" />

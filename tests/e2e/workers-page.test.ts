@@ -122,6 +122,7 @@ test("the Workers page lists live and gone workers, the form runs on their queue
     await page.waitForURL((u) => /^\/runs\/[a-z0-9]+$/.test(u.pathname) && u.pathname !== "/runs/new");
     const runId = new URL(page.url()).pathname.split("/").pop()!;
     assert.equal(await text(page, "[data-testid=run-place]"), "on queue gpu");
+    assert.equal(await text(page, "[data-testid=run-backend]"), "backend: waiting for a worker");
     assert.equal((await server.api.run.get.query({ id: runId })).config.queue, "gpu");
 
     // A worker claims it (the columns a claim writes): the run page, the runs table and the Workers page say so.
