@@ -130,8 +130,8 @@ export class Agent {
     const dataDir = shared ? path.dirname(path.dirname(a.serverRunDir)) : this.o.dataDir;
     let config = a.config;
     try {
-      if (shared && !fs.existsSync(path.dirname(a.serverRunDir)))
-        throw new Error(`shared storage: the server's runs folder ${path.dirname(a.serverRunDir)} is not on this machine; mount DATA_DIR at the same path, or drop --shared-storage`);
+      if (shared && !fs.existsSync(dataDir))
+        throw new Error(`shared storage: the server's DATA_DIR ${dataDir} is not on this machine; mount it at the same path, or drop --shared-storage`);
       if (!shared) {
         const started = Date.now();
         config = await fetchForRun(this.o.api, a, this.o.dataDir, runDir, (d) => (job.detail = d));
