@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AppRouter } from "../../server/trpc/router";
@@ -14,9 +14,44 @@ export interface TestWorker {
   exited: Promise<number | null>;
 }
 
-/** Starts `npm run worker`'s program as its own process, with its own DATA_DIR. */
-export function startWorker(server: string, key: string, dataDir: string, args: string[] = [], env: Record<string, string> = {}): TestWorker {
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "worker", "cli.ts"), "--server", server, "--key", key, "--data-dir", dataDir, ...args], {
+/**
+ * A network namespace of its own, joined to this one by a veth pair: inside it the host is
+ * `hostIp` and nothing else is reachable (its loopback is its own). Null where namespaces cannot
+ * be made (not root, no iproute2): the caller says so and goes on without one.
+ */
+export function networkNamespace(index: number): { name: string; hostIp: string; remove: () => void } | null {
+  const name = `pdw${process.pid % 10000}n${index}`;
+  const host = `pdh${process.pid % 10000}n${index}`;
+  const peer = `pdp${process.pid % 10000}n${index}`;
+  const net = `10.${200 + (process.pid % 50)}.${index}`;
+  const steps = [
+    ["netns", "add", name],
+    ["link", "add", host, "type", "veth", "peer", "name", peer],
+    ["link", "set", peer, "netns", name],
+    ["addr", "add", `${net}.1/30`, "dev", host],
+    ["link", "set", host, "up"],
+    ["-n", name, "addr", "add", `${net}.2/30`, "dev", peer],
+    ["-n", name, "link", "set", peer, "up"],
+    ["-n", name, "link", "set", "lo", "up"],
+  ];
+  const remove = () => {
+    spawnSync("ip", ["netns", "del", name]);
+    spawnSync("ip", ["link", "del", host]);
+  };
+  for (const step of steps) {
+    if (spawnSync("ip", step, { stdio: "ignore" }).status !== 0) {
+      remove();
+      return null;
+    }
+  }
+  return { name, hostIp: `${net}.1`, remove };
+}
+
+/** Starts `npm run worker`'s program as its own process, with its own DATA_DIR (and, given one, in its own network namespace). */
+export function startWorker(server: string, key: string, dataDir: string, args: string[] = [], env: Record<string, string> = {}, netns?: string): TestWorker {
+  const command = [process.execPath, "--import", "tsx", path.join(root, "worker", "cli.ts"), "--server", server, "--key", key, "--data-dir", dataDir, ...args];
+  const [file, ...argv] = netns ? ["ip", "netns", "exec", netns, ...command] : command;
+  const proc = spawn(file, argv, {
     cwd: root,
     env: { ...process.env, DATA_DIR: "", DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

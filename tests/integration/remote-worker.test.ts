@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -7,7 +8,7 @@ import { ADMIN_ENV } from "../helpers/auth";
 import { openTestDb } from "../helpers/db";
 import { SMALL_SPEC, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { alive, metricCounts, sleep } from "../helpers/trainer-proc";
-import { startWorker, writeKey, type TestWorker } from "../helpers/worker";
+import { networkNamespace, startWorker, writeKey, type TestWorker } from "../helpers/worker";
 
 const STEPS = 160;
 const LEASE_TTL_MS = 3000;
@@ -15,15 +16,32 @@ const LEASE_TTL_MS = 3000;
 const serverDir = tempDataDir("remote-server");
 let server: TestServer;
 const workers: TestWorker[] = [];
+// Each of the first two workers in a network namespace of its own where this machine allows one
+// (root): the server is then reached only over a veth link, never over a shared loopback.
+const nets = [networkNamespace(1), networkNamespace(2)];
 after(async () => {
   for (const w of workers) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
   await server?.stop();
+  for (const n of nets) n?.remove();
 });
 
 const stepDir = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
 test("a run queued for workers trains on one, survives kill -9 of it, resumes on another and ends bit-identical to a local run", async () => {
-  server = await startServer(serverDir, { ...ADMIN_ENV, WORKER_LEASE_TTL_MS: String(LEASE_TTL_MS), MAX_TRAINERS: "2" });
+  const isolated = nets.every((n) => n !== null);
+  if (!isolated) console.log("remote-worker: no network namespaces here (they need root and iproute2); the workers share this machine's network");
+  server = await startServer(serverDir, {
+    ...ADMIN_ENV, WORKER_LEASE_TTL_MS: String(LEASE_TTL_MS), MAX_TRAINERS: "2",
+    ...(isolated ? { HOST: "0.0.0.0", ALLOWED_HOSTS: nets.map((n) => n!.hostIp).join(",") } : {}),
+  });
+  const port = new URL(server.url).port;
+  const addressFrom = (i: number) => (isolated ? `http://${nets[i]!.hostIp}:${port}` : server.url);
+  if (isolated) {
+    // From inside a namespace the server's loopback address leads nowhere; only the veth link does.
+    const probe = (url: string) => spawnSync("ip", ["netns", "exec", nets[0]!.name, process.execPath, "-e", `fetch(${JSON.stringify(url)}).then(() => process.exit(0), () => process.exit(1))`]).status;
+    assert.equal(probe(server.url), 1, "the worker's namespace cannot reach the server's loopback");
+    assert.equal(probe(addressFrom(0)), 0, "it reaches the server over its link");
+  }
   const { key, api } = await writeKey(server.url);
   const d = await api.dataset.prepare.mutate(SMALL_SPEC);
   await waitFor("the dataset", async () => (await api.dataset.get.query({ id: d.id })).status === "ready", 300_000);
@@ -40,7 +58,7 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
 
   // 1. A worker with its own data directory takes it and trains it end to end up to a checkpoint.
   const w1Dir = tempDataDir("remote-w1");
-  const w1 = startWorker(server.url, key, w1Dir, ["--queue", "gpu", "--name", "first"]);
+  const w1 = startWorker(addressFrom(0), key, w1Dir, ["--queue", "gpu", "--name", "first"], {}, nets[0]?.name);
   workers.push(w1);
   await waitFor("the first step on the worker", async () => (await get()).step > 0, 180_000).catch((e: Error) => {
     throw new Error(`${e.message}\nworker:\n${w1.output()}\nserver:\n${server.output().slice(-3000)}`);
@@ -87,7 +105,7 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
 
   // A second worker, with a data directory of its own, resumes it from the last uploaded checkpoint.
   const w2Dir = tempDataDir("remote-w2");
-  const w2 = startWorker(server.url, key, w2Dir, ["--queue", "gpu", "--name", "second"]);
+  const w2 = startWorker(addressFrom(1), key, w2Dir, ["--queue", "gpu", "--name", "second"], {}, nets[1]?.name);
   workers.push(w2);
   await waitFor("the run running on the second worker", async () => {
     const r = await get();
@@ -120,7 +138,8 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
   console.log(
     `remote-worker: queued → first step on a fresh worker ${(firstStepMs / 1000).toFixed(1)} s (worker start, registration, backend probe, dataset fetch included); ` +
       `killed at step ${stepAtKill}, last uploaded checkpoint ${lastUploaded} (steps lost ${stepAtKill - lastUploaded}); requeued ${(requeuedMs / 1000).toFixed(1)} s after the kill ` +
-      `(worker lease ${LEASE_TTL_MS / 1000} s), running on the second worker ${(resumedMs / 1000).toFixed(1)} s after; final weights bit-identical`,
+      `(worker lease ${LEASE_TTL_MS / 1000} s), running on the second worker ${(resumedMs / 1000).toFixed(1)} s after; final weights bit-identical; ` +
+      `workers ${isolated ? "each in its own network namespace" : "on this machine's network"}`,
   );
 
   // A worker told to leave (a scheduler's SIGTERM: preemption, a time limit) hands its run back
