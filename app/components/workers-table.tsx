@@ -133,6 +133,9 @@ function WorkerRow({ w, serverVersion }: { w: Worker; serverVersion: string }) {
         {w.runs.map((r) => (
           <Link key={r.id} href={`/runs/${r.id}`} className="block whitespace-nowrap text-indigo-300 hover:underline">
             {r.name} <span className="font-mono text-xs tabular-nums text-slate-400">{r.step}/{r.totalSteps}{r.backend ? ` · ${r.backend}` : ""}</span>
+            {r.phase && r.phase !== "training" && (
+              <span className="block max-w-64 truncate text-xs text-amber-200/80" title={r.detail ?? r.phase} data-testid="worker-run-phase">{r.detail || r.phase}</span>
+            )}
           </Link>
         ))}
       </td>

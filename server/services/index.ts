@@ -59,7 +59,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
   const workers = new WorkerService(db, {
-    dataDir: env.dataDir, leaseTtlMs: env.WORKER_LEASE_TTL_MS, runDir: (id) => runs.runDir(id),
+    dataDir: env.dataDir, leaseTtlMs: env.WORKER_LEASE_TTL_MS, runDir: (id) => runs.runDir(id), onProgress: (id, line) => hub.runLog(id, line),
     // The worker dials the address it reached us at first; these are where else a trainer may go.
     serverUrls: () => [...new Set([...(env.PUBLIC_URL ? [env.PUBLIC_URL] : []), ...(cluster?.fallbackUrls() ?? env.SERVER_URLS)])],
   });

@@ -27,7 +27,7 @@ export interface WorkerSummary {
   heartbeatAt: string;
   heartbeatAgeMs: number;
   leftAt: string | null;
-  runs: { id: string; name: string; status: string; step: number; totalSteps: number; backend: string | null }[];
+  runs: { id: string; name: string; status: string; step: number; totalSteps: number; backend: string | null; phase: string | null; detail: string | null }[];
 }
 
 /** Workers not heard from for this long are left off the page (their rows stay). */
@@ -44,7 +44,14 @@ const refuse = (code: "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "FORBIDDEN", me
 export class WorkerService {
   constructor(
     private db: Db,
-    private opts: { dataDir: string; leaseTtlMs: number; serverUrls: () => string[]; runDir: (runId: string) => string },
+    private opts: {
+      dataDir: string;
+      leaseTtlMs: number;
+      serverUrls: () => string[];
+      runDir: (runId: string) => string;
+      /** A progress line for a run's page (a worker fetching what the run needs). */
+      onProgress?: (runId: string, line: string) => void;
+    },
   ) {}
 
   async register(info: WorkerInfo, keyId: string | null): Promise<Registered> {
@@ -69,10 +76,13 @@ export class WorkerService {
    * (its hold lapsed and the run moved on, or it ended) is `lost`: the worker kills that trainer.
    */
   async heartbeat(id: string, keyId: string | null, beat: WorkerHeartbeat): Promise<HeartbeatAnswer> {
-    await this.worker(id, keyId);
+    const w = await this.worker(id, keyId);
     const now = new Date();
     const until = new Date(now.getTime() + this.opts.leaseTtlMs);
-    await this.db.worker.update({ where: { id }, data: { heartbeatAt: now } });
+    await this.db.worker.update({ where: { id }, data: { heartbeatAt: now, activity: JSON.stringify(beat.runs) } });
+    // A fetch's progress goes to the run page's log as it changes, as a local trainer's setup lines do.
+    const before = new Map((JSON.parse(w.activity) as WorkerHeartbeat["runs"]).map((r) => [r.runId, r.detail]));
+    for (const r of beat.runs) if (r.phase === "fetching" && r.detail && r.detail !== before.get(r.runId)) this.opts.onProgress?.(r.runId, `on worker ${w.name}: ${r.detail}`);
     const named = beat.runs.map((r) => r.runId);
     await this.db.run.updateMany({ where: { workerId: id, id: { in: named }, workerLeaseUntil: { gt: now } }, data: { workerLeaseUntil: until } });
     const mine = await this.db.run.findMany({ where: { workerId: id }, select: { id: true, status: true, workerLeaseUntil: true } });
@@ -169,7 +179,7 @@ export class WorkerService {
       return {
         id: w.id, name: w.name, host: w.host, state, info: JSON.parse(w.info) as WorkerInfo, queues: JSON.parse(w.queues) as string[], maxRuns: w.maxRuns,
         startedAt: w.startedAt.toISOString(), heartbeatAt: w.heartbeatAt.toISOString(), heartbeatAgeMs: age, leftAt: w.leftAt?.toISOString() ?? null,
-        runs: state === "left" || state === "offline" ? [] : w.runs,
+        runs: state === "left" || state === "offline" ? [] : w.runs.map((r) => ({ ...r, phase: activity(w.activity, r.id)?.phase ?? null, detail: activity(w.activity, r.id)?.detail ?? null })),
       };
     });
   }
@@ -183,6 +193,10 @@ export class WorkerService {
       return { name, workers: on.length, idle: on.filter((w) => w.state === "idle").length };
     });
   }
+}
+
+function activity(json: string, runId: string) {
+  return (JSON.parse(json) as WorkerHeartbeat["runs"]).find((r) => r.runId === runId);
 }
 
 function queuesSql(queues: string[]) {

@@ -127,6 +127,7 @@ test("the Workers page lists live and gone workers, the form runs on their queue
 
     // A worker claims it (the columns a claim writes): the run page, the runs table and the Workers page say so.
     await db.run(`UPDATE "Run" SET "workerId" = ?, "workerLeaseUntil" = ? WHERE "id" = ?`, gpuId, at(db, -600_000), runId);
+    await db.run(`UPDATE "Worker" SET "activity" = ? WHERE "id" = ?`, JSON.stringify([{ runId, phase: "fetching", detail: "fetching dataset ds-1: 12.0 of 40.0 MB (30%)" }]), gpuId);
     await page.reload();
     await waitFor("the worker's name on the run page", async () => (await text(page, "[data-testid=run-place]")) === "on queue gpu · on worker gpu-box-1", 10_000);
     assert.equal(await page.getAttribute("[data-testid=run-place] a", "href"), "/workers");
@@ -138,6 +139,7 @@ test("the Workers page lists live and gone workers, the form runs on their queue
     await page.goto(`${server.url}/workers`);
     await waitFor("the worker busy with the run", async () => (await gpuRow.getAttribute("data-state")) === "busy", 10_000);
     assert.match(await gpuRow.locator(`[data-testid=worker-runs] a[href='/runs/${runId}']`).innerText(), /^on-gpu \d+\/300/);
+    assert.equal(await text(page, "[data-testid=worker-run-phase]"), "fetching dataset ds-1: 12.0 of 40.0 MB (30%)", "a fetch's progress shows beside its run");
     assert.match(await text(page, "[data-testid=worker-row][data-state=busy] [data-testid=worker-runs]"), /^1 of 2 slots/);
     await page.screenshot({ path: path.join(SHOTS, "workers-busy.png"), fullPage: true });
     await server.api.run.stop.mutate({ id: runId });

@@ -73,8 +73,10 @@ test("of two workers claiming at once, one gets the run; the other's heartbeat c
   assert.equal((await api.run.get.query({ id: run.id })).workerId, winner);
   const lost = await post(`${loser}/heartbeat`, { runs: [{ runId: run.id, phase: "training" }] });
   assert.deepEqual(lost.body.lost, [run.id]);
-  const kept = await post(`${winner}/heartbeat`, { runs: [{ runId: run.id, phase: "fetching" }] });
+  const kept = await post(`${winner}/heartbeat`, { runs: [{ runId: run.id, phase: "fetching", detail: "fetching dataset: 1.0 of 4.0 MB (25%)" }] });
   assert.deepEqual(kept.body, { stop: [], lost: [] });
+  const shown = (await api.worker.list.query()).find((w) => w.id === winner)!.runs[0];
+  assert.deepEqual([shown.id, shown.phase, shown.detail], [run.id, "fetching", "fetching dataset: 1.0 of 4.0 MB (25%)"], "the Workers page shows what the worker does with the run");
   // A worker at its run limit gets nothing more.
   await api.run.create.mutate({ ...TINY, name: "second", queue: "gpu", dataset: "default" });
   assert.equal((await post(`${winner}/claim`, {})).body.assignment, null);

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Worker" ADD COLUMN     "activity" TEXT NOT NULL DEFAULT '[]';
+
