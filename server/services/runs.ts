@@ -350,7 +350,8 @@ export class RunService {
       return;
     }
     if (adopted) {
-      console.log(`run ${run.id}: adopted its trainer, which kept running while ${this.ownership.clustered ? "no instance supervised it" : "the server was down"}`);
+      if (run.config.queue) console.log(`run ${run.id}: on queue ${run.config.queue}; a worker that holds it has one worker lease to reach this instance`);
+      else console.log(`run ${run.id}: adopted its trainer, which kept running while ${this.ownership.clustered ? "no instance supervised it" : "the server was down"}`);
       this.noteLaunch(run.id, run.step);
       if (run.status === "stopping") this.launcher?.requestStop(run.id);
       return;
