@@ -44,7 +44,17 @@ export async function openPg(url: string): Promise<MetricDriver> {
   const query = async (text: string, params: unknown[] = []) => {
     const c = client ?? (inTransaction ? null : await connect());
     if (!c) throw new Error("The PostgreSQL connection was lost during the transaction");
-    return c.query({ text: pgText(text), values: params });
+    try {
+      return await c.query({ text: pgText(text), values: params });
+    } catch (e) {
+      // The socket's error event can come after the failed query, or not at all (a reset read):
+      // a connection that failed this way is dropped now, so the next flush does not reuse it.
+      if (connectionLost(e) && client === c) {
+        client = null;
+        c.end().catch(() => {});
+      }
+      throw e;
+    }
   };
   return {
     engine: "postgresql",
@@ -61,7 +71,7 @@ export async function openPg(url: string): Promise<MetricDriver> {
     },
     async rollback() {
       inTransaction = false;
-      if (client) await client.query("ROLLBACK");
+      if (client) await query("ROLLBACK");
     },
     async run(sql: Sql) {
       await query(sql.text, sql.params);
@@ -85,4 +95,11 @@ export async function openPg(url: string): Promise<MetricDriver> {
       client = null;
     },
   };
+}
+
+/** Not an answer from the server about the statement: the socket died, or the server ended the session (SQLSTATE classes 08 and 57). */
+function connectionLost(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "string" && /^(08|57)/.test(code)) return true;
+  return !(e instanceof pg.DatabaseError);
 }

@@ -59,7 +59,9 @@ test("isGreedy is true exactly when the model's argmax spells the continuation",
 
 test("whitespace that ends the context moves into the continuation, as in the harness", async () => {
   const [a, b] = await loglikelihoods(params, cfg, tok, [{ context: "The quick brown ", continuation: "fox" }, { context: "The quick brown", continuation: " fox" }], { batchSize: 2 });
-  assert.deepEqual(a, b);
+  // The same tokens in two rows of one batch: a BLAS may round the rows' last bits differently.
+  assert.equal(a.isGreedy, b.isGreedy);
+  assert.ok(Math.abs(a.ll - b.ll) <= 1e-6 * Math.abs(a.ll), `${a.ll} vs ${b.ll}`);
 });
 
 test("an mlm model cannot be scored; reads are one per batch and nothing leaks", async () => {

@@ -119,7 +119,15 @@ test("the subset is fixed and seeded: the same every time, nested as it grows, a
   const cut = await c.run(params, cfg, 1, 0, 8);
   assert.equal(cut.complete, false);
   assert.equal(cut.metrics["eval/lambada/n"], 8);
-  assert.deepEqual(cut.predictions[0].predictions, full.predictions[0].predictions.slice(0, 8));
+  // Another batch size is another matrix shape: a BLAS may round the last bits differently.
+  const cutRows = cut.predictions[0].predictions;
+  const fullRows = full.predictions[0].predictions.slice(0, 8);
+  assert.deepEqual(cutRows.map((r) => [r.index, r.prediction]), fullRows.map((r) => [r.index, r.prediction]));
+  cutRows.forEach((r, i) =>
+    r.ll.forEach((v, j) => {
+      const w = fullRows[i].ll[j];
+      assert.ok(v === w || (v !== null && w !== null && Math.abs(v - w) <= 1e-5 * Math.abs(v)), `ll of example ${r.index}: ${v} vs ${w}`);
+    }));
 });
 
 test("synthetic sets are cut from the dataset's held-out text once, deterministically, and cached beside it", async () => {
