@@ -105,7 +105,7 @@ export function decodeSafetensors(buf: Uint8Array): { tensors: Map<string, HostT
   return { tensors, metadata };
 }
 
-const stepDirName = (step: number) => `step-${String(step).padStart(6, "0")}`;
+export const stepDirName = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
 /** Where a run's checkpoint at a step lives: runs keep theirs under <dataDir>/runs/<runId>/. */
 export function checkpointFile(dataDir: string, runId: string, step: number): string {

@@ -4,7 +4,7 @@ import type http from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import { CHECKPOINT_FILE, SHA256_FILE } from "../../trainer/checkpoint";
+import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../../trainer/checkpoint";
 import { sha256File } from "./checkpoint-integrity";
 
 /** A refused upload request, with its HTTP status. */
@@ -19,8 +19,6 @@ export class UploadRefused extends Error {
 
 /** The largest chunk one PUT may carry (the trainer sends 8 MiB). */
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
-
-const stepDir = (step: number) => `step-${String(step).padStart(6, "0")}`;
 
 /**
  * Checkpoints a remote trainer uploads into its run's directory on the server, in chunks that can

@@ -4,6 +4,7 @@ import { ACTIVE_STATUSES, EV, type RunStatus } from "../../lib/protocol";
 import type { RunConfig } from "../../lib/run-config";
 import { TrainerExitReport } from "../../lib/worker-protocol";
 import type { RunService } from "./runs";
+import { lastError } from "./supervisor";
 import type { Watch } from "./watch";
 
 /** How often the owner looks at its remote runs' holds and exits. */
@@ -157,7 +158,6 @@ export class RemoteRuns {
     }
     const clean = exit.code === 0 || (row.status === "stopping" && exit.signal === "SIGTERM");
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-    const last = [...exit.tail].reverse().find((l) => /error/i.test(l)) ?? exit.tail.at(-1) ?? "no output";
-    await this.runs.trainerExited(row.id, clean ? null : `Trainer on ${where} exited with ${how}: ${last.slice(0, 500)}`, clean ? undefined : { code: exit.code, signal: exit.signal, tail: exit.tail });
+    await this.runs.trainerExited(row.id, clean ? null : `Trainer on ${where} exited with ${how}: ${lastError(exit.tail)}`, clean ? undefined : { code: exit.code, signal: exit.signal, tail: exit.tail });
   }
 }

@@ -312,7 +312,7 @@ export function readTail(file: string): string[] {
 }
 
 /** The most useful line of a dead trainer's output: its last error, else its last line. */
-function lastError(tail: string[]): string {
+export function lastError(tail: string[]): string {
   const err = [...tail].reverse().find((l) => /error/i.test(l));
   return (err ?? tail[tail.length - 1] ?? "no output").slice(0, 500);
 }

@@ -179,7 +179,7 @@ export class WorkerService {
       return {
         id: w.id, name: w.name, host: w.host, state, info: JSON.parse(w.info) as WorkerInfo, queues: JSON.parse(w.queues) as string[], maxRuns: w.maxRuns,
         startedAt: w.startedAt.toISOString(), heartbeatAt: w.heartbeatAt.toISOString(), heartbeatAgeMs: age, leftAt: w.leftAt?.toISOString() ?? null,
-        runs: state === "left" || state === "offline" ? [] : w.runs.map((r) => ({ ...r, phase: activity(w.activity, r.id)?.phase ?? null, detail: activity(w.activity, r.id)?.detail ?? null })),
+        runs: state === "left" || state === "offline" ? [] : withActivity(w.runs, w.activity),
       };
     });
   }
@@ -195,8 +195,10 @@ export class WorkerService {
   }
 }
 
-function activity(json: string, runId: string) {
-  return (JSON.parse(json) as WorkerHeartbeat["runs"]).find((r) => r.runId === runId);
+/** Each run with what the worker last said of it (its heartbeat's phase and progress). */
+function withActivity<R extends { id: string }>(runs: R[], json: string) {
+  const said = new Map((JSON.parse(json) as WorkerHeartbeat["runs"]).map((r) => [r.runId, r]));
+  return runs.map((r) => ({ ...r, phase: said.get(r.id)?.phase ?? null, detail: said.get(r.id)?.detail ?? null }));
 }
 
 function queuesSql(queues: string[]) {
