@@ -18,6 +18,7 @@ import { MetricWriter } from "./metrics";
 import { MlflowRuns } from "./mlflow-runs";
 import { OutsideRuns } from "./outside-runs";
 import { RemoteRuns } from "./remote-runs";
+import { RunAdmin } from "./run-admin";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
 import { Supervisor } from "./supervisor";
@@ -77,6 +78,11 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const metricReader = new MetricReader(env.databaseUrl).start();
   const outsideRuns = new OutsideRuns(db, hub, writer, watch, runs, ownership);
   runs.outsideStopped = (id) => outsideRuns.setStatus(id, "stopped");
+  const runAdmin = new RunAdmin(db, hub, runs);
+  runAdmin.forget = (id) => {
+    writer.forget(id);
+    watch.ended(id);
+  };
   const experiments = new ExperimentService(db);
   const mlflowRuns = new MlflowRuns(db, outsideRuns, experiments);
   const artifactMaxBytes = env.ARTIFACT_MAX_MB * 1e6;
@@ -84,5 +90,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin };
 }

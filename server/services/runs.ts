@@ -15,8 +15,9 @@ import type { TrainerExit } from "./watch";
 
 type Dates = "createdAt" | "startedAt" | "endedAt" | "lastLogAt";
 /** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
-export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | "keyRoles" | Dates> & {
+export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | "keyRoles" | "labels" | Dates> & {
   status: RunStatus;
+  labels: string[];
   /** Outside runs: the original metric name of each role (lib/outside-metrics). */
   keyRoles: KeyRoles;
   lastLogAt: string | null;
@@ -29,7 +30,7 @@ export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "wo
 };
 
 export function toSummary(run: Run, queueAhead: number | null = null): RunSummary {
-  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, lastLogAt, keyRoles, ...rest } = run;
+  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, lastLogAt, keyRoles, labels, ...rest } = run;
   return {
     ...rest,
     queueAhead: run.status === "queued" ? queueAhead : null,
@@ -40,6 +41,7 @@ export function toSummary(run: Run, queueAhead: number | null = null): RunSummar
     endedAt: endedAt?.toISOString() ?? null,
     lastLogAt: lastLogAt?.toISOString() ?? null,
     keyRoles: JSON.parse(keyRoles) as KeyRoles,
+    labels: JSON.parse(labels) as string[],
   };
 }
 
