@@ -51,6 +51,15 @@ class Run:
 
     # ---- the caller's side -------------------------------------------------------------------
 
+    @property
+    def finished(self):
+        return self._finished
+
+    @property
+    def step(self):
+        """The step the next log() without step= gets."""
+        return self._step
+
     def log(self, metrics, step=None):
         """Queues {name: number}; returns at once. Without `step`, the step after the last one."""
         if self._finished:
