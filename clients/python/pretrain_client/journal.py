@@ -9,6 +9,7 @@ A write reaches the OS before log() returns, so a killed process loses nothing i
 import glob
 import json
 import os
+import socket
 import threading
 import uuid
 
@@ -40,7 +41,8 @@ class Journal:
         self.dir = os.path.join(root, run_id)
         os.makedirs(self.dir, exist_ok=True)
         self.path = os.path.join(self.dir, f"journal-{uuid.uuid4().hex}.jsonl")
-        self.meta = {"t": "meta", "v": 1, "url": url, "run_id": run_id, "pid": os.getpid()}
+        self.meta = {"t": "meta", "v": 1, "url": url, "run_id": run_id, "pid": os.getpid(),
+                     "host": socket.gethostname(), "client": "python"}
         self._mu = threading.Lock()
         self._f = open(self.path, "a", encoding="utf-8")
         _lock(self._f)
@@ -97,6 +99,20 @@ def read_pending(path):
     return meta, [r for r in recs if r.get("id", -1) > acked]
 
 
+def _written_by_live_process(meta):
+    """The TypeScript client cannot flock; its journals name their writer's pid instead."""
+    pid = meta.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid() or meta.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+
+
 def adopt(root, url, own_run_id):
     """Takes over the journals under `root` that no live client holds and that were written for
     this server (or for this run). Returns (records, held): re-journal the records, then pass
@@ -112,6 +128,9 @@ def adopt(root, url, own_run_id):
             f.close()
             continue
         meta, recs = read_pending(path)
+        if meta and _written_by_live_process(meta):
+            f.close()
+            continue
         same_run = os.path.dirname(path) == own_dir
         if not same_run and (not meta or meta.get("url") != url):
             f.close()
