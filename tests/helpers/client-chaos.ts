@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import type { AppRouter } from "../../server/trpc/router";
 import { ADMIN_ENV, bearer } from "./auth";
 import { startServer, tempDataDir, waitFor, type TestServer } from "./server";
 import { writeKey } from "./worker";
@@ -166,5 +168,19 @@ async function checkStored(server: TestServer, key: string, runId: string, steps
   const params = Object.fromEntries((run.data.params ?? []).map((p: { key: string; value: string }) => [p.key, p.value]));
   assert.equal(params["model/n_layer"], "2");
   assert.equal(params.lr, "0.0003");
+
+  // The dashboard's own view of the same run: its status, and each series under its stored key
+  // (names with a role take the role's key: throughput(tps) charts as tokens_per_sec).
+  const api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/api/trpc`, headers: bearer(key) })] });
+  assert.equal((await api.run.get.query({ id: runId })).status, "completed");
+  const series = await api.metric.history.query({ runId, maxPoints: 10_000_000 });
+  const stored: Record<string, string> = { loss: "loss", lr: "lr", tokens_per_sec: "throughput(tps)", "grad/norm": "grad/norm" };
+  assert.deepEqual(Object.keys(series).sort(), Object.keys(stored).sort());
+  for (const [k, name] of Object.entries(stored)) {
+    const f = expected[name];
+    assert.equal(series[k].length, steps, `metric.history ${k}: one point per step`);
+    const wrong = series[k].filter((p, i) => p.step !== i || p.value !== (f(i) === "NaN" ? null : f(i)));
+    assert.deepEqual(wrong.slice(0, 5), [], `metric.history ${k}: exact values, NaN as a gap`);
+  }
 }
 
