@@ -7,6 +7,7 @@ import { MLFLOW_PATH } from "../lib/mlflow/contracts";
 export { MLFLOW_PATH };
 import { ERROR_STATUS, invalid, MlflowError, type ErrorCode } from "../lib/mlflow/errors";
 import { parseFilter, matches } from "../lib/mlflow/filter";
+import { describeBadText, findBadText } from "../lib/text-guard";
 import { refusal, type Resolved } from "./auth/principal";
 import type { Services } from "./services";
 import type { ExperimentRow } from "./services/experiments";
@@ -86,6 +87,8 @@ export function createMlflowApi(services: Services) {
     const refused = refusal(who, r.write ? "write" : "read");
     if (refused) throw refused;
     const raw = method === "GET" ? fromQuery(url.searchParams, r.schema) : await readBody(req);
+    const bad = findBadText(raw);
+    if (bad) throw invalid(describeBadText(bad));
     const parsed = r.schema.safeParse(raw);
     if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `Invalid value for parameter '${i.path.join(".") || "(body)"}': ${i.message}`).join("; "));
     const p = who.principal;

@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { Prisma, type Db } from "../db";
 import type { MetricPoint, RunStatus } from "../../lib/protocol";
@@ -219,6 +221,25 @@ export class OutsideRuns {
     });
     names.lock = run.catch(() => undefined);
     return run;
+  }
+
+  /** What an outside trainer uploaded through the artifact proxy (checkpoints, configs), newest first, at most `limit` files. */
+  artifacts(runId: string, limit = 500): { path: string; bytes: number; modifiedAt: string }[] {
+    const base = path.join(this.runs.runDir(runId), "artifacts");
+    const out: { path: string; bytes: number; modifiedAt: string }[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (out.length >= limit || e.name.startsWith(".upload-")) continue;
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p, `${rel}${e.name}/`);
+        else if (e.isFile()) {
+          const stat = fs.statSync(p);
+          out.push({ path: rel + e.name, bytes: stat.size, modifiedAt: stat.mtime.toISOString() });
+        }
+      }
+    };
+    if (fs.existsSync(base)) walk(base, "");
+    return out.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
   }
 
   /** At boot: the outside runs still logging are watched for stalls again, from their last log. */

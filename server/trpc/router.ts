@@ -11,6 +11,7 @@ import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
+import { outsideRouter } from "./outside-router";
 import { serverRouter } from "./server-router";
 import { webhookRouter } from "./webhook-router";
 import { workerRouter } from "./worker-router";
@@ -27,6 +28,7 @@ export const appRouter = router({
   webhook: webhookRouter,
   server: serverRouter,
   worker: workerRouter,
+  outside: outsideRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
