@@ -30,7 +30,8 @@ function ScoreRow({ row, label, columns, hint }: { row: Row; label: string; colu
         return (
           <td key={c.letter} className="whitespace-nowrap px-3 py-1.5 font-mono tabular-nums" data-testid={`score-${c.letter}`} data-value={v ?? ""}>
             {v === null ? <span className="text-slate-600" title="Not scored at this step (skipped by the time budget, or not run)">—</span> : <span className="text-slate-100">{fmtScore(v)}</span>}
-            {at !== null && at !== c.step && <span className="ml-1 text-[10px] text-slate-500" title={`Logged at step ${at}, the nearest before the checkpoint`}>@{at}</span>}
+            {/* The update that ends at the checkpoint's step N is logged at N − 1: that is its own loss, not an older one. */}
+            {at !== null && at < c.step - 1 && <span className="ml-1 text-[10px] text-slate-500" title={`Logged at step ${at}, the nearest before the checkpoint`}>@{at}</span>}
             <Delta row={row} i={i} />
           </td>
         );

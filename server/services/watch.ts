@@ -140,7 +140,8 @@ export class Watch {
     const w = this.runs.get(run.id);
     this.runs.delete(run.id);
     const anomaly = classifyExit({
-      ...exit, step: w?.step ?? run.step, lastRssBytes: w?.rssBytes, limitBytes: w?.limitBytes, memoryShare: run.config.anomaly.memoryShare,
+      // The step it died on: one past the last it logged (a step's points are logged at its 0-based index).
+      ...exit, step: w && w.step > 0 ? w.step + 1 : run.step, lastRssBytes: w?.rssBytes, limitBytes: w?.limitBytes, memoryShare: run.config.anomaly.memoryShare,
     });
     const { restartOnCrash, maxRestarts } = run.config;
     const restart = restartOnCrash && run.restarts < maxRestarts;
