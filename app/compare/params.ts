@@ -1,4 +1,5 @@
 import { MAX_COMPARED_RUNS } from "../../lib/run-colors";
+import { GROUP_BY, type GroupBy } from "../../lib/run-groups";
 import { list, param, parseChartSettings, readableQuery, writeChartSettings, type ChartSettings, type UrlParams } from "../components/chart-settings";
 
 export { isLogScale, logByDefault, X_AXES, type XAxis } from "../components/chart-settings";
@@ -9,6 +10,8 @@ export interface CompareParams extends ChartSettings {
   /** Charts shown, in page order; null = every metric the runs have. */
   metrics: string[] | null;
   hideIdentical: boolean;
+  /** Runs folded into groups, each drawn as its mean with a min–max band. */
+  group: GroupBy;
 }
 
 /** Reads the URL; ids past the 20th are returned in `dropped` so the page can say so. */
@@ -21,6 +24,7 @@ export function parseCompareParams(p: UrlParams): { params: CompareParams; dropp
       metrics: metrics === undefined ? null : list(metrics),
       ...parseChartSettings(p),
       hideIdentical: param(p, "identical") !== "show",
+      group: (GROUP_BY as readonly string[]).includes(param(p, "group") ?? "") ? (param(p, "group") as GroupBy) : "none",
     },
     dropped: ids.slice(MAX_COMPARED_RUNS),
   };
@@ -32,5 +36,6 @@ export function compareHref(p: Partial<CompareParams> & { runs: string[] }): str
   if (p.metrics) q.set("metrics", p.metrics.join(","));
   writeChartSettings(q, p);
   if (p.hideIdentical === false) q.set("identical", "show");
+  if (p.group && p.group !== "none") q.set("group", p.group);
   return `/compare?${readableQuery(q)}`;
 }

@@ -1,4 +1,5 @@
 "use client";
+import { meanSeries } from "../../lib/run-groups";
 import { isSparse } from "../compare/metrics";
 import { useChartPage } from "./chart-context";
 import { isLogScale } from "./chart-settings";
@@ -13,20 +14,34 @@ export interface RunLine {
   xMap: XMap;
 }
 
+/** Runs drawn as one line: their mean, with a min–max band (lib/run-groups.ts). */
+export interface GroupLine {
+  label: string;
+  color: string;
+  runIds: string[];
+}
+
 /**
  * One metric for every compared run, each in its run's colour, through the same chart and range
  * queries as the run page: zooming re-queries every run over its own steps of the window.
  */
-export function CompareChart({ metric, title, runs, initial }: { metric: string; title: string; runs: RunLine[]; initial: Ranges }) {
+export function CompareChart({ metric, title, runs, initial, groups }: { metric: string; title: string; runs: RunLine[]; initial: Ranges; groups?: GroupLine[] }) {
   const { settings, feed } = useChartPage();
   const range = settings.range;
   const sources = runs.map((r) => ({ runId: r.runId, keys: [metric], window: range ? r.xMap.window(range[0], range[1]) : null }));
   const { data, loading, error } = useChartRange(sources, { feed, initial });
   const sparse = isSparse(metric);
-  const lines: ChartLine[] = runs.map((r) => ({ label: r.label, color: r.color, xMap: r.xMap, dots: sparse, points: data[r.runId]?.[metric]?.points ?? [] }));
-  const raw = runs.every((r) => data[r.runId]?.[metric]?.raw ?? true);
+  const xOf = new Map(runs.map((r) => [r.runId, r.xMap]));
+  const lines: ChartLine[] = groups
+    ? groups.map((g) => ({
+        label: g.runIds.length > 1 ? `${g.label} (mean of ${g.runIds.length})` : g.label, color: g.color, xMap: xOf.get(g.runIds[0])!, dots: sparse,
+        points: g.runIds.length > 1 ? meanSeries(g.runIds.map((id) => data[id]?.[metric]?.points ?? [])) : (data[g.runIds[0]]?.[metric]?.points ?? []),
+      }))
+    : runs.map((r) => ({ label: r.label, color: r.color, xMap: r.xMap, dots: sparse, points: data[r.runId]?.[metric]?.points ?? [] }));
+  // A group's band is drawn as a span's min–max is, so its chart is never in raw mode.
+  const raw = !groups?.some((g) => g.runIds.length > 1) && runs.every((r) => data[r.runId]?.[metric]?.raw ?? true);
   return (
-    <div data-testid={`compare-chart-${metric}`} data-metric={metric} data-series={runs.length} data-log={isLogScale(settings, metric)}
+    <div data-testid={`compare-chart-${metric}`} data-metric={metric} data-series={lines.length} data-log={isLogScale(settings, metric)}
       data-points={lines.reduce((n, l) => n + l.points.length, 0)}>
       <MetricChart id={metric} title={title} lines={lines} raw={raw} loading={loading} error={error} />
     </div>

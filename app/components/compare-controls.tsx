@@ -1,7 +1,10 @@
 "use client";
 import { isLogScale, type CompareParams } from "../compare/params";
 import { metricTitle } from "../compare/metrics";
+import { GROUP_BY, type GroupBy } from "../../lib/run-groups";
 import { ChartToolbar } from "./chart-toolbar";
+
+const GROUP_LABELS: Record<GroupBy, string> = { none: "none", seed: "same config but the seed", project: "project", labels: "labels" };
 
 function Chip({ on, onClick, children, testId }: { on: boolean; onClick: () => void; children: React.ReactNode; testId: string }) {
   return (
@@ -43,6 +46,13 @@ export function CompareControls({ available, params, onChange }: {
             {metricTitle(m)}
           </Chip>
         ))}
+      </div>
+      <div className="flex flex-wrap items-center gap-1.5">
+        <span className={label}>Group</span>
+        {GROUP_BY.map((g) => (
+          <Chip key={g} testId={`group-${g}`} on={params.group === g} onClick={() => onChange({ group: g })}>{GROUP_LABELS[g]}</Chip>
+        ))}
+        {params.group !== "none" && <span className="text-xs text-slate-500">each group: its mean, with a band from its lowest to its highest run</span>}
       </div>
       <ChartToolbar bare />
     </div>

@@ -6,7 +6,8 @@ import { compareHref, type CompareParams } from "../compare/params";
 import { metricTitle } from "../compare/metrics";
 import { ChartPageProvider } from "./chart-context";
 import type { ChartSettings } from "./chart-settings";
-import { CompareChart, type RunLine } from "./compare-chart";
+import { groupRuns } from "../../lib/run-groups";
+import { CompareChart, type GroupLine, type RunLine } from "./compare-chart";
 import { CompareConfigDiff } from "./compare-config-diff";
 import { CompareControls } from "./compare-controls";
 import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
@@ -58,6 +59,8 @@ export function CompareView(props: {
   }
 
   const lines: RunLine[] = shownRuns.map((r) => ({ runId: r.id, label: labels.get(r.id)!, color: colors.get(r.id)!, xMap: xMaps[r.id] }));
+  const groups: GroupLine[] | undefined = params.group === "none" ? undefined
+    : groupRuns(shownRuns, params.group).map((g) => ({ label: g.label, color: colors.get(g.runs[0].id)!, runIds: g.runs.map((r) => r.id) }));
 
   return (
     <div className="space-y-5" data-testid="compare-view" data-runs={ids.join(",")}>
@@ -102,7 +105,7 @@ export function CompareView(props: {
           <ChartPageProvider settings={params} onChange={changeSettings} chartIds={available} feed={feed}>
             <CompareControls available={available} params={params} onChange={change} />
             <div className="grid gap-4 lg:grid-cols-2" data-testid="compare-charts" data-charts={charts.length}>
-              {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={lines} initial={props.histories} />)}
+              {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={lines} initial={props.histories} groups={groups} />)}
             </div>
           </ChartPageProvider>
           <CompareConfigDiff runs={shownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
