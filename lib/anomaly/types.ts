@@ -3,7 +3,7 @@ export const ANOMALY_TYPES = [
   "loss_spike", "loss_drop", "nan", "grad_explosion", "grad_vanishing", "throughput_drop", "stall", "crash", "oom", "eval_regression",
 ] as const;
 /** What a run did about one (recovery policies and the restart policy); these go on the timeline too. */
-export const ACTION_TYPES = ["skip_step", "rollback", "restart", "recovery_exhausted"] as const;
+export const ACTION_TYPES = ["skip_step", "rollback", "restart", "recovery_exhausted", "stopped", "resumed"] as const;
 /** What the server refused or found about a run's files and trainer channel. */
 export const INTEGRITY_TYPES = ["checkpoint_corrupt", "trainer_conflict"] as const;
 export const ALERT_TYPES = [...ANOMALY_TYPES, ...ACTION_TYPES, ...INTEGRITY_TYPES] as const;
@@ -44,6 +44,8 @@ export const SEVERITY_OF: Record<AlertType, Severity> = {
   oom: "critical",
   eval_regression: "warning",
   skip_step: "info",
+  stopped: "info",
+  resumed: "info",
   rollback: "info",
   restart: "info",
   recovery_exhausted: "critical",

@@ -62,6 +62,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   supervisor.workerLeaseTtlMs = env.WORKER_LEASE_TTL_MS;
   runs.launcher = supervisor;
   runs.onCrash = (run, exit) => watch.crashed(run, exit);
+  runs.onLifecycle = (id, e) => void alerts.raise(id, { ...e, severity: "info", value: null, threshold: null }).catch((err) => console.error(`run ${id}: storing its ${e.type} marker failed:`, err));
   const workers = new WorkerService(db, {
     dataDir: env.dataDir, leaseTtlMs: env.WORKER_LEASE_TTL_MS, runDir: (id) => runs.runDir(id), onProgress: (id, line) => hub.runLog(id, line),
     // The worker dials the address it reached us at first; these are where else a trainer may go.

@@ -153,6 +153,9 @@ export class RunService {
     return this.summary(run);
   }
 
+  /** Puts a stop or a resume on the run's timeline and charts; set by the services. */
+  onLifecycle: ((runId: string, event: { type: "stopped" | "resumed"; step: number; message: string }) => void) | null = null;
+
   /** Ends an outside run that its trainer will not end (it died without saying so); set by the services. */
   outsideStopped: ((runId: string) => Promise<void>) | null = null;
 
@@ -192,7 +195,9 @@ export class RunService {
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
     if (opts.fromScratch) await this.startOver(id);
-    return this.relaunch(run, {});
+    const resumed = await this.relaunch(run, {});
+    this.onLifecycle?.(id, { type: "resumed", step: opts.fromScratch ? 0 : run.step, message: opts.fromScratch ? "Resumed from scratch" : `Resumed at step ${run.step}` });
+    return resumed;
   }
 
   /** Supersedes every metric of a run that starts over; set by the services, which own the metric writer. */
@@ -388,6 +393,7 @@ export class RunService {
 
   private async setStatus(id: string, status: RunStatus, extra: Partial<Run> = {}) {
     const run = await this.db.run.update({ where: { id }, data: { ...extra, status } });
+    if (status === "stopped" && run.source === "trainer") this.onLifecycle?.(id, { type: "stopped", step: run.step, message: `Stopped at step ${run.step}` });
     if (ENDED.includes(status) && this.ownership.owns(id)) await this.releaseLease(id);
     const summary = this.summary(run);
     this.hub.runChanged(summary);
