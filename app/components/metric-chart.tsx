@@ -220,7 +220,7 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
     <div ref={box} data-chart="" data-testid={`chart-${title}`} data-points={count} data-markers={markers.length} data-raw={String(raw)} data-range={dataRange}
       data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? settings.smooth : 0}
       data-datasets={[...new Set(sets.map((s) => s.role))].join(",")} data-loading={String(loading)}
-      className="rounded-lg border border-slate-800 bg-slate-900 p-3">
+      className="min-w-0 rounded-lg border border-slate-800 bg-slate-900 p-3">
       <div className="mb-1 flex items-center gap-2 text-sm">
         <h3 className="min-w-0 truncate font-medium text-slate-300">{title}</h3>
         {subtitle && <span className="min-w-0 truncate font-mono text-xs text-slate-500" title={subtitle} data-testid="chart-subtitle">{subtitle}</span>}

@@ -7,6 +7,8 @@ import type { XMap } from "./chart-x";
 import type { Marker } from "./metric-chart";
 
 const ROLE_KEYS: readonly string[] = ROLES;
+/** Names of series logged now and then (evaluations), drawn as dots: a lone point of a line would not show. */
+const SPARSE = /(^|[/_.\s-])(val|valid|validation|eval|test)([/_.\s-]|$)/i;
 
 /** The other metrics by the first part of their original name: "train/mfu" under "train", "mfu(%)" on its own. */
 export function groupOthers(names: Record<string, string>): { group: string; keys: string[] }[] {
@@ -61,7 +63,7 @@ export function OutsideChartSections({ runId, names, xMap, markers }: { runId: s
           {groups.flatMap(({ group, keys }, g) => [
             ...(group && groups.length > 1 ? [<h3 key={`group-${group}`} className="font-mono text-xs text-slate-500 md:col-span-2" data-testid="other-group">{group}/</h3>] : []),
             ...keys.map((k, i) => (
-              <RunChart key={k} {...chart} id={k} title={names[k]} specs={[{ key: k, label: names[k], color: PALETTE[(g * 3 + i) % PALETTE.length] }]} />
+              <RunChart key={k} {...chart} id={k} title={names[k]} specs={[{ key: k, label: names[k], color: PALETTE[(g * 3 + i) % PALETTE.length], dots: SPARSE.test(names[k]) }]} />
             )),
           ])}
         </ChartSection>
