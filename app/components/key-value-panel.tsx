@@ -37,7 +37,7 @@ export function KeyValuePanel({ title, testId, rows, hidden = [], hiddenLabel = 
       )}
       {total === 0 ? <p className="text-sm text-slate-500">{empty}</p> : shown.length === 0 ? <p className="text-sm text-slate-500">Nothing matches “{filter}”.</p> : (
         // On a phone the key sits above its value: two columns there would leave each a few letters wide.
-        <dl className="grid max-h-[28rem] grid-cols-1 gap-x-3 overflow-y-auto text-sm sm:grid-cols-[minmax(7rem,2fr)_minmax(0,3fr)]" data-testid={`${testId}-table`}>
+        <dl className="grid grid-cols-1 gap-x-3 text-sm sm:max-h-[28rem] sm:grid-cols-[minmax(7rem,2fr)_minmax(0,3fr)] sm:overflow-y-auto" data-testid={`${testId}-table`}>
           {shown.map(([k, v]) => (
             <Fragment key={k}>
               <dt className="border-t border-slate-800/70 pt-1 font-mono text-xs leading-5 [overflow-wrap:anywhere] sm:pb-1" title={k} data-key={k}><KeyPath name={k} /></dt>

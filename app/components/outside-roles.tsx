@@ -29,7 +29,7 @@ export function OutsideRoles({ runId, roles, names, onSaved }: { runId: string; 
     <section className="min-w-0 rounded-lg border border-slate-800 p-4" data-testid="metric-roles">
       <h2 className="text-sm font-semibold text-slate-300">Metric roles</h2>
       <p className="mb-3 mt-1 text-xs text-slate-500">
-        Which of this run&apos;s metrics the dashboard treats as its loss, learning rate and so on: the standard charts, the spike and stall alerts, the runs table and compare all read these.
+        Which metric is which: the standard charts, the alerts, the runs table and compare read these.
       </p>
       <div className="grid grid-cols-[minmax(6.5rem,auto)_minmax(0,1fr)] items-center gap-x-3 gap-y-2 text-sm">
         {ROLES.map((role) => (
