@@ -13,7 +13,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
     <html lang="en">
       <body className="min-h-screen">
         <header className="border-b border-slate-800 bg-slate-900/80">
-          <nav className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3">
+          <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-6 py-3">
             <Link href="/" className="font-semibold tracking-tight text-slate-100">
               ▲ Pretrain
             </Link>

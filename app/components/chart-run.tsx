@@ -17,8 +17,8 @@ export interface LineSpec {
  * One chart of a run: its keys over the page's zoom window through metric.range, following the run
  * live at full range. `reference` draws a flat dashed line (e.g. random chance) across the data.
  */
-export function RunChart({ runId, id, title, specs, xMap, markers, superseded = [], reference, unit, note }: {
-  runId: string; id: string; title: string; specs: LineSpec[]; xMap: XMap; markers: Marker[];
+export function RunChart({ runId, id, title, subtitle, specs, xMap, markers, superseded = [], reference, unit, note }: {
+  runId: string; id: string; title: string; subtitle?: string; specs: LineSpec[]; xMap: XMap; markers: Marker[];
   superseded?: ChartLine[]; reference?: { label: string; value: number }; unit?: string; note?: string;
 }) {
   const { settings, feed, naive } = useChartPage();
@@ -30,7 +30,7 @@ export function RunChart({ runId, id, title, specs, xMap, markers, superseded = 
   if (reference && span.length)
     lines.push({ label: reference.label, color: "#64748b", dashed: true, xMap, points: [span[0], span[span.length - 1]].map((p) => spanOfPoint({ ...p, value: reference.value })) });
   const raw = specs.every((s) => series[s.key]?.raw ?? true);
-  return <MetricChart id={id} title={title} lines={[...lines, ...superseded]} raw={raw} loading={loading} error={error} markers={markers} unit={unit} note={note} />;
+  return <MetricChart id={id} title={title} subtitle={subtitle} lines={[...lines, ...superseded]} raw={raw} loading={loading} error={error} markers={markers} unit={unit} note={note} />;
 }
 
 /** The points rollbacks undid on one key, one faint dashed line per attempt, drawn beneath the live one. */

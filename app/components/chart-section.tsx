@@ -13,7 +13,7 @@ export function ChartSection({ name, title, children }: { name: string; title: s
         <span className={`inline-block w-3 text-slate-500 transition-transform ${collapsed ? "" : "rotate-90"}`}>▸</span>
         {title}
       </button>
-      {!collapsed && <div className="grid gap-4 md:grid-cols-2">{children}</div>}
+      {!collapsed && <div className="grid grid-cols-1 gap-4 md:grid-cols-2">{children}</div>}
     </section>
   );
 }

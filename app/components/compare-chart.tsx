@@ -42,7 +42,7 @@ export function CompareChart({ metric, title, runs, initial, groups }: { metric:
   const raw = !groups?.some((g) => g.runIds.length > 1) && runs.every((r) => data[r.runId]?.[metric]?.raw ?? true);
   return (
     <div data-testid={`compare-chart-${metric}`} data-metric={metric} data-series={lines.length} data-log={isLogScale(settings, metric)}
-      data-points={lines.reduce((n, l) => n + l.points.length, 0)}>
+      data-points={lines.reduce((n, l) => n + l.points.length, 0)} data-labels={JSON.stringify(lines.map((l) => l.label))}>
       <MetricChart id={metric} title={title} lines={lines} raw={raw} loading={loading} error={error} />
     </div>
   );

@@ -27,7 +27,7 @@ const td = "whitespace-nowrap px-3 py-2 font-mono tabular-nums";
 const best = "text-emerald-300 font-semibold";
 
 /** One row per run: the numbers you would otherwise read off each run's page. The best of each column is green. */
-export function CompareSummary({ rows, colors }: { rows: SummaryRow[]; colors: Map<string, string> }) {
+export function CompareSummary({ rows, colors, outside = new Set() }: { rows: SummaryRow[]; colors: Map<string, string>; outside?: Set<string> }) {
   const evals = evalColumns(rows);
   const bestVal = extreme(rows.map((r) => r.bestValLoss?.value), "min");
   const bestEval = Object.fromEntries(evals.map((k) => [k, extreme(rows.map((r) => r.evals[k]?.value), "max")]));
@@ -58,7 +58,7 @@ export function CompareSummary({ rows, colors }: { rows: SummaryRow[]; colors: M
               </td>
               <td className="px-3 py-2"><StatusBadge status={r.status} /></td>
               <td className={`${td} text-right text-slate-300`}>{fmtCompact(r.paramCount)}</td>
-              <td className={`${td} text-right text-slate-300`}>{fmtInt(r.step)}<span className="text-slate-500">/{fmtInt(r.totalSteps)}</span></td>
+              <td className={`${td} text-right text-slate-300`}>{fmtInt(r.step)}{r.totalSteps > 0 && <span className="text-slate-500">/{fmtInt(r.totalSteps)}</span>}</td>
               <td className={`${td} text-right`} data-testid="best-val-loss" data-value={r.bestValLoss?.value ?? ""}>
                 {r.bestValLoss ? (
                   <>
@@ -75,7 +75,9 @@ export function CompareSummary({ rows, colors }: { rows: SummaryRow[]; colors: M
                   </td>
                 );
               })}
-              <td className={`${td} text-right text-slate-300`}>{fmtCompact(r.tokensSeen)}</td>
+              <td className={`${td} text-right text-slate-300`} title={outside.has(r.runId) ? "Not known: its trainer's batch and context are not ours to read" : undefined}>
+                {outside.has(r.runId) ? "—" : fmtCompact(r.tokensSeen)}
+              </td>
               <td className={`${td} pr-4 text-right`}>
                 <span className={r.medianTokensPerSec === fastest ? best : "text-slate-300"}>{fmtInt(r.medianTokensPerSec)}</span>
               </td>

@@ -12,6 +12,7 @@ import { CompareConfigDiff } from "./compare-config-diff";
 import { CompareControls } from "./compare-controls";
 import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
 import { CompareSummary } from "./compare-summary";
+import { SourceBadge } from "./source-badge";
 import { StatusBadge } from "./status-badge";
 import { useXMaps } from "./use-chart-x";
 
@@ -61,6 +62,13 @@ export function CompareView(props: {
   const lines: RunLine[] = shownRuns.map((r) => ({ runId: r.id, label: labels.get(r.id)!, color: colors.get(r.id)!, xMap: xMaps[r.id] }));
   const groups: GroupLine[] | undefined = params.group === "none" ? undefined
     : groupRuns(shownRuns, params.group).map((g) => ({ label: g.label, color: colors.get(g.runs[0].id)!, runIds: g.runs.map((r) => r.id) }));
+  // An outside run's series of a role is its trainer's own metric: the legend names it.
+  const linesFor = (metric: string): RunLine[] => lines.map((l, i) => {
+    const name = shownRuns[i].source !== "trainer" ? (shownRuns[i].keyRoles as Record<string, string | undefined>)[metric] : undefined;
+    return name ? { ...l, label: `${l.label} · ${name}` } : l;
+  });
+  const ownRuns = shownRuns.filter((r) => r.source === "trainer");
+  const outsideIds = new Set(shownRuns.filter((r) => r.source !== "trainer").map((r) => r.id));
 
   return (
     <div className="space-y-5" data-testid="compare-view" data-runs={ids.join(",")}>
@@ -80,6 +88,7 @@ export function CompareView(props: {
           <li key={r.id} className="flex items-center gap-2 rounded-full border border-slate-700 bg-slate-900 py-1 pl-2.5 pr-1.5 text-sm">
             <span className="h-2.5 w-2.5 rounded-full" style={{ background: colors.get(r.id) }} />
             <Link href={`/runs/${r.id}`} className="text-slate-100 hover:underline">{labels.get(r.id)}</Link>
+            <SourceBadge source={r.source} />
             <StatusBadge status={r.status} />
             <button type="button" onClick={() => setRemoved((x) => [...x, r.id])} title="Leave out of the comparison" aria-label={`Remove ${r.name}`}
               className="rounded-full px-1.5 text-slate-500 hover:bg-slate-800 hover:text-slate-200">×</button>
@@ -101,14 +110,21 @@ export function CompareView(props: {
         </p>
       ) : (
         <>
-          <CompareSummary rows={summary.filter((s) => ids.includes(s.runId))} colors={colors} />
+          <CompareSummary rows={summary.filter((s) => ids.includes(s.runId))} colors={colors} outside={outsideIds} />
           <ChartPageProvider settings={params} onChange={changeSettings} chartIds={available} feed={feed}>
             <CompareControls available={available} params={params} onChange={change} />
             <div className="grid gap-4 lg:grid-cols-2" data-testid="compare-charts" data-charts={charts.length}>
-              {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={lines} initial={props.histories} groups={groups} />)}
+              {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={linesFor(m)} initial={props.histories} groups={groups} />)}
             </div>
           </ChartPageProvider>
-          <CompareConfigDiff runs={shownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
+          {ownRuns.length > 0 && (
+            <CompareConfigDiff runs={ownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
+          )}
+          {outsideIds.size > 0 && (
+            <p className="text-sm text-slate-400" data-testid="compare-outside-note">
+              {outsideIds.size === 1 ? "One run was" : `${outsideIds.size} runs were`} logged by a trainer of its own: its params are on its page, not in the config table.
+            </p>
+          )}
         </>
       )}
     </div>

@@ -85,10 +85,12 @@ function useDepsMemo<T>(make: () => T, deps: unknown[]): T {
  * a line through each span's last value with a faint min–max band where spans are bucketed,
  * NaN ticks, alert markers, and a tooltip and crosshair shared with the page's other charts.
  */
-export function MetricChart({ id, title, lines, raw = true, unit, note, markers = [], loading = false, error = null }: {
+export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note, markers = [], loading = false, error = null }: {
   /** Names the chart in the page's log-scale setting. */
   id: string;
   title: string;
+  /** Beside the title, dimmer: e.g. the names an outside trainer gave the series. */
+  subtitle?: string;
   lines: ChartLine[];
   /** Every span is one stored point. */
   raw?: boolean;
@@ -218,9 +220,10 @@ export function MetricChart({ id, title, lines, raw = true, unit, note, markers 
     <div ref={box} data-chart="" data-testid={`chart-${title}`} data-points={count} data-markers={markers.length} data-raw={String(raw)} data-range={dataRange}
       data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? settings.smooth : 0}
       data-datasets={[...new Set(sets.map((s) => s.role))].join(",")} data-loading={String(loading)}
-      className="rounded-lg border border-slate-800 bg-slate-900 p-3">
+      className="min-w-0 rounded-lg border border-slate-800 bg-slate-900 p-3">
       <div className="mb-1 flex items-center gap-2 text-sm">
         <h3 className="min-w-0 truncate font-medium text-slate-300">{title}</h3>
+        {subtitle && <span className="min-w-0 truncate font-mono text-xs text-slate-500" title={subtitle} data-testid="chart-subtitle">{subtitle}</span>}
         {note && <span className="rounded bg-amber-500/15 px-1.5 text-xs text-amber-300">{note}</span>}
         {!raw && <span className="rounded bg-slate-800 px-1.5 text-[10px] uppercase tracking-wide text-slate-400" title="Each point stands for a span of steps: the line follows its last value, the band its min–max">bucketed</span>}
         {loading && <span className="h-1.5 w-1.5 animate-pulse rounded-full bg-indigo-400" title="Loading" />}

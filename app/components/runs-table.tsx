@@ -14,6 +14,7 @@ import { liveSocket } from "../lib/socket";
 import { trpc } from "../lib/trpc";
 import { RunPlace, useWorkerNames } from "./run-place";
 import { RunsFilters, type FieldOption } from "./runs-filters";
+import { SourceBadge } from "./source-badge";
 import { StatusBadge } from "./status-badge";
 
 type Run = RouterOutputs["run"]["list"][number];
@@ -32,7 +33,12 @@ const mono = "font-mono tabular-nums";
 
 const baseColumns = (workerNames: Map<string, string>): Column[] => [
   { id: "name", label: "Name", value: (r) => r.name,
-    render: (r) => <Link href={`/runs/${r.id}`} className="font-medium text-indigo-300 hover:underline">{r.name}</Link> },
+    render: (r) => (
+      <span className="inline-flex items-center gap-2">
+        <Link href={`/runs/${r.id}`} className="font-medium text-indigo-300 hover:underline">{r.name}</Link>
+        <SourceBadge source={r.source} />
+      </span>
+    ) },
   { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => (
       <span className="inline-flex items-center gap-2">
         <StatusBadge status={r.status} queueAhead={r.queueAhead} />
@@ -95,7 +101,8 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
     return () => clearTimeout(timer);
   }, [query]);
 
-  const flat = useMemo(() => new Map(runs.map((r) => [r.id, flattenConfig(r.config)])), [runs]);
+  // An outside run's config is a placeholder, not its own: no config cells for it.
+  const flat = useMemo(() => new Map(runs.map((r) => [r.id, r.source === "trainer" ? flattenConfig(r.config) : {}])), [runs]);
   const configFields = useMemo<FieldOption[]>(() => {
     const keys = new Set<string>();
     for (const f of flat.values()) for (const k of Object.keys(f)) if (k !== "name") keys.add(k);
@@ -261,6 +268,8 @@ function SelectAll({ checked, some, onChange }: { checked: boolean; some: boolea
 }
 
 function Progress({ step, total }: { step: number; total: number }) {
+  // Outside runs often never say how many steps they will take.
+  if (total <= 0) return <span>{step}</span>;
   const pct = Math.min(100, (100 * step) / Math.max(1, total));
   return (
     <div className="flex items-center justify-end gap-2">

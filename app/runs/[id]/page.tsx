@@ -1,5 +1,6 @@
 import { notFound } from "next/navigation";
 import { parseChartSettings } from "../../components/chart-settings";
+import { OutsideRunView } from "../../components/outside-run-view";
 import { RunView } from "../../components/run-view";
 import { caller } from "../../lib/caller";
 
@@ -13,6 +14,11 @@ export default async function RunPage({ params, searchParams }: {
   const api = caller();
   const run = await api.run.get({ id }).catch(() => null);
   if (!run) notFound();
+  if (run.source !== "trainer") {
+    // Its config is a placeholder: an outside run's params, names and roles come with its detail.
+    const [detail, metrics, alerts] = await Promise.all([api.outside.detail({ runId: id }), api.metric.keys({ runId: id }), api.alert.list({ runId: id, limit: 500 })]);
+    return <OutsideRunView run={run} detail={detail} startTime={metrics.startTime} alerts={alerts} settings={parseChartSettings(query)} naive={query.naive === "1"} />;
+  }
   // The charts load their own series (metric.range); the page only needs which keys there are.
   const [checkpoints, metrics, alerts, forks, parent] = await Promise.all([
     api.checkpoint.list({ runId: id }),
