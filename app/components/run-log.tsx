@@ -57,7 +57,7 @@ export function RunLog({ runId, active }: { runId: string; active: boolean }) {
   }, [shown, follow]);
 
   return (
-    <div data-testid="run-log" className="space-y-2">
+    <div data-testid="trainer-log" className="space-y-2">
       <div className="flex flex-wrap items-center gap-2 text-xs text-slate-400">
         <input
           type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Search the log…" aria-label="Search the log"

@@ -1,12 +1,10 @@
 "use client";
 import { useMemo, useState } from "react";
-import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from "../../lib/anomaly/thresholds";
-import { faultId } from "../../lib/faults";
 import { ACTIVE_STATUSES, NO_VERIFIED_CHECKPOINT } from "../../lib/protocol";
-import { LABELS, type RunConfig, type RunConfigKey } from "../../lib/run-config";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
+import { useMe } from "../lib/use-me";
 import { ChartPageProvider, useChartSettingsInUrl } from "./chart-context";
 import { RunChartSections, runChartIds } from "./chart-run-sections";
 import type { ChartSettings } from "./chart-settings";
@@ -15,6 +13,9 @@ import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { GeneratePanel } from "./generate-panel";
 import { EvalTable } from "./eval-panels";
 import { RunAlerts } from "./run-alerts";
+import { RunConfigTable } from "./run-config-table";
+import { RunLog } from "./run-log";
+import { RunNotes } from "./run-notes";
 import { RunLineage, type Lineage } from "./run-lineage";
 import { RunPlace, useWorkerNames } from "./run-place";
 import { SEVERITY_COLOR } from "./severity-badge";
@@ -36,6 +37,7 @@ export function RunView(props: Props) {
   const xMaps = useXMaps([{ id: run.id, batchSize: run.config.batchSize, contextLength: run.config.contextLength, startTime: props.metrics.startTime }], settings.x);
   const alertFeed = useAlerts(run.id, props.alerts);
   const workerNames = useWorkerNames([run.workerId]);
+  const me = useMe();
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -115,6 +117,9 @@ export function RunView(props: Props) {
                     <td><button onClick={() => exporter.exportStep(c.step)} disabled={exporter.busy} data-testid={`export-${c.step}`}
                       title="Weights as model.safetensors, config.json and tokenizer.json, in an export folder beside the checkpoint"
                       className="rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800 disabled:opacity-40">Export</button>
+                      <a href={`/api/download/runs/${run.id}/export/${c.step}`} download data-testid={`download-${c.step}`}
+                        title="Download the exported model (model.safetensors, config.json, tokenizer.json) as a .tar.gz"
+                        className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Download</a>
                       <a href={`/runs/new?fork=${run.id}@${c.step}`} data-testid={`fork-${c.step}`}
                         title="A new run starting from these weights, with its own learning rate, schedule or data mix"
                         className="ml-1 rounded border border-slate-600 px-2 py-0.5 font-sans text-xs hover:bg-slate-800">Fork</a>
@@ -145,11 +150,17 @@ export function RunView(props: Props) {
         </section>
         <section className="rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
-          <dl className="grid grid-cols-[7.5rem_minmax(0,1fr)_7.5rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm" data-testid="run-config">
-            {(Object.keys(LABELS) as RunConfigKey[]).filter((k) => k !== "name" && !(k === "faults" && run.config.faults.length === 0)).map((k) => (
-              <Row key={k} label={LABELS[k]} value={configValue(run.config, k)} />
-            ))}
-          </dl>
+          <RunConfigTable config={run.config} />
+        </section>
+      </div>
+      <div className="grid gap-4 lg:grid-cols-[1fr_2fr]">
+        <section className="rounded-lg border border-slate-800 p-4">
+          <h2 className="mb-2 text-sm font-semibold text-slate-300">Notes</h2>
+          <RunNotes run={run} canEdit={me?.role === "admin" || me?.role === "member"} />
+        </section>
+        <section className="min-w-0 rounded-lg border border-slate-800 p-4">
+          <h2 className="mb-2 text-sm font-semibold text-slate-300">Trainer log</h2>
+          <RunLog runId={run.id} active={active} />
         </section>
       </div>
       <GeneratePanel runId={run.id} steps={checkpoints.map((c) => c.step)} />
@@ -159,29 +170,6 @@ export function RunView(props: Props) {
 
 function Row({ label, value }: { label: string; value: string }) {
   return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200 [overflow-wrap:anywhere]">{value}</dd></>);
-}
-
-function configValue(config: RunConfig, k: RunConfigKey): string {
-  switch (k) {
-    case "evals":
-      return config.evals.map((e) => `${e.task}${e.file === "synthetic" ? " (synthetic)" : ""}`).join(", ") || "none";
-    case "anomaly": {
-      const changed = (Object.keys(DEFAULT_THRESHOLDS) as (keyof AnomalyThresholds)[]).filter((t) => config.anomaly[t] !== DEFAULT_THRESHOLDS[t]);
-      return changed.map((t) => `${t} ${config.anomaly[t]}`).join(", ") || "defaults";
-    }
-    case "faults":
-      return config.faults.map(faultId).join(", ");
-    case "initFrom":
-      return config.initFrom ? `${config.initFrom.runId} @ ${config.initFrom.step}` : "none";
-    case "mixWeights":
-      return Object.entries(config.mixWeights).map(([d, w]) => `${d} ${w}`).join(", ") || "dataset's";
-    case "queue":
-      return config.queue ?? "this server";
-    case "alertWebhook": // the host only: a whole URL would stretch the table
-      return config.alertWebhook ? `${new URL(config.alertWebhook).host}/…` : "none";
-    default:
-      return String(config[k]);
-  }
 }
 
 function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {
