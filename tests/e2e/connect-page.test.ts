@@ -58,6 +58,7 @@ test("the Connect page fills every set-up with this server's URL and a new key t
   await page.screenshot({ path: `${SHOTS}/connect-1400.png`, fullPage: true });
   await page.setViewportSize({ width: 390, height: 900 });
   await page.screenshot({ path: `${SHOTS}/connect-390.png`, fullPage: true });
+  await page.screenshot({ path: `${SHOTS}/connect-390-top.png` });
   const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
     .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest("pre"))
     .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 3).join(".")} ${(e.textContent ?? "").slice(0, 40)}`));
