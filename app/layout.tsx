@@ -13,8 +13,8 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
     <html lang="en">
       <body className="min-h-screen">
         <header className="border-b border-slate-800 bg-slate-900/80">
-          <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-6 py-3">
-            <Link href="/" className="font-semibold tracking-tight text-slate-100">
+          <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 sm:gap-x-6 sm:px-6">
+            <Link href="/" className="whitespace-nowrap font-semibold tracking-tight text-slate-100">
               ▲ Pretrain
             </Link>
             <SignedInOnly>
@@ -23,8 +23,9 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
               <Link href="/evals" className="text-sm text-slate-400 hover:text-slate-100">Benchmarks</Link>
               <Link href="/alerts" className="text-sm text-slate-400 hover:text-slate-100">Alerts</Link>
               <Link href="/workers" className="text-sm text-slate-400 hover:text-slate-100">Workers</Link>
+              <Link href="/connect" className="text-sm text-slate-400 hover:text-slate-100">Connect</Link>
               <AlertCenter />
-              <Link href="/runs/new" className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
+              <Link href="/runs/new" className="whitespace-nowrap rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
                 New run
               </Link>
               <AccountMenu />

@@ -13,7 +13,7 @@ export function AccountMenu() {
     window.location.href = "/login";
   }
   return (
-    <div className="flex items-center gap-4 text-sm" data-testid="account">
+    <div className="flex flex-wrap items-center gap-x-4 gap-y-2 whitespace-nowrap text-sm" data-testid="account">
       {admin && <Link href="/users" className="text-slate-400 hover:text-slate-100">Users</Link>}
       {me.mode === "local" && <span className="rounded-full bg-amber-500/15 px-2 py-0.5 text-xs font-medium text-amber-300 ring-1 ring-inset ring-amber-500/40">local mode</span>}
       {me.user && (
