@@ -217,6 +217,7 @@ export class OutsideRuns {
       });
       this.writer.forget(runId);
       this.names.delete(runId);
+      await this.refreshSummary(runId);
       return roles;
     });
     names.lock = run.catch(() => undefined);
@@ -240,6 +241,18 @@ export class OutsideRuns {
     };
     if (fs.existsSync(base)) walk(base, "");
     return out.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
+  }
+
+  /** The runs table's loss and throughput, from whichever names hold those roles now. */
+  private async refreshSummary(runId: string) {
+    const latest = (key: string, finite: boolean) =>
+      this.db.metric.findFirst({ where: { runId, key, ...(finite ? { value: { not: null } } : {}) }, orderBy: { step: "desc" } });
+    const [loss, lastLossStep, tps] = await Promise.all([latest("loss", true), latest("loss", false), latest("tokens_per_sec", false)]);
+    await this.db.run.update({
+      where: { id: runId },
+      data: { lastLoss: loss?.value ?? null, tokensPerSec: tps?.value ?? null, ...(lastLossStep ? { step: lastLossStep.step + 1 } : {}) },
+    });
+    this.hub.runChanged(await this.runs.get(runId));
   }
 
   /** At boot: the outside runs still logging are watched for stalls again, from their last log. */

@@ -217,6 +217,7 @@ test("an outside run is live and watched: points reach a browser socket, a NaN l
   await ok("POST", "runs/set-tag", { run_id: runId, key: "pretrain.key.loss", value: "lm_loss_custom" });
   const summary = await api.run.get.query({ id: runId });
   assert.equal(summary.keyRoles.loss, "lm_loss_custom");
+  assert.equal(summary.lastLoss, 2, "the runs table's loss follows the role");
   assert.equal((await ok("GET", "metrics/get-history", { run_id: runId, metric_key: "loss" })).metrics.length, 41, "the old loss keeps its points under its own name");
   assert.equal((await ok("GET", "metrics/get-history", { run_id: runId, metric_key: "lm_loss_custom" })).metrics[0].value, 2);
   socket.close();
