@@ -14,6 +14,7 @@ import { Instances, newInstanceId } from "./instances";
 import { Leases, SoloOwnership } from "./leases";
 import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
+import { OutsideRuns } from "./outside-runs";
 import { RemoteRuns } from "./remote-runs";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
@@ -70,11 +71,12 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
+  const outsideRuns = new OutsideRuns(db, hub, writer, runs);
   const stats = new ServerStats(writer.stats);
   const metricReader = new MetricReader(env.databaseUrl).start();
   if (leases)
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns };
 }
