@@ -18,6 +18,7 @@ import { OutsideRuns } from "./outside-runs";
 import { RemoteRuns } from "./remote-runs";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
+import { TensorboardService } from "./tensorboard";
 import { Supervisor } from "./supervisor";
 import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
@@ -72,11 +73,12 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const outsideRuns = new OutsideRuns(db, hub, writer, runs);
+  const tensorboard = new TensorboardService(db, outsideRuns, env.allowedRoots, env.dataDir);
   const stats = new ServerStats(writer.stats);
   const metricReader = new MetricReader(env.databaseUrl).start();
   if (leases)
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, tensorboard };
 }

@@ -12,6 +12,7 @@ import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { serverRouter } from "./server-router";
+import { tensorboardRouter } from "./tensorboard-router";
 import { webhookRouter } from "./webhook-router";
 import { workerRouter } from "./worker-router";
 
@@ -27,6 +28,7 @@ export const appRouter = router({
   webhook: webhookRouter,
   server: serverRouter,
   worker: workerRouter,
+  tensorboard: tensorboardRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
