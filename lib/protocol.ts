@@ -138,6 +138,8 @@ export const EV = {
   checkpointCorrupt: "checkpoint:corrupt",
   runStop: "run:stop",
   runStatus: "run:status",
+  /** A run was deleted: lists drop it. */
+  runDeleted: "run:deleted",
   runSubscribe: "run:subscribe",
   runUnsubscribe: "run:unsubscribe",
   runsSubscribe: "runs:subscribe",

@@ -39,6 +39,8 @@ const Env = z.object({
   MAX_TRAINERS: z.coerce.number().int("MAX_TRAINERS must be a whole number").min(1).max(1024).default(defaultMaxTrainers()),
   /** Largest upload (eval-set file, dataset folder file) in MB; bodies are streamed to disk and stopped there with a 413. */
   UPLOAD_MAX_MB: z.coerce.number().positive("UPLOAD_MAX_MB must be a positive number of megabytes").default(200),
+  // The largest single artifact an MLflow client may upload (checkpoints are big); in megabytes.
+  ARTIFACT_MAX_MB: z.coerce.number().positive("ARTIFACT_MAX_MB must be a positive number of megabytes").default(20_000),
   /** 1 lets a run config carry `faults` (test-only fault injection, lib/faults.ts); off by default, so the API cannot crash or stall trainers on purpose. */
   ENABLE_FAULT_INJECTION: z
     .enum(["", "0", "1"], { error: "ENABLE_FAULT_INJECTION must be 1 (on) or 0 (off)" })

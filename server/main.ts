@@ -18,6 +18,8 @@ import { logError } from "./trpc/errors";
 import { createRunExportApi, RUN_EXPORT_PREFIX } from "./run-export-api";
 import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
 import { createWorkerApi } from "./worker-api";
+import { createMlflowApi, MLFLOW_PATH } from "./mlflow-api";
+import { createDownloads, DOWNLOAD_PREFIX } from "./downloads-api";
 import { WORKERS_PREFIX } from "../lib/worker-protocol";
 import { appRouter, createCaller } from "./trpc/router";
 
@@ -59,6 +61,7 @@ export async function startServer(env: Env) {
   // Leases claimed at boot are renewed from here on; expired ones are taken once boot has adopted its own.
   cluster?.start();
   await services.runs.markOrphans();
+  await services.outsideRuns.resumeWatching();
   cluster?.enableTakeovers();
   // A peer may be preparing a dataset right now; with none alive, whatever is preparing was orphaned.
   if (!cluster || !(await cluster.peersAlive())) await services.datasets.markOrphans();
@@ -90,6 +93,8 @@ export async function startServer(env: Env) {
   const upload = createUploadHandler({ dataDir: env.dataDir, maxBytes: env.UPLOAD_MAX_MB * 1e6 });
   const workerApi = createWorkerApi(services);
   const runExport = createRunExportApi(services);
+  const mlflowApi = createMlflowApi(services);
+  const downloads = createDownloads(services);
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   await ui.prepare();
   const handle = ui.getRequestHandler();
@@ -101,6 +106,8 @@ export async function startServer(env: Env) {
         return void trpc(req, res);
       }
       if (req.url?.startsWith(WORKERS_PREFIX)) return void workerApi(req, res, who);
+      if (MLFLOW_PATH.test(req.url?.split("?")[0] ?? "")) return void mlflowApi(req, res, who);
+      if (req.url?.startsWith(DOWNLOAD_PREFIX)) return void downloads(req, res, who);
       if (req.url?.startsWith(UPLOAD_PREFIX)) {
         const refused = refusal(who, "write");
         if (refused) return void res.writeHead(refused.code === "UNAUTHORIZED" ? 401 : 403, { "content-type": "application/json" }).end(JSON.stringify({ error: refused.message }));

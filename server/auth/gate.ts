@@ -2,6 +2,7 @@ import type http from "node:http";
 import { safeNext } from "../../lib/auth";
 import type { Auth } from "./index";
 import type { Resolved } from "./principal";
+import { MLFLOW_PATH } from "../../lib/mlflow/contracts";
 
 // What any page needs to draw, the sign-in page's included: served to anyone, with no lookup.
 const ASSET = /^\/_next\/static\/|^\/icon\.svg$|^\/favicon\.ico$/;
@@ -30,15 +31,16 @@ export async function gate(auth: Auth, req: http.IncomingMessage, res: http.Serv
     return null;
   }
   if (ASSET.test(pathname)) return { principal: null };
-  const isApi = url.startsWith("/api/") || pathname.startsWith("/api/");
+  const isApi = url.startsWith("/api/") || pathname.startsWith("/api/") || pathname.startsWith("/ajax-api/");
   if (req.method !== "GET" && req.method !== "HEAD" && !auth.hosts.originAllowed(req.headers.origin, req.headers.host)) {
     json(res, 403, `Origin ${req.headers.origin} may not change anything here`);
     return null;
   }
   const who = await auth.resolve(req.headers);
   if (who.slid) res.setHeader("set-cookie", who.slid);
-  // tRPC answers for itself: its public procedures (login, setup) work without credentials.
-  if (url.startsWith("/api/trpc/") || who.principal) return who;
+  // tRPC answers for itself: its public procedures (login, setup) work without credentials. The
+  // MLflow API answers in MLflow's error shape, which its clients read.
+  if (url.startsWith("/api/trpc/") || MLFLOW_PATH.test(pathname) || who.principal) return who;
   const mode = await auth.mode();
   if (/^\/setup\/?$/.test(pathname)) {
     if (mode !== "on") return who;

@@ -68,6 +68,10 @@ export class Hub {
     this.io?.to(RUNS_ROOM).to(roomOf(run.id)).emit(EV.runStatus, run);
   }
 
+  runDeleted(runId: string) {
+    this.io?.to(RUNS_ROOM).to(roomOf(runId)).emit(EV.runDeleted, { runId });
+  }
+
   datasetChanged(dataset: { id: string }) {
     this.io?.to(DATASETS_ROOM).emit(EV.datasetStatus, dataset);
   }

@@ -7,6 +7,7 @@ import { CliJobs } from "./cli-jobs";
 import { Cluster } from "./cluster";
 import { DatasetService } from "./datasets";
 import { EvalService } from "./evals";
+import { ExperimentService } from "./experiments";
 import { ExportService } from "./export";
 import { GenerateService } from "./generate";
 import { Hub } from "./hub";
@@ -14,8 +15,10 @@ import { Instances, newInstanceId } from "./instances";
 import { Leases, SoloOwnership } from "./leases";
 import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
+import { MlflowRuns } from "./mlflow-runs";
 import { OutsideRuns } from "./outside-runs";
 import { RemoteRuns } from "./remote-runs";
+import { RunAdmin } from "./run-admin";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
 import { TensorboardService } from "./tensorboard";
@@ -72,13 +75,22 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
-  const outsideRuns = new OutsideRuns(db, hub, writer, runs);
-  const tensorboard = new TensorboardService(db, outsideRuns, env.allowedRoots, env.dataDir);
   const stats = new ServerStats(writer.stats);
   const metricReader = new MetricReader(env.databaseUrl).start();
+  const outsideRuns = new OutsideRuns(db, hub, writer, watch, runs, ownership);
+  runs.outsideStopped = (id) => outsideRuns.setStatus(id, "stopped");
+  const tensorboard = new TensorboardService(db, outsideRuns, env.allowedRoots, env.dataDir);
+  const runAdmin = new RunAdmin(db, hub, runs);
+  runAdmin.forget = (id) => {
+    writer.forget(id);
+    watch.ended(id);
+  };
+  const experiments = new ExperimentService(db);
+  const mlflowRuns = new MlflowRuns(db, outsideRuns, experiments);
+  const artifactMaxBytes = env.ARTIFACT_MAX_MB * 1e6;
   if (leases)
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, tensorboard };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard };
 }

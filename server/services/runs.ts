@@ -4,6 +4,7 @@ import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import type { Checkpoint, Run, Db } from "../db";
 import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
+import type { KeyRoles } from "../../lib/outside-metrics";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
 import { jsonText } from "./dialect";
@@ -12,10 +13,14 @@ import { SoloOwnership, type Ownership } from "./leases";
 import { LOG_FILE, PID_FILE, readTail } from "./supervisor";
 import type { TrainerExit } from "./watch";
 
-type Dates = "createdAt" | "startedAt" | "endedAt";
+type Dates = "createdAt" | "startedAt" | "endedAt" | "lastLogAt";
 /** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
-export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | Dates> & {
+export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | "keyRoles" | "labels" | Dates> & {
   status: RunStatus;
+  labels: string[];
+  /** Outside runs: the original metric name of each role (lib/outside-metrics). */
+  keyRoles: KeyRoles;
+  lastLogAt: string | null;
   config: RunConfig;
   createdAt: string;
   startedAt: string | null;
@@ -25,7 +30,7 @@ export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "wo
 };
 
 export function toSummary(run: Run, queueAhead: number | null = null): RunSummary {
-  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, ...rest } = run;
+  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, lastLogAt, keyRoles, labels, ...rest } = run;
   return {
     ...rest,
     queueAhead: run.status === "queued" ? queueAhead : null,
@@ -34,6 +39,9 @@ export function toSummary(run: Run, queueAhead: number | null = null): RunSummar
     createdAt: createdAt.toISOString(),
     startedAt: startedAt?.toISOString() ?? null,
     endedAt: endedAt?.toISOString() ?? null,
+    lastLogAt: lastLogAt?.toISOString() ?? null,
+    keyRoles: JSON.parse(keyRoles) as KeyRoles,
+    labels: JSON.parse(labels) as string[],
   };
 }
 
@@ -145,8 +153,16 @@ export class RunService {
     return this.summary(run);
   }
 
+  /** Ends an outside run that its trainer will not end (it died without saying so); set by the services. */
+  outsideStopped: ((runId: string) => Promise<void>) | null = null;
+
   async stop(id: string): Promise<RunSummary> {
     const run = await this.get(id);
+    if (run.source !== "trainer") {
+      if (!ACTIVE_STATUSES.includes(run.status)) throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a running run can be stopped` });
+      await this.outsideStopped?.(id);
+      return this.get(id);
+    }
     if (run.status === "queued" || run.status === "running") {
       const updated = await this.setStatus(id, "stopping");
       // Another instance supervises it: its owner finds the status at its next lease renewal.
@@ -172,6 +188,7 @@ export class RunService {
   /** fromScratch: the person chose to start over at step 0; the old checkpoints are set aside and the old metrics superseded. */
   async resume(id: string, opts: { fromScratch?: boolean } = {}): Promise<RunSummary> {
     const run = await this.get(id);
+    if (run.source !== "trainer") throw new TRPCError({ code: "BAD_REQUEST", message: `This run comes from its own trainer (${run.source}); it resumes when that trainer logs to it again` });
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
     if (opts.fromScratch) await this.startOver(id);
@@ -307,7 +324,8 @@ export class RunService {
    * expired lease, or active with none, is claimed first.
    */
   async markOrphans() {
-    const runs = await this.db.run.findMany({ orderBy: { createdAt: "asc" } });
+    // Outside runs have no trainer of ours to adopt or restart (OutsideRuns.resumeWatching).
+    const runs = await this.db.run.findMany({ where: { source: "trainer" }, orderBy: { createdAt: "asc" } });
     const leases = await this.ownership.leases();
     for (const row of runs) {
       if (!this.ownership.clustered) {

@@ -2,7 +2,7 @@ import { RunMonitor } from "../../lib/anomaly/monitor";
 import { classifyExit } from "../../lib/anomaly/liveness";
 import { SEVERITY_OF, type Anomaly } from "../../lib/anomaly/types";
 import type { Heartbeat, MetricPoint, RecoveryEvent } from "../../lib/protocol";
-import type { RunConfig } from "../../lib/run-config";
+import { RunConfig } from "../../lib/run-config";
 import type { AlertService } from "./alerts";
 import type { RunSummary } from "./runs";
 
@@ -25,6 +25,8 @@ interface Watched {
   /** Points that came while the stored history was being loaded; null once it was fed in. */
   waiting: MetricPoint[][] | null;
   seeding: boolean;
+  /** A trainer this server did not start (lib/outside-metrics): its logs are its only heartbeat. */
+  outside?: boolean;
 }
 
 /** The run's stored metrics before a step (oldest first), the last perKey of each key. */
@@ -77,6 +79,21 @@ export class Watch {
     w.waiting = null;
     w.monitor.seed(stored);
     for (const points of waiting) this.metrics(runId, points);
+  }
+
+  /**
+   * An outside run (MLflow client, TensorBoard folder) is watched like ours, on the same keys; it
+   * sends no heartbeats, so a stall is the time since it last logged a new step.
+   */
+  startedOutside(runId: string, anomaly: { stallSeconds: number }, lastLogAt = Date.now()) {
+    if (this.runs.has(runId)) return;
+    const config = RunConfig.parse({ name: "outside", anomaly });
+    const w: Watched = {
+      monitor: new RunMonitor(config.anomaly), config, phase: "train", step: 0, stopping: false, launchedAt: lastLogAt, alive: true,
+      waiting: this.history ? [] : null, seeding: false, outside: true,
+    };
+    w.monitor.beat(lastLogAt, 0, "train");
+    this.runs.set(runId, w);
   }
 
   stopping(runId: string) {
@@ -151,6 +168,7 @@ export class Watch {
     for (const [runId, w] of this.runs) {
       if (w.stopping) continue;
       const stall = w.alive ? w.monitor.checkStall(now) : this.silentSinceLaunch(w, now);
+      if (stall && w.outside) stall.message = stall.message.replace(/^no heartbeat for/, "nothing logged for").replace(/while heartbeats continue in phase \w+/, "while it logs");
       if (stall) this.raiseAll(runId, [stall]);
     }
   }

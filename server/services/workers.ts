@@ -105,7 +105,7 @@ export class WorkerService {
     const queues = JSON.parse(w.queues) as string[];
     for (let attempt = 0; attempt < 3; attempt++) {
       const candidates = await this.db.$queryRaw<{ id: string }[]>`
-        SELECT "id" FROM "Run" WHERE "status" = 'queued' AND "workerId" IS NULL AND ${jsonText(this.db, `"config"`, ["queue"])} IN (${queuesSql(queues)})
+        SELECT "id" FROM "Run" WHERE "status" = 'queued' AND "source" = 'trainer' AND "workerId" IS NULL AND ${jsonText(this.db, `"config"`, ["queue"])} IN (${queuesSql(queues)})
         ORDER BY "createdAt" LIMIT 1`;
       const runId = candidates[0]?.id;
       if (!runId) return null;

@@ -4,6 +4,7 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { RunConfig } from "../../lib/run-config";
+import { RunAnnotation } from "../../lib/run-annotation";
 import { checkFaults } from "../services/faults";
 import { runMetricKeys } from "../services/metric-keys";
 import { alertRouter } from "./alert-router";
@@ -11,6 +12,7 @@ import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
+import { outsideRouter } from "./outside-router";
 import { serverRouter } from "./server-router";
 import { tensorboardRouter } from "./tensorboard-router";
 import { webhookRouter } from "./webhook-router";
@@ -29,6 +31,7 @@ export const appRouter = router({
   server: serverRouter,
   worker: workerRouter,
   tensorboard: tensorboardRouter,
+  outside: outsideRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
@@ -43,6 +46,16 @@ export const appRouter = router({
       .input(RunId.extend({ fromScratch: z.boolean().optional() }))
       .mutation(({ ctx, input }) => ctx.services.runs.resume(input.id, { fromScratch: input.fromScratch })),
     forks: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.forks(input.id)),
+    /** Rename, notes, labels, project, star, archive. */
+    annotate: procedure.input(RunId.extend({ change: RunAnnotation })).mutation(({ ctx, input }) => ctx.services.runAdmin.annotate(input.id, input.change)),
+    /** Deletes an ended run with its files (refused while it runs or has forks). */
+    delete: procedure.input(RunId.extend({ confirm: z.literal(true, { error: "Deleting a run needs confirm: true" }) })).mutation(({ ctx, input }) => ctx.services.runAdmin.delete(input.id)),
+    /** The trainer's log from a byte offset, for the run page's live log view. */
+    log: procedure
+      .input(RunId.extend({ from: z.number().int().min(0).default(0), maxBytes: z.number().int().min(1).max(1_000_000).default(256_000) }))
+      .query(({ ctx, input }) => ctx.services.runAdmin.logSlice(input.id, input.from, input.maxBytes)),
+    /** Labels and projects in use, with how many runs each. */
+    vocabulary: procedure.query(({ ctx }) => ctx.services.runAdmin.vocabulary()),
   }),
   /** Which backends start on this machine and which one auto takes (probed once per server). */
   backends: procedure.query(({ ctx }) => ctx.services.backends.report()),

@@ -46,10 +46,11 @@ const importDone = (id: string) => waitFor(`import ${id}`, async () => {
 }, 60_000);
 
 const history = async (runId: string) => (await server.api.metric.history.query({ runId, maxPoints: 100_000 }));
+/** The stored key of an original metric name, through the run's name map. */
 const keyOf = async (runId: string, name: string) => {
-  const keys = (await server.api.metric.keys.query({ runId })).keys.map((k) => k.key);
-  const k = keys.find((x) => x === name.toLowerCase().replace(/[^a-z0-9_/.]/g, "_")) ?? keys.find((x) => x.includes(name.toLowerCase().split("/").pop()!));
-  return k ?? assert.fail(`no stored key for ${name} among ${keys.join(", ")}`);
+  const { metricNames } = await server.api.outside.detail.query({ runId });
+  const k = Object.entries(metricNames).find(([, n]) => n === name)?.[0];
+  return k ?? assert.fail(`no stored key for ${name} among ${JSON.stringify(metricNames)}`);
 };
 /** The stored series of a metric by its original name; empty while it has none. */
 const series = async (runId: string, name: string) => {
@@ -103,6 +104,9 @@ test("a folder of event files imports as one run per directory, scalars under th
   const run = await server.api.run.get.query({ id: a.runId });
   assert.equal(run.name, "runA");
   assert.equal(run.status, "completed");
+  const detail = await server.api.outside.detail.query({ runId: a.runId });
+  assert.equal(detail.source, "tensorboard");
+  assert.equal(detail.tags["tensorboard.logdir"], fs.realpathSync(path.join(dir, "runA")));
   const h = await history(a.runId);
   const loss = h[await keyOf(a.runId, "train/loss")];
   assert.equal(loss.length, 300);
@@ -245,7 +249,7 @@ test("a corrupt record in a followed file is reported once and skipped; the reco
 });
 
 test("event files uploaded over HTTP import as runs, their folders kept", async () => {
-  const put = (rel: string, body: Buffer) => fetch(`${server.url}/api/upload/tfevents/${rel}`, { method: "PUT", body });
+  const put = (rel: string, body: Buffer) => fetch(`${server.url}/api/upload/tfevents/${rel}`, { method: "PUT", body: new Uint8Array(body) });
   assert.equal((await put("b1/one/events.out.tfevents.1.u", Buffer.concat([header(), scalar("loss", 1, 1)]))).status, 201);
   assert.equal((await put("b1/two/events.out.tfevents.1.u", Buffer.concat([header(), scalar("loss", 2, 2)]))).status, 201);
   const refused = await put("b1/notes.txt", Buffer.from("x"));
