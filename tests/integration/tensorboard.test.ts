@@ -7,6 +7,8 @@ import { EV, type MetricPoint } from "../../lib/protocol";
 import { decodeEvent, encodeEvent, scalars, type ScalarPoint } from "../../lib/tfevents/events";
 import { encodeRecord, RecordReader } from "../../lib/tfevents/tfrecord";
 import { encodeEventFile, FILE_VERSION } from "../../lib/tfevents/writer";
+import { ADMIN_ENV } from "../helpers/auth";
+import { writeKey } from "../helpers/worker";
 import { browserSocket, startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
 
 // A folder of TensorBoard logs under an allowed import root, and the server that reads it.
@@ -258,4 +260,22 @@ test("event files uploaded over HTTP import as runs, their folders kept", async 
   const started = await server.api.tensorboard.importUpload.mutate({ batch: "b1" });
   const job = await importDone(started.id);
   assert.deepEqual(job.runs.map((r) => [r.name, r.points]), [["one", 1], ["two", 1]]);
+});
+
+test("exports sit behind the read scope when the server has users", async () => {
+  const authDir = tempDataDir("tboard-auth");
+  const guarded = await startServer(authDir, { ...ADMIN_ENV, IMPORT_ROOTS: logs });
+  try {
+    const { key, api } = await writeKey(guarded.url);
+    const started = await api.tensorboard.import.mutate({ path: path.join(logs, "exp1", "runA"), follow: false });
+    const url = `${guarded.url}/api/runs/${started.runs[0].runId}/metrics.csv`;
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    await waitFor("the import", async () => (await api.tensorboard.get.query({ id: started.id })).state === "done", 60_000);
+    const allowed = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(allowed.status, 200);
+    assert.equal((await allowed.text()).trimEnd().split("\n").length - 1, runAPoints.length);
+  } finally {
+    await guarded.stop();
+  }
 });
