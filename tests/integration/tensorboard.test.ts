@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -260,6 +261,25 @@ test("event files uploaded over HTTP import as runs, their folders kept", async 
   const started = await server.api.tensorboard.importUpload.mutate({ batch: "b1" });
   const job = await importDone(started.id);
   assert.deepEqual(job.runs.map((r) => [r.name, r.points]), [["one", 1], ["two", 1]]);
+});
+
+// Google's protobuf library and crcmod's CRC-32C (Debian: python3-protobuf, python3-crcmod), when present.
+const independentPython = ["/usr/bin/python3", "python3"].find((py) => spawnSync(py, ["-c", "import google.protobuf, crcmod"]).status === 0);
+
+test("a file written by an independent protobuf serializer and CRC imports to the same scalars", {
+  skip: independentPython ? false : "no python3 with google.protobuf and crcmod here (apt-get install python3-protobuf python3-crcmod)",
+}, async () => {
+  const dir = path.join(logs, "independent");
+  fs.mkdirSync(dir, { recursive: true });
+  const wrote = spawnSync(independentPython!, [path.join(import.meta.dirname, "../fixtures/tensorboard/write_events.py"), dir], { encoding: "utf8" });
+  assert.equal(wrote.status, 0, wrote.stderr);
+  const job = await importDone((await server.api.tensorboard.import.mutate({ path: dir, follow: false })).id);
+  assert.deepEqual([job.runs[0].points, job.runs[0].tags, job.runs[0].problems], [40, 2, []]);
+  const runId = job.runs[0].runId;
+  const loss = await series(runId, "train/loss");
+  assert.deepEqual(loss.map((p) => [p.step, p.value, p.wallTime]), Array.from({ length: 20 }, (_, i) => [i + 1, f32(2 / (i + 1)), 1700000000 + (i + 1) * 0.5]));
+  const lr = await series(runId, "lr");
+  assert.deepEqual(lr.map((p) => [p.step, p.value]), Array.from({ length: 20 }, (_, i) => [i + 1, f32(0.001 * (i + 1))]));
 });
 
 test("exports sit behind the read scope when the server has users", async () => {
