@@ -15,6 +15,7 @@ import { createServices } from "./services";
 import { newInstanceId } from "./services/instances";
 import { attachSockets } from "./socket";
 import { logError } from "./trpc/errors";
+import { createRunExportApi, RUN_EXPORT_PREFIX } from "./run-export-api";
 import { createUploadHandler, UPLOAD_PREFIX } from "./upload";
 import { createWorkerApi } from "./worker-api";
 import { createMlflowApi, MLFLOW_PATH } from "./mlflow-api";
@@ -64,6 +65,7 @@ export async function startServer(env: Env) {
   cluster?.enableTakeovers();
   // A peer may be preparing a dataset right now; with none alive, whatever is preparing was orphaned.
   if (!cluster || !(await cluster.peersAlive())) await services.datasets.markOrphans();
+  services.tensorboard.resume();
   attachSockets(io, services, async (socket) => {
     const who = await auth.resolve(socket.handshake.headers, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
     socket.data.principal = who.principal;
@@ -90,6 +92,7 @@ export async function startServer(env: Env) {
   (globalThis as Record<string, unknown>).__appCaller = createCaller({ services, auth, principal: SERVER });
   const upload = createUploadHandler({ dataDir: env.dataDir, maxBytes: env.UPLOAD_MAX_MB * 1e6 });
   const workerApi = createWorkerApi(services);
+  const runExport = createRunExportApi(services);
   const mlflowApi = createMlflowApi(services);
   const downloads = createDownloads(services);
   const ui = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
@@ -109,6 +112,11 @@ export async function startServer(env: Env) {
         const refused = refusal(who, "write");
         if (refused) return void res.writeHead(refused.code === "UNAUTHORIZED" ? 401 : 403, { "content-type": "application/json" }).end(JSON.stringify({ error: refused.message }));
         return void upload(req, res);
+      }
+      if (req.url?.startsWith(RUN_EXPORT_PREFIX)) {
+        const refused = refusal(who, "read");
+        if (refused) return void res.writeHead(refused.code === "UNAUTHORIZED" ? 401 : 403, { "content-type": "application/json" }).end(JSON.stringify({ error: refused.message }));
+        if (runExport(req, res)) return;
       }
       void handle(req, res);
     }, (e) => {
@@ -131,6 +139,7 @@ export async function startServer(env: Env) {
       // With a peer alive, the trainers go on under it; the last instance out stops them.
       const handOver = (await cluster?.peersAlive().catch(() => false)) ?? false;
       await services.datasets.cancelAll();
+      await services.tensorboard.close();
       services.cliJobs.killAll();
       // Remote trainers go on: their workers reach this server again, or another instance, within the worker lease.
       if (!handOver) await services.supervisor.stopAll();

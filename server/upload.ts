@@ -10,6 +10,8 @@ import { Transform } from "node:stream";
  *
  *   PUT /api/upload/evalset/<file.jsonl>            → DATA_DIR/uploads/evalsets/<random>-<file.jsonl>
  *   PUT /api/upload/folder/<folder>/<file.txt|…>    → DATA_DIR/uploads/folders/<folder>/<file>
+ *   PUT /api/upload/tfevents/<batch>/[<dir>/…]<events.out.tfevents.…>
+ *                                                   → DATA_DIR/uploads/tfevents/<batch>/…, for tensorboard.importUpload
  *
  * The body is streamed to a temporary file and renamed into place, and it stops at `maxBytes`
  * with a 413. The answer is `{ path, bytes }`: the path to give evalSet.register, or (its folder)
@@ -48,7 +50,12 @@ function target(uploads: string, url: string): string {
     if (!FOLDER_FILE.test(parts[2])) throw new UploadError(400, "A dataset folder holds .txt, .jsonl or .html files");
     return path.join(uploads, "folders", parts[1], parts[2]);
   }
-  throw new UploadError(404, "Upload to /api/upload/evalset/<file.jsonl> or /api/upload/folder/<folder>/<file>");
+  // A TensorBoard log directory keeps its run subdirectories: each one with event files is a run.
+  if (parts[0] === "tfevents" && parts.length >= 3 && parts.length <= 10) {
+    if (!parts[parts.length - 1].includes("tfevents")) throw new UploadError(400, 'A TensorBoard upload is an event file: its name contains "tfevents"');
+    return path.join(uploads, ...parts);
+  }
+  throw new UploadError(404, "Upload to /api/upload/evalset/<file.jsonl> or /api/upload/folder/<folder>/<file> or /api/upload/tfevents/<batch>/<event file>");
 }
 
 /** Counts bytes as they pass and fails the stream past the cap, so a body without Content-Length is bounded too. */

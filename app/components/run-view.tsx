@@ -17,6 +17,7 @@ import { RunConfigTable } from "./run-config-table";
 import { RunLog } from "./run-log";
 import { RunNotes } from "./run-notes";
 import { RunLineage, type Lineage } from "./run-lineage";
+import { RunDownloads } from "./run-downloads";
 import { RunPlace, useWorkerNames } from "./run-place";
 import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
@@ -74,6 +75,7 @@ export function RunView(props: Props) {
           step {run.step}/{run.totalSteps}
         </span>
         <div className="ml-auto flex gap-2">
+          <RunDownloads runId={run.id} />
           <button onClick={() => act("stop")} disabled={busy || !active || run.status === "stopping"}
             className="rounded-md border border-slate-600 px-3 py-1.5 text-sm hover:bg-slate-800 disabled:opacity-40">Stop</button>
           <button onClick={() => act("resume")} disabled={busy || !canResume}

@@ -21,6 +21,7 @@ import { RemoteRuns } from "./remote-runs";
 import { RunAdmin } from "./run-admin";
 import { RunService } from "./runs";
 import { ServerStats } from "./server-stats";
+import { TensorboardService } from "./tensorboard";
 import { Supervisor } from "./supervisor";
 import { TrainerChannel } from "./trainer-channel";
 import { Watch } from "./watch";
@@ -79,6 +80,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const metricReader = new MetricReader(env.databaseUrl).start();
   const outsideRuns = new OutsideRuns(db, hub, writer, watch, runs, ownership);
   runs.outsideStopped = (id) => outsideRuns.setStatus(id, "stopped");
+  const tensorboard = new TensorboardService(db, outsideRuns, env.allowedRoots, env.dataDir);
   const runAdmin = new RunAdmin(db, hub, runs);
   runAdmin.forget = (id) => {
     writer.forget(id);
@@ -91,5 +93,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard };
 }

@@ -14,6 +14,7 @@ import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { outsideRouter } from "./outside-router";
 import { serverRouter } from "./server-router";
+import { tensorboardRouter } from "./tensorboard-router";
 import { webhookRouter } from "./webhook-router";
 import { workerRouter } from "./worker-router";
 
@@ -29,6 +30,7 @@ export const appRouter = router({
   webhook: webhookRouter,
   server: serverRouter,
   worker: workerRouter,
+  tensorboard: tensorboardRouter,
   outside: outsideRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
