@@ -7,6 +7,7 @@ import { useMe } from "../lib/use-me";
 import { messageOf } from "./auth-form";
 import { ConnectSection } from "./connect-section";
 import { huggingFace, KEY_PLACEHOLDER, lightning, mlflowEnv, nanoGpt, type ConnectContext } from "./connect-snippets";
+import { TensorboardImport } from "./tensorboard-import";
 
 const input = "rounded-md border border-slate-700 bg-slate-950 px-2 py-1 text-sm text-slate-100";
 const code = "font-mono text-slate-300";
@@ -101,10 +102,7 @@ export function ConnectSetup({ publicUrl, clientPath, importRoots }: { publicUrl
         ) : (
           <p className="text-sm text-slate-400" data-testid="connect-import-roots">No import root is set: start the server with <code className={code}>IMPORT_ROOTS=/path/to/logs</code> (several separated by <code className={code}>:</code>) to allow more folders.</p>
         )}
-        {/* TENSORBOARD IMPORT FORM: the import form component goes here. */}
-        <div className="rounded-md border border-dashed border-slate-700 px-3 py-4 text-center text-sm text-slate-500" data-testid="tensorboard-import-slot">
-          The import form comes here.
-        </div>
+        <TensorboardImport />
       </ConnectSection>
     </div>
   );

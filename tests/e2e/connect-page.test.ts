@@ -33,7 +33,7 @@ test("the Connect page fills every set-up with this server's URL and a new key t
   await page.goto(`${server.url}/connect`);
   await page.waitForSelector("[data-testid='connect-mlflow']");
   for (const s of SECTIONS) assert.ok(await page.isVisible(`[data-testid='connect-${s}']`), `section ${s} is shown`);
-  assert.ok(await page.isVisible("[data-testid='tensorboard-import-slot']"));
+  assert.ok(await page.isVisible("[data-testid='tensorboard-import']"), "the TensorBoard import form sits in its section");
   assert.match((await page.textContent("[data-testid='connect-import-roots']")) ?? "", /\/srv\/tb-logs/);
 
   const before = await waitFor("the snippets with this server's URL", async () => {
