@@ -1,4 +1,4 @@
-import { viewFromQuery } from "../lib/run-filter";
+import { querySetsRemembered, viewFromQuery } from "../lib/run-filter";
 import { RunsTable } from "./components/runs-table";
 import { caller } from "./lib/caller";
 
@@ -6,11 +6,12 @@ export const dynamic = "force-dynamic";
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const api = caller();
+  const params = await searchParams;
   const [runs, metricKeys] = await Promise.all([api.run.list(), api.compare.metricKeys({})]);
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">Runs</h1>
-      <RunsTable initial={runs} initialView={viewFromQuery(await searchParams)} metricKeys={metricKeys} />
+      <RunsTable initial={runs} initialView={viewFromQuery(params)} metricKeys={metricKeys} remember={!querySetsRemembered(params)} />
     </div>
   );
 }

@@ -20,9 +20,20 @@ export interface RunsView {
   desc: boolean;
   /** Extra columns, config:<dotted key> or metric:<key>. */
   columns: string[];
+  /** Only runs carrying every one of these labels. */
+  labels: string[];
+  /** Only runs of this project; "" = any. */
+  project: string;
+  /** Rows under a header per project or per label. */
+  group: "none" | "project" | "label";
+  /** Archived runs are shown too. */
+  archived: boolean;
 }
 
-export const DEFAULT_VIEW: RunsView = { statuses: [], text: "", filters: [], sort: "created", desc: true, columns: [] };
+export const DEFAULT_VIEW: RunsView = { statuses: [], text: "", filters: [], sort: "created", desc: true, columns: [], labels: [], project: "", group: "none", archived: false };
+
+/** What the table remembers between visits (localStorage): how it is sorted, its columns and grouping. */
+export const REMEMBERED: (keyof RunsView)[] = ["sort", "desc", "columns", "group"];
 
 const OP_PATTERN = /^\s*([\w.]+)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$/;
 
@@ -93,6 +104,10 @@ export function viewToQuery(view: RunsView): string {
   for (const f of view.filters) q.append("f", `${f.field}${f.op}${f.value}`);
   if (view.sort !== DEFAULT_VIEW.sort || view.desc !== DEFAULT_VIEW.desc) q.set("sort", `${view.desc ? "-" : ""}${view.sort}`);
   if (view.columns.length) q.set("cols", view.columns.join(","));
+  if (view.labels.length) q.set("labels", view.labels.join(","));
+  if (view.project) q.set("project", view.project);
+  if (view.group !== "none") q.set("group", view.group);
+  if (view.archived) q.set("archived", "1");
   const s = q.toString();
   return s ? `?${s}` : "";
 }
@@ -110,5 +125,12 @@ export function viewFromQuery(params: Params): RunsView {
     sort: sort.replace(/^-/, "") || DEFAULT_VIEW.sort,
     desc: sort ? sort.startsWith("-") : DEFAULT_VIEW.desc,
     columns: list(params, "cols"),
+    labels: list(params, "labels"),
+    project: all(params, "project")[0] ?? "",
+    group: (["project", "label"] as const).find((g) => g === all(params, "group")[0]) ?? "none",
+    archived: all(params, "archived")[0] === "1",
   };
 }
+
+/** Whether a query sets any of the remembered settings itself (a shared link wins over what this browser remembers). */
+export const querySetsRemembered = (params: Params) => ["sort", "cols", "group"].some((k) => all(params, k).length > 0);

@@ -14,12 +14,15 @@ const OP_TITLES: Record<FilterOp, string> = { "=": "equals", "!=": "differs from
 const input = "rounded-md border border-slate-700 bg-slate-950 px-2.5 py-1.5 text-sm text-slate-100 placeholder:text-slate-500 focus:border-indigo-400 focus:outline-none";
 
 /** Search, status chips, `field op value` config filters and extra columns for the runs table. */
-export function RunsFilters({ view, onChange, counts, configFields, columnOptions }: {
+export function RunsFilters({ view, onChange, counts, configFields, columnOptions, labels, projects, archivedCount }: {
   view: RunsView;
   onChange: (change: Partial<RunsView>) => void;
   counts: Record<string, number>;
   configFields: FieldOption[];
   columnOptions: { group: string; options: FieldOption[] }[];
+  labels: string[];
+  projects: string[];
+  archivedCount: number;
 }) {
   const [field, setField] = useState(configFields[0]?.id.slice("config:".length) ?? "");
   const [op, setOp] = useState<FilterOp>("=");
@@ -60,6 +63,36 @@ export function RunsFilters({ view, onChange, counts, configFields, columnOption
           ))}
         </select>
       </div>
+
+      {(labels.length > 0 || projects.length > 0 || archivedCount > 0 || view.group !== "none") && (
+        <div className="flex flex-wrap items-center gap-2 text-xs" data-testid="runs-filing">
+          {labels.length > 0 && <span className="font-medium uppercase tracking-wide text-slate-500">Labels</span>}
+          {labels.map((l) => {
+            const on = view.labels.includes(l);
+            return (
+              <button key={l} type="button" aria-pressed={on} data-testid={`label-chip-${l}`}
+                onClick={() => onChange({ labels: on ? view.labels.filter((x) => x !== l) : [...view.labels, l] })}
+                className={`rounded-full px-2.5 py-0.5 ring-1 ring-inset ${on ? "bg-indigo-500/20 text-indigo-200 ring-indigo-400/50" : "text-slate-400 ring-slate-700 hover:text-slate-200"}`}>{l}</button>
+            );
+          })}
+          {projects.length > 0 && (
+            <select value={view.project} onChange={(e) => onChange({ project: e.target.value })} aria-label="Project" data-testid="project-filter" className={`${input} py-1 text-xs`}>
+              <option value="">every project</option>
+              {projects.map((p) => <option key={p} value={p}>{p}</option>)}
+            </select>
+          )}
+          <select value={view.group} onChange={(e) => onChange({ group: e.target.value as RunsView["group"] })} aria-label="Group rows" data-testid="group-rows" className={`${input} py-1 text-xs`}>
+            <option value="none">no grouping</option>
+            <option value="project">group by project</option>
+            <option value="label">group by label</option>
+          </select>
+          {archivedCount > 0 && (
+            <label className="flex items-center gap-1 text-slate-400">
+              <input type="checkbox" checked={view.archived} onChange={(e) => onChange({ archived: e.target.checked })} data-testid="show-archived" /> show {archivedCount} archived
+            </label>
+          )}
+        </div>
+      )}
 
       <form onSubmit={addFilter} className="flex flex-wrap items-center gap-2" data-testid="config-filter">
         <span className="text-xs font-medium uppercase tracking-wide text-slate-500">Where</span>

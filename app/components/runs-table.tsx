@@ -5,7 +5,7 @@ import { flattenConfig, rowLabel, type Cell } from "../../lib/config-diff";
 import { ACTIVE_STATUSES, EV, RUN_STATUSES } from "../../lib/protocol";
 import { LABELS } from "../../lib/run-config";
 import { MAX_COMPARED_RUNS, runColors } from "../../lib/run-colors";
-import { compareSortValues, matchesFilter, matchesText, viewToQuery, type RunsView, type SortValue } from "../../lib/run-filter";
+import { compareSortValues, matchesFilter, matchesText, REMEMBERED, viewToQuery, type RunsView, type SortValue } from "../../lib/run-filter";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { metricTitle } from "../compare/metrics";
 import { compareHref } from "../compare/params";
@@ -31,12 +31,19 @@ interface Column {
 const LATEST_EVERY_MS = 5000;
 const mono = "font-mono tabular-nums";
 
-const baseColumns = (workerNames: Map<string, string>): Column[] => [
+type AlertCounts = RouterOutputs["alert"]["countsByRun"];
+
+const baseColumns = (workerNames: Map<string, string>, alerts: AlertCounts): Column[] => [
   { id: "name", label: "Name", value: (r) => r.name,
     render: (r) => (
-      <span className="inline-flex items-center gap-2">
+      <span className="inline-flex flex-wrap items-center gap-x-2 gap-y-1">
+        {r.starred && <span className="text-amber-300" title="Starred" aria-label="starred">★</span>}
         <Link href={`/runs/${r.id}`} className="font-medium text-indigo-300 hover:underline">{r.name}</Link>
         <SourceBadge source={r.source} />
+        <RunFlags run={r} alerts={alerts[r.id]} />
+        {r.project && <span className="rounded bg-slate-800 px-1.5 text-[11px] text-slate-300" title="Project">{r.project}</span>}
+        {r.labels.map((l) => <span key={l} className="rounded-full bg-indigo-500/15 px-1.5 text-[11px] text-indigo-200" data-testid="run-label">{l}</span>)}
+        {r.archived && <span className="text-[11px] text-slate-500">archived</span>}
       </span>
     ) },
   { id: "status", label: "Status", value: (r) => RUN_STATUSES.indexOf(r.status), render: (r) => (
@@ -75,9 +82,54 @@ function useLatest(keys: string[], live: boolean): Latest {
   return latest;
 }
 
-export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]; initialView: RunsView; metricKeys: string[] }) {
+const REMEMBER_KEY = "runs-table-view";
+
+/** Alert counts per run, refreshed when alerts arrive or change. */
+function useAlertCounts(): AlertCounts {
+  const [counts, setCounts] = useState<AlertCounts>({});
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const load = () => void trpc.alert.countsByRun.query().then(setCounts, (e) => console.error("loading alert counts failed:", e));
+    // Bursts of alerts come together: one reload after them.
+    const soon = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(load, 500);
+    };
+    const socket = liveSocket();
+    const join = () => socket.emit(EV.alertsSubscribe);
+    load();
+    join();
+    socket.on("connect", join);
+    socket.on(EV.alertNew, soon);
+    socket.on(EV.alertsChanged, soon);
+    return () => {
+      if (timer) clearTimeout(timer);
+      socket.off("connect", join);
+      socket.off(EV.alertNew, soon);
+      socket.off(EV.alertsChanged, soon);
+    };
+  }, []);
+  return counts;
+}
+
+export function RunsTable({ initial, initialView, metricKeys, remember = true }: { initial: Run[]; initialView: RunsView; metricKeys: string[]; remember?: boolean }) {
   const [runs, setRuns] = useState(initial);
   const [view, setView] = useState(initialView);
+  const alertCounts = useAlertCounts();
+
+  // The sort, columns and grouping this browser last used, unless the link sets them itself.
+  useEffect(() => {
+    if (!remember) return;
+    try {
+      const saved = JSON.parse(localStorage.getItem(REMEMBER_KEY) ?? "null") as Partial<RunsView> | null;
+      if (saved) setView((v) => ({ ...v, ...Object.fromEntries(REMEMBERED.filter((k) => k in saved).map((k) => [k, saved[k]])) }));
+    } catch {
+      localStorage.removeItem(REMEMBER_KEY);
+    }
+  }, [remember]);
+  useEffect(() => {
+    localStorage.setItem(REMEMBER_KEY, JSON.stringify(Object.fromEntries(REMEMBERED.map((k) => [k, view[k]]))));
+  }, [view.sort, view.desc, view.columns.join(","), view.group]);
   const [selected, setSelected] = useState<string[]>([]);
   const [limitHit, setLimitHit] = useState(false);
 
@@ -88,10 +140,13 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
       setRuns((rows) => (rows.some((r) => r.id === run.id) ? rows.map((r) => (r.id === run.id ? run : r)) : [run, ...rows]));
     join();
     socket.on("connect", join);
+    const drop = ({ runId }: { runId: string }) => setRuns((rows) => rows.filter((r) => r.id !== runId));
     socket.on(EV.runStatus, update);
+    socket.on(EV.runDeleted, drop);
     return () => {
       socket.off("connect", join);
       socket.off(EV.runStatus, update);
+      socket.off(EV.runDeleted, drop);
     };
   }, []);
 
@@ -105,7 +160,8 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
   const flat = useMemo(() => new Map(runs.map((r) => [r.id, r.source === "trainer" ? flattenConfig(r.config) : {}])), [runs]);
   const configFields = useMemo<FieldOption[]>(() => {
     const keys = new Set<string>();
-    for (const f of flat.values()) for (const k of Object.keys(f)) if (k !== "name") keys.add(k);
+    // Fault injection is a test harness's, not a run's setting: it is never a column or a filter.
+    for (const f of flat.values()) for (const k of Object.keys(f)) if (k !== "name" && !k.startsWith("faults")) keys.add(k);
     return [...keys].map((k) => ({ id: `config:${k}`, label: rowLabel(k, LABELS) }));
   }, [flat]);
   const metricColumns = view.columns.filter((c) => c.startsWith("metric:")).map((c) => c.slice("metric:".length));
@@ -119,14 +175,22 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
     return { id, label: rowLabel(key, LABELS), value: (r) => flat.get(r.id)?.[key], render: (r) => showCell(flat.get(r.id)?.[key]) };
   });
   const workerNames = useWorkerNames(runs.map((r) => r.workerId));
-  const columns = [...baseColumns(workerNames), ...extraColumns];
+  const columns = [...baseColumns(workerNames, alertCounts), ...extraColumns];
   const sortColumn = columns.find((c) => c.id === view.sort) ?? columns.find((c) => c.id === "created")!;
 
   const visible = runs
+    .filter((r) => view.archived || !r.archived)
+    .filter((r) => view.labels.every((l) => r.labels.includes(l)))
+    .filter((r) => !view.project || r.project === view.project)
     .filter((r) => view.statuses.length === 0 || view.statuses.includes(r.status))
     .filter((r) => !view.text || matchesText(`${r.name} ${r.id} ${Object.values(flat.get(r.id) ?? {}).join(" ")}`, view.text))
     .filter((r) => view.filters.every((f) => matchesFilter(flat.get(r.id) ?? {}, f)))
-    .sort((a, b) => compareSortValues(sortColumn.value(a), sortColumn.value(b), view.desc) || b.createdAt.localeCompare(a.createdAt));
+    // Starred runs are pinned above the rest, each part in the chosen order.
+    .sort((a, b) => Number(b.starred) - Number(a.starred) || compareSortValues(sortColumn.value(a), sortColumn.value(b), view.desc) || b.createdAt.localeCompare(a.createdAt));
+  const groups = groupRows(visible, view.group);
+  const archivedCount = runs.filter((r) => r.archived).length;
+  const labelsInUse = [...new Set(runs.flatMap((r) => r.labels))].sort();
+  const projectsInUse = [...new Set(runs.flatMap((r) => (r.project ? [r.project] : [])))].sort();
 
   const counts: Record<string, number> = {};
   for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -170,7 +234,7 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
   const hiddenSelected = selected.filter((id) => !visibleIds.includes(id)).length;
   return (
     <div className="space-y-3">
-      <RunsFilters view={view} onChange={change} counts={counts} configFields={configFields}
+      <RunsFilters view={view} onChange={change} counts={counts} configFields={configFields} labels={labelsInUse} projects={projectsInUse} archivedCount={archivedCount}
         columnOptions={[
           { group: "Config", options: configFields },
           { group: "Latest metric", options: metricKeys.map((k) => ({ id: `metric:${k}`, label: metricTitle(k) })) },
@@ -227,10 +291,18 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-800">
-            {visible.map((r) => {
+            {groups.map((g) => [
+              g.name !== null && (
+                <tr key={`group-${g.name}`} data-testid="runs-group" className="bg-slate-900/70">
+                  <td colSpan={columns.length + 1} className="px-4 py-1.5 text-xs font-medium uppercase tracking-wide text-slate-400">
+                    {g.name} <span className="text-slate-500">· {g.runs.length}</span>
+                  </td>
+                </tr>
+              ),
+              ...g.runs.map((r) => {
               const on = selected.includes(r.id);
               return (
-                <tr key={r.id} data-testid="run-row" data-run-id={r.id} data-selected={on} className={on ? "bg-indigo-500/[0.07]" : "hover:bg-slate-900/60"}>
+                <tr key={`${g.name}-${r.id}`} data-testid="run-row" data-run-id={r.id} data-selected={on} className={on ? "bg-indigo-500/[0.07]" : "hover:bg-slate-900/60"}>
                   <td className="py-2 pl-4">
                     <span className="flex items-center gap-2">
                       <input type="checkbox" checked={on} onChange={() => toggle(r.id)} data-testid={`select-${r.id}`} aria-label={`Select ${r.name}`}
@@ -243,12 +315,13 @@ export function RunsTable({ initial, initialView, metricKeys }: { initial: Run[]
                   ))}
                 </tr>
               );
-            })}
+              }),
+            ])}
             {visible.length === 0 && (
               <tr>
                 <td colSpan={columns.length + 1} className="px-4 py-8 text-center text-slate-400">
                   No runs match.{" "}
-                  <button type="button" onClick={() => change({ statuses: [], text: "", filters: [] })} className="text-indigo-300 underline">Clear the filters</button>
+                  <button type="button" onClick={() => change({ statuses: [], text: "", filters: [], labels: [], project: "" })} className="text-indigo-300 underline">Clear the filters</button>
                 </td>
               </tr>
             )}
@@ -278,5 +351,34 @@ function Progress({ step, total }: { step: number; total: number }) {
       </div>
       <span>{step}/{total}</span>
     </div>
+  );
+}
+
+/** Under a header per project or per label (a run with two labels shows under both); one unnamed group otherwise. */
+function groupRows(runs: Run[], by: RunsView["group"]): { name: string | null; runs: Run[] }[] {
+  if (by === "none") return [{ name: null, runs }];
+  const groups = new Map<string, Run[]>();
+  for (const r of runs) for (const name of by === "project" ? [r.project ?? "no project"] : r.labels.length ? r.labels : ["no label"]) groups.set(name, [...(groups.get(name) ?? []), r]);
+  return [...groups].sort(([a], [b]) => (a.startsWith("no ") ? 1 : b.startsWith("no ") ? -1 : a.localeCompare(b))).map(([name, rs]) => ({ name, runs: rs }));
+}
+
+/** Flags for runs that need a look: alerts raised (warning or critical, open ones brighter) and automatic restarts. */
+function RunFlags({ run, alerts }: { run: Run; alerts?: { warning: number; critical: number; open: number } }) {
+  const total = (alerts?.warning ?? 0) + (alerts?.critical ?? 0);
+  return (
+    <>
+      {total > 0 && (
+        <Link href={`/runs/${run.id}#alerts`} data-testid="run-alert-flag"
+          title={`${alerts!.critical} critical and ${alerts!.warning} warning alerts (${alerts!.open} not acknowledged)`}
+          className={`rounded px-1.5 text-[11px] font-medium ${alerts!.critical ? "bg-rose-500/20 text-rose-200" : "bg-amber-500/20 text-amber-200"} ${alerts!.open ? "" : "opacity-60"}`}>
+          ⚠ {total}
+        </Link>
+      )}
+      {run.restarts > 0 && (
+        <span data-testid="run-restart-flag" title={`Restarted ${run.restarts} time${run.restarts === 1 ? "" : "s"} after crashes`} className="rounded bg-sky-500/15 px-1.5 text-[11px] text-sky-200">
+          ↻ {run.restarts}
+        </span>
+      )}
+    </>
   );
 }

@@ -134,6 +134,18 @@ export class AlertService {
     return { count, critical };
   }
 
+  /** Per run, its alerts that were not muted: warnings and criticals, and how many are still unacknowledged; for the runs table's flags. */
+  async countsByRun(): Promise<Record<string, { warning: number; critical: number; open: number }>> {
+    const rows = await this.db.alert.groupBy({ by: ["runId", "severity", "acknowledged"], where: { muted: false, severity: { in: ["warning", "critical"] } }, _count: { _all: true } });
+    const out: Record<string, { warning: number; critical: number; open: number }> = {};
+    for (const r of rows) {
+      const c = (out[r.runId] ??= { warning: 0, critical: 0, open: 0 });
+      c[r.severity as "warning" | "critical"] += r._count._all;
+      if (!r.acknowledged) c.open += r._count._all;
+    }
+    return out;
+  }
+
   /** Acknowledges the given alerts, or every alert of a run, or every alert. */
   async acknowledge(target: { ids: number[] } | { runId: string | null }): Promise<number> {
     const where = "ids" in target ? { id: { in: target.ids } } : target.runId ? { runId: target.runId } : {};

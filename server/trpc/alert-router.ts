@@ -10,6 +10,8 @@ export const alertRouter = router({
     .input(z.object({ runId: RunId.optional(), limit: z.number().int().min(1).max(1000).default(200), unacknowledgedOnly: z.boolean().default(false) }))
     .query(({ ctx, input }) => ctx.services.alerts.list(input)),
   unacknowledged: procedure.query(({ ctx }) => ctx.services.alerts.unacknowledged()),
+  /** Warnings and criticals per run (muted ones left out), for the runs table's flags. */
+  countsByRun: procedure.query(({ ctx }) => ctx.services.alerts.countsByRun()),
   acknowledge: procedure
     .input(z.union([z.object({ ids: z.array(z.number().int().min(1)).min(1).max(1000) }), z.object({ runId: RunId.nullable() })]))
     .mutation(({ ctx, input }) => ctx.services.alerts.acknowledge(input)),

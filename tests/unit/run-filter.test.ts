@@ -33,6 +33,7 @@ test("the view round-trips through the URL and defaults stay out of it", () => {
   const view = {
     statuses: ["running", "completed"], text: "lion", filters: [parseFilter("lr > 1e-3")!, parseFilter("optimizer = lion")!],
     sort: "metric:val_loss", desc: false, columns: ["config:lr", "metric:val_loss"],
+    labels: ["baseline", "seed 2"], project: "scaling", group: "label" as const, archived: true,
   };
   // Next hands repeated parameters over as arrays.
   const query = new URLSearchParams(viewToQuery(view));
