@@ -103,8 +103,8 @@ export function RunView(props: Props) {
       <EvalTable runId={run.id} keys={keys} synthetic={synthetic} feed={feed} />
       <RunAlerts runId={run.id} feed={alertFeed} />
 
-      <div className="grid gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
-        <section className="rounded-lg border border-slate-800 p-4">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
+        <section className="min-w-0 overflow-x-auto rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Checkpoints</h2>
           {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet. One is written every {run.config.checkpointInterval} steps and on stop.</p> : (
             <table className="w-full whitespace-nowrap text-sm" data-testid="checkpoints">
@@ -137,7 +137,7 @@ export function RunView(props: Props) {
           )}
           <ExportStatus state={exporter.state} />
         </section>
-        <section className="rounded-lg border border-slate-800 p-4">
+        <section className="min-w-0 rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Run</h2>
           <dl className="grid grid-cols-[8rem_1fr] gap-y-1 text-sm">
             <Row label="Parameters" value={fmtInt(run.paramCount)} />
@@ -150,13 +150,13 @@ export function RunView(props: Props) {
             <Row label="Run id" value={run.id} />
           </dl>
         </section>
-        <section className="rounded-lg border border-slate-800 p-4">
+        <section className="min-w-0 rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Config</h2>
           <RunConfigTable config={run.config} />
         </section>
       </div>
-      <div className="grid gap-4 lg:grid-cols-[1fr_2fr]">
-        <section className="rounded-lg border border-slate-800 p-4">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-[1fr_2fr]">
+        <section className="min-w-0 rounded-lg border border-slate-800 p-4">
           <h2 className="mb-2 text-sm font-semibold text-slate-300">Notes</h2>
           <RunNotes run={run} canEdit={me?.role === "admin" || me?.role === "member"} />
         </section>
