@@ -77,6 +77,9 @@ export function createMlflowApi(services: Services) {
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, who: Resolved, url: URL) {
+    // Who is asking comes first: an unknown caller learns nothing of which routes exist.
+    const anonymous = refusal(who, "read");
+    if (anonymous) throw anonymous;
     const match = MLFLOW_PATH.exec(url.pathname)!;
     if (match[1] === "mlflow-artifacts") return serveArtifacts(services, req, res, who, match[2] ?? "", url);
     const name = (match[2] ?? "").replace(/^\/|\/$/g, "");

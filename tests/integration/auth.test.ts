@@ -224,9 +224,14 @@ describe("with sign-in on", () => {
     const page = await fetch(`${server.url}/runs/new?x=1`, { redirect: "manual" });
     assert.equal(page.status, 302);
     assert.equal(page.headers.get("location"), `/login?next=${encodeURIComponent("/runs/new?x=1")}`);
+    // The MLflow API answers in MLflow's error shape, before it says whether the route exists.
     const api = await fetch(`${server.url}/api/2.0/mlflow/experiments/list`);
     assert.equal(api.status, 401);
-    assert.match((await api.json()).error.message, /Sign in/);
+    const body = await api.json();
+    assert.equal(body.error_code, "UNAUTHENTICATED");
+    assert.match(body.message, /Sign in/);
+    const other = await fetch(`${server.url}/api/download/runs/x/trainer.log`);
+    assert.equal(other.status, 401, "downloads need credentials too");
     const login = await fetch(`${server.url}/login`);
     assert.equal(login.status, 200);
     const asset = (await login.text()).match(/\/_next\/static\/[^"]+\.js/)?.[0];
