@@ -118,7 +118,8 @@ export function createMlflowApi(services: Services) {
 
 export function send(res: http.ServerResponse, status: number, body: unknown) {
   if (res.headersSent) return void res.end();
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
+  // A refused request's body may be still on its way: the connection is not reused for the next one.
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...(status >= 400 ? { connection: "close" } : {}) }).end(JSON.stringify(body));
 }
 
 /** GET fields as query parameters; a repeated one (experiment_ids) becomes a list when the schema wants one. */

@@ -3,9 +3,9 @@ import { test } from "node:test";
 import { compareHref, isLogScale, parseCompareParams } from "../../app/compare/params";
 
 test("the compare URL carries the selection and every chart setting", () => {
-  const settings = { runs: ["a", "b"], metrics: ["loss", "lr"], log: ["lr"], smooth: 0.9, smoothBy: "steps" as const, x: "tokens" as const, range: [1000, 2500] as [number, number], collapsed: [], hideIdentical: false };
+  const settings = { runs: ["a", "b"], metrics: ["loss", "lr"], log: ["lr"], smooth: 0.9, smoothBy: "steps" as const, x: "tokens" as const, range: [1000, 2500] as [number, number], collapsed: [], hideIdentical: false, group: "seed" as const };
   const href = compareHref(settings);
-  assert.equal(href, "/compare?runs=a,b&metrics=loss,lr&log=lr&smooth=0.9&smoothing=steps&x=tokens&range=1000-2500&identical=show");
+  assert.equal(href, "/compare?runs=a,b&metrics=loss,lr&log=lr&smooth=0.9&smoothing=steps&x=tokens&range=1000-2500&identical=show&group=seed");
   const { params, dropped } = parseCompareParams(new URL(href, "http://x").searchParams);
   assert.deepEqual(params, settings);
   assert.deepEqual(dropped, []);
@@ -14,7 +14,7 @@ test("the compare URL carries the selection and every chart setting", () => {
 test("defaults stay out of the link and come back when read", () => {
   assert.equal(compareHref({ runs: ["a"] }), "/compare?runs=a");
   const { params } = parseCompareParams({ runs: "a" });
-  assert.deepEqual(params, { runs: ["a"], metrics: null, log: null, smooth: 0.6, smoothBy: "points", x: "step", range: null, collapsed: [], hideIdentical: true });
+  assert.deepEqual(params, { runs: ["a"], metrics: null, log: null, smooth: 0.6, smoothBy: "points", x: "step", range: null, collapsed: [], hideIdentical: true, group: "none" });
   assert.deepEqual(["loss", "val_loss", "lr", "eval/lambada/perplexity", "eval/lambada/acc"].filter((m) => isLogScale(params, m)), ["loss", "val_loss", "eval/lambada/perplexity"]);
   const linear = parseCompareParams({ runs: "a", log: "" }).params;
   assert.deepEqual(linear.log, []);
