@@ -20,6 +20,7 @@ import { useAlerts, type AlertRow } from "./use-alerts";
 import { useXMaps } from "./use-chart-x";
 import { useLiveRun } from "./use-live-run";
 import { useOutsideDetail, type OutsideDetail } from "./use-outside-detail";
+import { Notice, Row } from "./run-detail";
 
 /** Tags MLflow clients set on their own (source file, git commit, the user): shown on request. */
 const isSystemTag = (key: string) => key.startsWith("mlflow.") || key === "pretrain.client_key";
@@ -125,13 +126,4 @@ export function OutsideRunView(props: {
       </div>
     </div>
   );
-}
-
-function Row({ label, value }: { label: string; value: string }) {
-  return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200 [overflow-wrap:anywhere]">{value}</dd></>);
-}
-
-function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {
-  const cls = tone === "amber" ? "border-amber-500/40 bg-amber-500/10 text-amber-200" : "border-rose-500/40 bg-rose-500/10 text-rose-200";
-  return <p role="alert" className={`rounded-md border px-3 py-2 text-sm ${cls}`}>{text}</p>;
 }

@@ -24,6 +24,7 @@ import { StatusBadge } from "./status-badge";
 import { useAlerts, type AlertRow } from "./use-alerts";
 import { useXMaps } from "./use-chart-x";
 import { useLiveRun } from "./use-live-run";
+import { Notice, Row } from "./run-detail";
 
 type Props = {
   run: RouterOutputs["run"]["get"]; checkpoints: RouterOutputs["checkpoint"]["list"]; metrics: RouterOutputs["metric"]["keys"];
@@ -168,13 +169,4 @@ export function RunView(props: Props) {
       <GeneratePanel runId={run.id} steps={checkpoints.map((c) => c.step)} />
     </div>
   );
-}
-
-function Row({ label, value }: { label: string; value: string }) {
-  return (<><dt className="text-slate-400">{label}</dt><dd className="font-mono tabular-nums text-slate-200 [overflow-wrap:anywhere]">{value}</dd></>);
-}
-
-function Notice({ tone, text }: { tone: "amber" | "rose"; text: string }) {
-  const cls = tone === "amber" ? "border-amber-500/40 bg-amber-500/10 text-amber-200" : "border-rose-500/40 bg-rose-500/10 text-rose-200";
-  return <p role="alert" className={`rounded-md border px-3 py-2 text-sm ${cls}`}>{text}</p>;
 }

@@ -16,7 +16,11 @@ export class StallWatch {
   private phase = "setup";
   private fired = false;
 
-  constructor(private readonly stallSeconds: number) {}
+  /** silence: what the beats are, as the alert names their absence ("no heartbeat", "nothing logged"). */
+  constructor(
+    private readonly stallSeconds: number,
+    private readonly silence = "no heartbeat",
+  ) {}
 
   beat(nowMs: number, step: number, phase = STEPPING_PHASE): void {
     const progressed = this.lastBeatMs === null || step !== this.step || phase !== STEPPING_PHASE || this.phase !== STEPPING_PHASE;
@@ -38,7 +42,7 @@ export class StallWatch {
     let seconds: number;
     if (nowMs - this.lastBeatMs > limitMs) {
       seconds = silentS;
-      message = `no heartbeat for ${fmt(silentS)} s (last at step ${this.step} in phase ${this.phase}; threshold ${fmt(this.stallSeconds)} s)`;
+      message = `${this.silence} for ${fmt(silentS)} s (last at step ${this.step} in phase ${this.phase}; threshold ${fmt(this.stallSeconds)} s)`;
     } else if (this.phase === STEPPING_PHASE && nowMs - this.lastProgressMs > limitMs) {
       seconds = stuckS;
       message = `step stuck at ${this.step} for ${fmt(stuckS)} s while heartbeats continue in phase ${this.phase} (threshold ${fmt(this.stallSeconds)} s)`;

@@ -27,15 +27,15 @@ export class RunMonitor {
   private readonly stall: StallWatch;
   private readonly mem: MemoryWatch;
 
-  /** Throws a ZodError when a threshold is out of range. */
-  constructor(thresholds?: Partial<AnomalyThresholds>) {
+  /** Throws a ZodError when a threshold is out of range. `silence` words a stall (see StallWatch). */
+  constructor(thresholds?: Partial<AnomalyThresholds>, silence?: string) {
     this.thresholds = AnomalyThresholds.parse(thresholds ?? {});
     const t = this.thresholds;
     this.loss = new LossDetector(t);
     this.grad = new GradNormDetector(t);
     this.throughput = new ThroughputDetector(t);
     this.evals = new EvalRegressionDetector(t);
-    this.stall = new StallWatch(t.stallSeconds);
+    this.stall = new StallWatch(t.stallSeconds, silence);
     this.mem = new MemoryWatch(t.memoryShare);
   }
 

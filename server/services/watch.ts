@@ -25,8 +25,6 @@ interface Watched {
   /** Points that came while the stored history was being loaded; null once it was fed in. */
   waiting: MetricPoint[][] | null;
   seeding: boolean;
-  /** A trainer this server did not start (lib/outside-metrics): its logs are its only heartbeat. */
-  outside?: boolean;
 }
 
 /** The run's stored metrics before a step (oldest first), the last perKey of each key. */
@@ -89,8 +87,8 @@ export class Watch {
     if (this.runs.has(runId)) return;
     const config = RunConfig.parse({ name: "outside", anomaly });
     const w: Watched = {
-      monitor: new RunMonitor(config.anomaly), config, phase: "train", step: 0, stopping: false, launchedAt: lastLogAt, alive: true,
-      waiting: this.history ? [] : null, seeding: false, outside: true,
+      monitor: new RunMonitor(config.anomaly, "nothing logged"), config, phase: "train", step: 0, stopping: false, launchedAt: lastLogAt, alive: true,
+      waiting: this.history ? [] : null, seeding: false,
     };
     w.monitor.beat(lastLogAt, 0, "train");
     this.runs.set(runId, w);
@@ -169,7 +167,6 @@ export class Watch {
     for (const [runId, w] of this.runs) {
       if (w.stopping) continue;
       const stall = w.alive ? w.monitor.checkStall(now) : this.silentSinceLaunch(w, now);
-      if (stall && w.outside) stall.message = stall.message.replace(/^no heartbeat for/, "nothing logged for").replace(/while heartbeats continue in phase \w+/, "while it logs");
       if (stall) this.raiseAll(runId, [stall]);
     }
   }
