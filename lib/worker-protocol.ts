@@ -13,6 +13,15 @@ export const WORKERS_PREFIX = "/api/workers/";
 /** How often a worker says it is alive; its hold on each run it trains lasts WORKER_LEASE_TTL_MS past the last one. */
 export const WORKER_HEARTBEAT_MS = 2000;
 
+/**
+ * The heartbeat interval the server asks for: every 2 s, or a quarter of a short lease, so that a
+ * hold survives a few late or lost heartbeats (a loaded machine, a slow database) and lapses only
+ * when the worker is really gone.
+ */
+export function heartbeatFor(leaseTtlMs: number): number {
+  return Math.max(250, Math.min(WORKER_HEARTBEAT_MS, Math.floor(leaseTtlMs / 4)));
+}
+
 export const GpuInfo = z.object({
   name: z.string().min(1).max(200),
   memoryBytes: z.number().int().min(0).nullable(),

@@ -6,7 +6,7 @@ import { Prisma, type Db } from "../db";
 import { ACTIVE_STATUSES, type RunStatus } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import type { Assignment, HeartbeatAnswer, Registered, TrainerExitReport, WorkerHeartbeat, WorkerInfo } from "../../lib/worker-protocol";
-import { WORKER_HEARTBEAT_MS } from "../../lib/worker-protocol";
+import { heartbeatFor } from "../../lib/worker-protocol";
 import { CHECKPOINT_FILE } from "../../trainer/checkpoint";
 import { sha256File } from "./checkpoint-integrity";
 import { datasetFiles, defaultDatasetId } from "./worker-files";
@@ -59,7 +59,7 @@ export class WorkerService {
     await this.db.worker.create({
       data: { id, name: info.name, host: info.host, info: JSON.stringify(info), queues: JSON.stringify(info.queues), maxRuns: info.maxRuns, keyId, heartbeatAt: new Date() },
     });
-    return { id, heartbeatMs: WORKER_HEARTBEAT_MS, leaseTtlMs: this.opts.leaseTtlMs, servers: this.opts.serverUrls() };
+    return { id, heartbeatMs: heartbeatFor(this.opts.leaseTtlMs), leaseTtlMs: this.opts.leaseTtlMs, servers: this.opts.serverUrls() };
   }
 
   /** The worker, if it exists, has not left, and was registered with the same key (a key may not speak for another's worker). */

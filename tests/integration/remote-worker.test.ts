@@ -146,7 +146,9 @@ test("a run queued for workers trains on one, survives kill -9 of it, resumes on
   // after a last checkpoint: queued again at once, neither stopped nor counted as a crash.
   const preempted = await api.run.create.mutate({ ...config, steps: 5000, checkpointInterval: 1000, name: "preempted", queue: "gpu" });
   const getP = () => api.run.get.query({ id: preempted.id });
-  await waitFor("it trains on the second worker", async () => (await getP()).step > 3, 120_000);
+  await waitFor("it trains on the second worker", async () => (await getP()).step > 3, 120_000).catch(async (e: Error) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await getP())}\nsecond worker:\n${w2.output()}\nserver:\n${server.output().slice(-4000)}`);
+  });
   w2.proc.kill("SIGTERM");
   assert.equal(await w2.exited, 0, w2.output());
   // The owner sees the hand-back at its next look, within a second.

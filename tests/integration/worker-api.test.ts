@@ -53,6 +53,8 @@ test("only a key with the write scope may act as a worker, and bad bodies get cl
   // A worker belongs to the key that registered it.
   const w = await post("register", INFO);
   assert.equal(w.status, 201);
+  // A short lease (2 s here) gets heartbeats often enough that one or two late ones do not lose it.
+  assert.deepEqual([w.body.leaseTtlMs, w.body.heartbeatMs], [2000, 500]);
   const other = await writeKey(server.url, "another");
   const stolen = await post(`${w.body.id}/claim`, {}, bearer(other.key));
   assert.equal(stolen.status, 403);
