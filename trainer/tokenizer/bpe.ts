@@ -10,6 +10,7 @@
  * gives 257 tokens with eotId 256. Read the size back from `vocabSize`, never from the request.
  */
 import { z } from "zod";
+import { AddedTokenJson, addedTokenToJson, specialToken, splitAddedTokens, type AddedToken } from "./added-tokens";
 import { BYTE_TO_CHAR, charsToBytes, forEachPretoken } from "./byte-level";
 
 export const END_OF_TEXT = "<|endoftext|>";
@@ -34,12 +35,6 @@ export interface TrainOptions {
   minFrequency?: number;
   /** Called after each new token with (new tokens so far, new tokens wanted). */
   onProgress?(merges: number, target: number): void;
-}
-
-interface AddedToken {
-  id: number;
-  content: string;
-  special: boolean;
 }
 
 interface Parts {
@@ -105,8 +100,7 @@ export class BpeTokenizer {
     const wanted = Math.max(0, vocabSize - MIN_VOCAB_SIZE);
     const { tokens, merges } = learnMerges(texts, wanted, minFrequency, opts.onProgress);
     tokens.push(END_OF_TEXT);
-    const eot = { id: tokens.length - 1, content: END_OF_TEXT, special: true };
-    return new BpeTokenizer({ tokens, merges, added: [eot], addedOnly: new Set(), ignoreMerges: false });
+    return new BpeTokenizer({ tokens, merges, added: [specialToken(tokens.length - 1, END_OF_TEXT)], addedOnly: new Set(), ignoreMerges: false });
   }
 
   /** Merges in rank order; more than vocabSize - 257 when two merges spell the same token. */
@@ -131,18 +125,24 @@ export class BpeTokenizer {
     return this.parts.added.some((t) => t.id === id && t.special);
   }
 
-  /** Ordinary text only: "<|endoftext|>" in the text is encoded as its bytes, never as eotId. */
+  /** Ordinary text: "<|endoftext|>" in it is its bytes, never eotId (the pipeline separates documents by id). */
   encode(text: string): number[] {
+    return this.encodeInto(text, []);
+  }
+
+  /** What Hugging Face's encode gives for our tokenizer.json: added tokens in the text become their ids. */
+  encodeWithAddedTokens(text: string): number[] {
     const out: number[] = [];
+    for (const piece of splitAddedTokens(text, this.parts.added)) if (typeof piece === "number") out.push(piece); else this.encodeInto(piece, out);
+    return out;
+  }
+
+  private encodeInto(text: string, out: number[]): number[] {
     forEachPretoken(text, (word) => {
       const ids = this.encodeWord(word);
       for (let i = 0; i < ids.length; i++) out.push(ids[i]);
     });
     return out;
-  }
-
-  encodeBatch(texts: readonly string[]): number[][] {
-    return texts.map((t) => this.encode(t));
   }
 
   /** UTF-8 decode of the tokens' bytes; a sequence cut inside a character decodes to U+FFFD. */
@@ -250,7 +250,7 @@ export class BpeTokenizer {
       version: "1.0",
       truncation: null,
       padding: null,
-      added_tokens: added.map((t) => ({ id: t.id, content: t.content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: t.special })),
+      added_tokens: added.map(addedTokenToJson),
       normalizer: null,
       pre_tokenizer: byteLevel,
       post_processor: byteLevel,
@@ -446,9 +446,7 @@ const ByteLevelStep = z.looseObject({
 
 const TokenizerJson = z.looseObject({
   version: z.string().optional(),
-  added_tokens: z
-    .array(z.looseObject({ id: z.number().int().min(0), content: z.string().min(1), special: z.boolean().default(false) }))
-    .default([]),
+  added_tokens: z.array(AddedTokenJson).default([]),
   normalizer: z.null({ error: "only a null normalizer is supported" }).optional(),
   pre_tokenizer: ByteLevelStep,
   // Byte-level decoding ignores the decoder's options; GPT-2's file sets add_prefix_space true there.
@@ -492,9 +490,9 @@ function partsFromJson(raw: unknown): Parts {
     if (a === undefined || b === undefined) throw new Error(`merge ${rank} ${JSON.stringify(m)} uses a token that is not in the vocabulary`);
     return [a, b];
   });
-  const added = added_tokens.map((t) => ({ id: t.id, content: t.content, special: t.special }));
+  const added = added_tokens;
   // GPT-2's file lists <|endoftext|> in added_tokens; a file with it only in the vocabulary still marks it special.
   const eot = ids.get(END_OF_TEXT);
-  if (eot !== undefined && !added.some((t) => t.id === eot)) added.push({ id: eot, content: END_OF_TEXT, special: true });
+  if (eot !== undefined && !added.some((t) => t.id === eot)) added.push(specialToken(eot, END_OF_TEXT));
   return { tokens, merges, added, addedOnly, ignoreMerges: model.ignore_merges };
 }
