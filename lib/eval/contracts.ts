@@ -41,3 +41,33 @@ export type EvalPredictions = z.infer<typeof EvalPredictions>;
 
 /** Chance accuracy per task, drawn as a line on the charts. ARC-Easy depends on its choice count (usually 4). */
 export const CHANCE: Record<EvalTask, number | null> = { lambada: null, hellaswag: 0.25, piqa: 0.5, arc_easy: 0.25 };
+
+/**
+ * One line of `npm run eval -- --output FILE.jsonl`, in the spirit of lm-evaluation-harness's
+ * --log_samples: the example's row (doc_id, 0-based among the file's non-blank lines), the
+ * context and the continuations scored (with the target delimiter " "), and either the scores or
+ * why the harness could not score it.
+ */
+const SampleBase = {
+  task: z.enum(EVAL_TASKS),
+  doc_id: z.number().int().min(0),
+  context: z.string(),
+  /** The continuation of each choice (LAMBADA: one), as scored. */
+  choices: z.array(z.string()).min(1),
+  gold: z.number().int().min(0),
+};
+export const EvalSample = z.union([
+  z.strictObject({
+    ...SampleBase,
+    /** Per-choice log-likelihood; null where it is not finite. */
+    ll: z.array(z.number().nullable()),
+    /** LAMBADA only: whether greedy decoding gives the continuation (its prediction). */
+    is_greedy: z.array(z.boolean()).optional(),
+    prediction: z.number().int().min(0),
+    correct: z.boolean(),
+    /** The per-example values the task's metrics average: acc and acc_norm (LAMBADA: acc and ll). */
+    metrics: z.record(z.string(), z.number()),
+  }),
+  z.strictObject({ ...SampleBase, skipped: z.string().min(1) }),
+]);
+export type EvalSample = z.infer<typeof EvalSample>;

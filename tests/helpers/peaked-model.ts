@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model";
 import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { pyRstrip } from "../../lib/eval/preprocess";
 
 export const TEXTS = [
   "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -42,21 +43,34 @@ export function referenceLogProbs(params: Params, cfg: ModelConfig, input: numbe
   });
 }
 
-/** The harness's loglikelihood for one request, computed the slow way. */
+/**
+ * The harness's loglikelihood for one request, computed the slow way (lm_eval/api/model.py and
+ * models/huggingface.py): null where the harness's asserts refuse the request.
+ */
 export function referenceLoglik(params: Params, cfg: ModelConfig, tok: BpeTokenizer, context: string, continuation: string) {
-  const ctx = context === "" ? [tok.eotId] : tok.encode(context);
-  const cont = tok.encode(continuation);
+  const enc = (s: string) => tok.encodeWithAddedTokens(s);
+  let ctx: number[];
+  let cont: number[];
+  if (context === "") {
+    cont = enc(continuation);
+    ctx = cont[0] === tok.eotId ? cont.splice(0, 1) : [tok.eotId];
+  } else {
+    const kept = pyRstrip(context);
+    const whole = enc(context + continuation);
+    ctx = enc(kept);
+    cont = whole.slice(ctx.length);
+  }
+  if (ctx.length === 0 || cont.length === 0 || cont.length > cfg.contextLength) return null;
   const all = [...ctx, ...cont];
   const window = all.slice(Math.max(0, all.length - (cfg.contextLength + 1)));
   const input = window.slice(0, -1);
   const lp = referenceLogProbs(params, cfg, input);
   let ll = 0;
   let isGreedy = true;
-  const n = Math.min(cont.length, input.length);
-  for (let k = window.length - n; k < window.length; k++) {
+  for (let k = window.length - cont.length; k < window.length; k++) {
     const row = lp[k - 1];
     ll += row[window[k]];
     isGreedy &&= row.indexOf(Math.max(...row)) === window[k];
   }
-  return { ll, isGreedy, tokens: all.length };
+  return { ll, isGreedy, tokens: all.length, continuationTokens: cont.length };
 }

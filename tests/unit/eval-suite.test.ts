@@ -71,7 +71,7 @@ test("a fixed model's scores on every task match a naive reference built from pe
   assert.ok(complete);
   for (const task of tasks) {
     const cases = CASES.filter((c) => c.task === task);
-    const refs = cases.map((c) => c.choices.map((ch) => referenceLoglik(params, cfg, tok, c.context, " " + ch)));
+    const refs = cases.map((c) => c.choices.map((ch) => referenceLoglik(params, cfg, tok, c.context, " " + ch)!));
     const p = EvalPredictions.parse(predictions.find((x) => x.task === task));
     assert.equal(p.step, 42);
     assert.equal(p.synthetic, false);
@@ -158,7 +158,19 @@ test("synthetic sets are cut from the dataset's held-out text once, deterministi
   const weights = createParams(model, new Rng(1));
   const run = await first.run(weights, model, 0);
   disposeParams(weights);
+  // A synthetic example whose continuation is longer than the model's context is passed over, and
+  // counted, for the next one in the seeded order: n stays 16.
   assert.deepEqual(run.predictions.map((p) => [p.task, EvalPredictions.parse(p).synthetic, p.predictions.length]), [["lambada", true, 16], ["hellaswag", true, 16]]);
+  assert.ok(run.tasks.some((t) => t.skipped > 0), "Brown sentences overflow the 64-token context at vocabulary 512");
+  for (const t of run.tasks) assert.equal(run.metrics[`eval/${t.task}/skipped`], t.skipped || undefined);
+  run.predictions.forEach((p, i) => {
+    // Scored in the seeded order, which starts with the subset, and walked no further than needed.
+    const { order, subset } = first.sets[i];
+    const scored = p.predictions.map((x) => x.index);
+    assert.deepEqual(order.slice(0, 16), subset);
+    assert.deepEqual(scored, order.slice(0, 16 + run.tasks[i].skipped).filter((j) => scored.includes(j)));
+    assert.equal(order.indexOf(scored.at(-1)!), 16 + run.tasks[i].skipped - 1);
+  });
 
   await assert.rejects(EvalSuite.prepare({ ...sources, evals: [{ task: "piqa", file: "synthetic" }] }, tokenizer), /there is no synthetic piqa set; register a piqa file/);
   await assert.rejects(EvalSuite.prepare({ evals: [{ task: "hellaswag", file: path.join(root, "missing.jsonl") }], evalExamples: 4 }, tokenizer), /ENOENT|no such file/);

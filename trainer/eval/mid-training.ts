@@ -65,13 +65,18 @@ export class EvalBudget {
 
 const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1e5 ? x.toExponential(2) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
-/** `lambada acc 0.312 perplexity 41.2 (n 64) │ hellaswag acc 0.281 acc_norm 0.297 (n 64)`. */
+/** `lambada acc 0.312 perplexity 41.2 (n 64) │ hellaswag acc 0.281 acc_norm 0.297 (n 60, 4 skipped)`. */
 export function formatEvalMetrics(metrics: Record<string, number>): string {
   const byTask = new Map<string, string[]>();
   for (const [key, value] of Object.entries(metrics)) {
     const [, task, metric] = key.split("/");
     if (!byTask.has(task)) byTask.set(task, []);
-    if (metric !== "n") byTask.get(task)!.push(`${metric} ${fmt(value)}`);
+    if (metric !== "n" && metric !== "skipped") byTask.get(task)!.push(`${metric} ${fmt(value)}`);
   }
-  return [...byTask].map(([task, parts]) => [task, ...parts, `(n ${metrics[`eval/${task}/n`]})`].join(" ")).join(" │ ");
+  return [...byTask]
+    .map(([task, parts]) => {
+      const skipped = metrics[`eval/${task}/skipped`];
+      return [task, ...parts, `(n ${metrics[`eval/${task}/n`]}${skipped ? `, ${skipped} skipped` : ""})`].join(" ");
+    })
+    .join(" │ ");
 }
