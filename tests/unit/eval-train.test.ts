@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { Server } from "socket.io";
-import { EvalPredictions } from "../../lib/eval/contracts";
+import { EvalPredictions, EvalSample } from "../../lib/eval/contracts";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import * as tf from "@tensorflow/tfjs";
@@ -82,7 +82,36 @@ test("the eval CLI prints the metrics mid-training evaluation reported for the s
   for (const key of ["eval/hellaswag/acc", "eval/hellaswag/acc_norm", "eval/hellaswag/n"])
     assert.ok(r.stdout.includes(`${key} ${rec.value(key, 6)}\n`), `${key} ${rec.value(key, 6)} in\n${r.stdout}`);
   assert.match(r.stdout, /^4 examples in [\d.]+ s \([\d.]+ examples\/s\)$/m);
-  assert.match(r.stderr, /hellaswag: 4 of \d+ examples from .*synthetic-hellaswag\.jsonl; checkpoint step 6 on wasm/);
+  assert.match(r.stderr, /hellaswag: 4 of [\d,]+ examples from .*synthetic-hellaswag\.jsonl; checkpoint step 6 on wasm/);
+  assert.match(r.stdout, /^subset: the first 4 rows that fit the model in a seeded order of all [\d,]+ rows \(the order starts \d+, \d+, \d+, \d+;/m);
+
+  // --output: one record per example, a skipped one (a solution longer than the 32-token context) with its reason.
+  const piqa = path.join(root, "piqa.jsonl");
+  const longSol = Array.from({ length: 12 }, () => "the dog walked along the harbour wall").join(" and ");
+  const piqaRows = [
+    { goal: "Keep a dog calm", sol1: "walk it", sol2: "shout at it", label: 0 },
+    { goal: "Cross a river", sol1: "use the bridge", sol2: longSol, label: 0 },
+    { goal: "Dry a towel", sol1: "hang it in the sun", sol2: "put it in the sea", label: 0 },
+  ];
+  fs.writeFileSync(piqa, piqaRows.map((x) => JSON.stringify(x)).join("\n") + "\n");
+  const samplesFile = path.join(root, "samples.jsonl");
+  const out = evalCli("--checkpoint", stepDir, "--task", "piqa", "--data", piqa, "--output", samplesFile, "--data-dir", dataDir);
+  assert.equal(out.status, 0, out.stderr);
+  assert.match(out.stdout, /^subset: all 3 rows$/m);
+  assert.match(out.stdout, /^eval\/piqa\/n 2$/m);
+  assert.match(out.stdout, /^eval\/piqa\/skipped 1$/m);
+  assert.match(out.stdout, /^skipped 1 \(not scored, in no metric; the harness cannot score them whole\): 1: the continuation is longer than the model's 32-token context$/m);
+  assert.match(out.stdout, /\(n 2, 1 skipped\)/);
+  const samples = fs.readFileSync(samplesFile, "utf8").trim().split("\n").map((l) => EvalSample.parse(JSON.parse(l)));
+  assert.deepEqual(samples.map((x) => x.doc_id).sort(), [0, 1, 2]);
+  const skippedRow = samples.find((x) => x.doc_id === 1)!;
+  assert.ok("skipped" in skippedRow && /longer than the model's 32-token context \(\d+ tokens\)/.test(skippedRow.skipped));
+  const accOut = Number(/^eval\/piqa\/acc (\S+)$/m.exec(out.stdout)![1]);
+  const scoredRows = samples.filter((x) => !("skipped" in x));
+  assert.equal(accOut, scoredRows.filter((x) => "correct" in x && x.correct).length / 2, "the records agree with the metric");
+  for (const x of scoredRows) assert.ok("ll" in x && x.ll.length === 2 && x.context === `Question: ${piqaRows[x.doc_id].goal}\nAnswer:` && x.choices[0] === " " + piqaRows[x.doc_id].sol1);
+  const limited = evalCli("--checkpoint", stepDir, "--task", "piqa", "--data", piqa, "--limit", "2", "--data-dir", dataDir);
+  assert.match(limited.stdout, /^subset: a seeded random subset of 2 of 3 rows, the one a run with evalExamples 2 scores \(rows \d, \d;/m);
 
   const file = path.join(root, "lambada.jsonl");
   fs.writeFileSync(file, ["the fox saw the dog and the dog saw the fox", "a cat sat on the mat near the cat"].map((text) => JSON.stringify({ text })).join("\n"));
@@ -107,6 +136,10 @@ test("the eval CLI prints the metrics mid-training evaluation reported for the s
   bad(["--checkpoint", path.join(root, "nowhere"), "--task", "lambada", "--data", file], 1, /no checkpoint at .*nowhere/);
   bad([...base, "--task", "piqa", "--data", file], 1, /lambada\.jsonl:1: piqa: /);
   bad([...base, "--task", "piqa", "--data", "synthetic"], 1, /there is no synthetic piqa set/);
+  bad([...base, "--task", "lambada", "--data", file, "--output", root], 2, /--output: .* is a directory; give a file name/);
+  bad([...base, "--task", "lambada", "--data", file, "--output", path.join(root, "nodir", "s.jsonl")], 2, /--output: no directory .*nodir/);
+  bad([...base, "--task", "lambada", "--data", file, "--output", file], 2, /--output: .*lambada\.jsonl is the benchmark file itself/);
+  bad([...base, "--task", "lambada", "--data", file, "--output"], 2, /Option '--output <value>' argument missing/);
 });
 
 test("exact resume stays bit-identical with benchmarks on, and the resumed run scores the same", async () => {

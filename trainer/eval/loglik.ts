@@ -69,7 +69,7 @@ export function windowRequest(enc: EncodedRequest, contextLength: number): Prepa
   if (context.length === 0) return { skipped: "the context is only whitespace, so it encodes to no tokens" };
   if (continuation.length === 0) return { skipped: "the continuation encodes to no tokens" };
   if (continuation.length > contextLength)
-    return { skipped: `the continuation is ${continuation.length} tokens, longer than the model's ${contextLength}-token context` };
+    return { skipped: `the continuation is longer than the model's ${contextLength}-token context (${continuation.length} tokens)` };
   const window = [...context, ...continuation].slice(-(contextLength + 1));
   return { input: window.slice(0, -1), targets: continuation };
 }
