@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { swigluHidden } from "../lib/estimates";
 import type { ExportResult } from "../lib/generation";
 import { writeDirAtomic } from "./atomic-dir";
 import { encodeSafetensors, loadCheckpoint, type TrainState } from "./checkpoint";
@@ -27,12 +28,41 @@ export interface ExportOptions {
   dataDir?: string;
 }
 
+// The numbers below restate trainer/layers.ts and trainer/attention.ts; tests/python/forward.py
+// rebuilds the model from config.json alone and must reproduce the trainer's logits, so a
+// change there that is not made here fails that test.
+const NORM_EPS = 1e-5;
+const ROPE_THETA = 10000;
+
 const GPT2_NOTES = {
-  embeddings: "wte [vocab_size, d_model] is the token embedding and, tied, the LM head: logits = ln_f(x) @ wte.T. wpe [context_length, d_model] holds learned positions.",
-  blocks: "Pre-norm: x += attn.c_proj(attention(ln_1(x))); x += mlp.c_proj(gelu_tanh(mlp.c_fc(ln_2(x)))). *.g and *.b are LayerNorm weight and bias (eps 1e-5).",
-  attention: "attn.c_attn.w's columns are [q | k | v], d_model each; head h is columns h*d_model/n_head onward within each; causal softmax(q k^T / sqrt(head width)) v.",
+  embeddings: "wte [vocab_size, d_model] is the token embedding and, tied, the LM head: logits = ln_f(x) @ wte.T. wpe [context_length, d_model] holds learned positions, position 0 first: x = wte[ids] + wpe[0..T-1].",
+  blocks: "Pre-norm: x += attn.c_proj(attention(ln_1(x))); x += mlp.c_proj(gelu_tanh(mlp.c_fc(ln_2(x)))); then ln_f. Every linear has a bias (.b).",
+  norm: "LayerNorm over the last axis: (x - mean) / sqrt(var + norm_eps) * g + b, biased variance (mean of squared deviations), norm_eps 1e-5.",
+  gelu: "gelu_tanh(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's tanh form, not the erf GELU.",
+  attention: "attn.c_attn.w's columns are [q | k | v], d_model each; head h uses columns h*head_dim .. (h+1)*head_dim - 1 within each. Causal softmax(q k^T / sqrt(head_dim)) v per head, heads concatenated in order, then attn.c_proj.",
+  tensors: "wte, wpe; per block h.<l>.: ln_1.g, ln_1.b, attn.c_attn.w [d, 3d], attn.c_attn.b [3d], attn.c_proj.w, attn.c_proj.b, ln_2.g, ln_2.b, mlp.c_fc.w [d, 4d], mlp.c_fc.b, mlp.c_proj.w [4d, d], mlp.c_proj.b; ln_f.g, ln_f.b.",
   huggingface: "Same layout as Hugging Face GPT2LMHeadModel: prefix names with 'transformer.', rename .g/.w to .weight and .b to .bias; its Conv1D stores [in, out], so no transpose.",
 };
+
+const LLAMA_NOTES = {
+  embeddings: "wte [vocab_size, d_model] is the token embedding and, tied, the LM head: logits = norm_f(x) @ wte.T. No position table: positions enter through rotary q and k only.",
+  blocks: "Pre-norm: x += attn.wo(attention(attn_norm(x))); x += mlp(mlp_norm(x)); then norm_f. No biases anywhere.",
+  norm: "RMSNorm over the last axis: x / sqrt(mean(x^2) + norm_eps) * g, no centring and no bias, norm_eps 1e-5.",
+  mlp: "SwiGLU: mlp.w2(silu(x @ mlp.w1) * (x @ mlp.w3)), silu(a) = a * sigmoid(a); w1 and w3 [d_model, intermediate_size], w2 [intermediate_size, d_model], intermediate_size = 8 * ceil(d_model / 3).",
+  attention: "q = x @ attn.wq, k = x @ attn.wk, v = x @ attn.wv, each [d_model, d_model]: head h is columns h*head_dim .. (h+1)*head_dim - 1 (n_kv_head = n_head, no grouping). Rotary on q and k per head, then causal softmax(q k^T / sqrt(head_dim)) v, heads concatenated in order, then attn.wo.",
+  rope: "Rotate-half rotary (GPT-NeoX / Hugging Face Llama pairing, not Meta's interleaved pairs): within a head, dimension i pairs with i + head_dim/2 for i < head_dim/2, at angle pos * rope_theta^(-2i/head_dim); positions start at 0. y = x * cos + rotate_half(x) * sin with rotate_half([x1, x2]) = [-x2, x1].",
+  tensors: "wte; per block h.<l>.: attn_norm.g, attn.wq, attn.wk, attn.wv, attn.wo, mlp_norm.g, mlp.w1, mlp.w3, mlp.w2; norm_f.g.",
+  huggingface: "LlamaForCausalLM: model.embed_tokens = wte, layers.<l>.input_layernorm = attn_norm.g, self_attn.{q,k,v,o}_proj = attn.w{q,k,v,o}.T, post_attention_layernorm = mlp_norm.g, mlp.gate_proj = w1.T, up_proj = w3.T, down_proj = w2.T, model.norm = norm_f.g, lm_head tied; q/k need no permutation (already rotate-half).",
+};
+
+/** The hyperparameters that rebuild the forward pass, beside the prose notes in `layout`. */
+function architectureParams(c: TrainState["config"]) {
+  const headDim = c.dModel / c.nHead;
+  const common = { head_dim: headDim, n_kv_head: c.nHead, norm_eps: NORM_EPS, block_order: "pre-norm", attention: "causal" };
+  if (c.arch === "llama")
+    return { ...common, norm: "rmsnorm", bias: false, mlp: "swiglu", intermediate_size: swigluHidden(c.dModel), positions: "rotary", rope_theta: ROPE_THETA, rope_pairing: "rotate_half", rope_dims: headDim, position_offset: 0 };
+  return { ...common, norm: "layernorm", bias: true, mlp: "gelu_tanh", intermediate_size: 4 * c.dModel, positions: "learned", position_offset: 0 };
+}
 
 export function exportConfig(state: TrainState, eotId: number | null, hasTokenizer: boolean) {
   const c = state.config;
@@ -47,6 +77,7 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
     context_length: c.contextLength,
     vocab_size: state.vocabSize,
     tie_word_embeddings: true,
+    ...architectureParams(c),
     eot_token_id: eotId,
     dtype: "float32",
     tokenizer: hasTokenizer ? TOKENIZER_FILE : null,
@@ -55,7 +86,7 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
     layout: {
       weights: "Every 2-D tensor except the embedding tables (wte, wpe) is a linear weight W stored [in, out] and applied as y = x @ W (+ b).",
       pytorch: "torch.nn.Linear keeps its weight as [out, in]: load W.T (linear.weight.data = W.T.contiguous()).",
-      ...(c.arch === "gpt2" ? GPT2_NOTES : {}),
+      ...(c.arch === "llama" ? LLAMA_NOTES : GPT2_NOTES),
     },
     run_config: c,
   };
