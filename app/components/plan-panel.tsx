@@ -1,7 +1,7 @@
 "use client";
 import { useMemo, useState, type ReactNode } from "react";
 import {
-  ACCELERATORS, CHINCHILLA, DEFAULT_MFU, fmtBytesDecimal, fmtCount, fmtDuration, fmtSci, planRun, readPlanConfig,
+  ACCELERATORS, CHINCHILLA, CHINCHILLA_FIT, DEFAULT_MFU, fmtBytesDecimal, fmtCount, fmtDuration, fmtSci, fittedLoss, outsideFit, planRun, readPlanConfig,
   TOKENS_PER_PARAM, type Accelerator, type MemoryColumn, type Plan,
 } from "../../lib/planning";
 import { LABELS, type RunConfigKey } from "../../lib/run-config";
@@ -80,8 +80,16 @@ export function PlanPanel({ config, vocabSize, measuredTokensPerSec }: {
           value={plan ? `${plan.chinchilla.tokensPerParam.toFixed(1)} · ${plan.chinchilla.regime}` : DASH} />
         <Row label={`Optimal N, D (${TOKENS_PER_PARAM} tok/param)`}
           value={plan ? `${fmtCount(plan.chinchilla.optimal.params)}, ${fmtCount(plan.chinchilla.optimal.tokens)}` : DASH} />
-        <Row label="Predicted loss" testid="chinchilla-loss" value={plan ? plan.chinchilla.loss.toFixed(3) : DASH} />
-        <Row label="at the optimal split" value={plan ? plan.chinchilla.optimalLoss.toFixed(3) : DASH} />
+        <Row label="Predicted loss" testid="chinchilla-loss" value={plan ? fittedLoss(plan.chinchilla.loss, plan.chinchilla.fit) : DASH} />
+        <Row label="at the optimal split" testid="chinchilla-optimal-loss"
+          value={plan ? fittedLoss(plan.chinchilla.optimalLoss, plan.chinchilla.optimalFit) : DASH} />
+        {plan && !plan.chinchilla.fit.inRange && (
+          <p className="text-xs text-amber-300" data-testid="plan-chinchilla-outside">
+            {outsideFit(plan.params, plan.tokens).join("; ")}. The fit covers about {fmtCount(CHINCHILLA_FIT.params.min)}–{fmtCount(CHINCHILLA_FIT.params.max)} parameters
+            and {fmtCount(CHINCHILLA_FIT.tokens.min)}–{fmtCount(CHINCHILLA_FIT.tokens.max)} tokens; its formula gives {plan.chinchilla.loss.toFixed(2)} here,
+            {plan.chinchilla.fit.far ? " an extrapolation far outside its data, not a prediction." : " extrapolated past its data."}
+          </p>
+        )}
         <p className="text-xs text-slate-500">
           L = {CHINCHILLA.E} + {CHINCHILLA.A}/N<sup>{CHINCHILLA.alpha}</sup> + {CHINCHILLA.B}/D<sup>{CHINCHILLA.beta}</sup> (Hoffmann et al. 2022). Fit on
           MassiveText with its tokenizer: indicative only for another dataset or tokenizer.

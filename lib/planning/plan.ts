@@ -1,7 +1,7 @@
 import { paramCount, tokensPerStep } from "../estimates";
 import type { RunConfig } from "../run-config";
 import { activationBytes } from "./activations";
-import { chinchillaLoss, computeOptimal, regime, type Regime } from "./chinchilla";
+import { chinchillaLoss, computeOptimal, fitRange, type FitCheck, regime, type Regime } from "./chinchilla";
 import { flopsPerTokenBreakdown, trainingFlops, type FlopsPerToken } from "./flops";
 import { paramShapes } from "./shapes";
 import { fp32States, mixedStates, statesTotal, ZERO_STAGES, zeroStates, type ModelStates } from "./states";
@@ -51,6 +51,9 @@ export interface Plan {
     optimal: { params: number; tokens: number };
     loss: number;
     optimalLoss: number;
+    /** N and D against the range the fit was made on: outside it `loss` is an extrapolation. */
+    fit: FitCheck;
+    optimalFit: FitCheck;
   };
   memory: {
     /** Sequences per forward/backward pass in this trainer, and per GPU under data parallelism. */
@@ -105,6 +108,8 @@ export function planRun(input: PlanInput): Plan {
       optimal,
       loss: chinchillaLoss(params, tokens),
       optimalLoss: chinchillaLoss(optimal.params, optimal.tokens),
+      fit: fitRange(params, tokens),
+      optimalFit: fitRange(optimal.params, optimal.tokens),
     },
     memory: {
       microBatch,

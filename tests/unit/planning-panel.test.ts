@@ -33,3 +33,17 @@ test("plan panel shows — for partial or invalid input, and names the fields to
   assert.equal(value(render(tiny, 0), "params"), "—");
   assert.equal(value(render(tiny, 300, null), "time-local"), "—", "no throughput yet");
 });
+
+test("plan panel withholds Chinchilla's loss far outside its fitted range and says why", () => {
+  const html = render(tiny, 300, 320); // 11.5 K parameters on 3.2 K tokens
+  assert.equal(value(html, "chinchilla-loss"), "outside the fit");
+  assert.equal(value(html, "chinchilla-optimal-loss"), "outside the fit");
+  const note = html.match(/data-testid="plan-chinchilla-outside"[^>]*>(.*?)<\/p>/)?.[1] ?? "";
+  assert.match(note, /N = 11\.5 K is 6,076× below the smallest model fitted \(70 M\)/);
+  assert.match(note, /D = 3\.2 K is 1,562,500× below the fewest tokens fitted \(5 B\)/);
+  assert.match(note, /not a prediction/);
+  // 1.3 B parameters on 26 B tokens: inside the fit, a plain number and no note.
+  const big = render({ ...tiny, nLayer: "24", nHead: "16", dModel: "2048", contextLength: "2048", batchSize: "512", steps: "25000" }, 50_000);
+  assert.match(value(big, "chinchilla-loss") ?? "", /^\d\.\d{3}$/);
+  assert.doesNotMatch(big, /plan-chinchilla-outside/);
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { paramCount } from "../../lib/estimates";
 import {
-  activationBytes, chinchillaLoss, computeOptimal, flopsPerTokenBreakdown, fmtBytesDecimal, fmtCount, fmtDuration, fmtSci,
+  activationBytes, CHINCHILLA_FIT, chinchillaLoss, computeOptimal, fitRange, fittedLoss, flopsPerTokenBreakdown, outsideFit, fmtBytesDecimal, fmtCount, fmtDuration, fmtSci,
   layerActivationBytes, mixedStates, optimizerStateBytes, planRun, readPlanConfig, regime, secondsAtScale, secondsAtThroughput,
   statesTotal, trainingFlops, trainingTokens, zeroStates, type PlanInput,
 } from "../../lib/planning";
@@ -173,4 +173,28 @@ test("format helpers", () => {
     assert.equal(f(NaN), "—");
     assert.equal(f(Infinity), "—");
   }
+});
+
+test("Chinchilla's fitted range: 70M–16B parameters, 5B–500B tokens; outside it the loss is marked or withheld", () => {
+  const inside = fitRange(1e9, 20e9);
+  assert.equal(inside.inRange, true);
+  assert.equal(fittedLoss(chinchillaLoss(1e9, 20e9), inside), chinchillaLoss(1e9, 20e9).toFixed(3));
+  assert.deepEqual(outsideFit(1e9, 20e9), []);
+  // Chinchilla itself (70B on 1.4T) lies 4.4× and 2.8× beyond the fit: shown, marked as extrapolated.
+  const chinchilla = fitRange(70e9, 1.4e12);
+  assert.deepEqual([chinchilla.inRange, chinchilla.far, chinchilla.params.side, chinchilla.tokens.side], [false, false, "above", "above"]);
+  close(chinchilla.params.factor, 70 / 16);
+  assert.equal(fittedLoss(1.9366, chinchilla), "1.937 (extrapolated)");
+  // The default-sized run the review found: 235 K parameters on 154 K tokens gives 22.25, not a loss.
+  const tiny = fitRange(235_264, 153_600);
+  assert.deepEqual([tiny.inRange, tiny.far, tiny.params.side, tiny.tokens.side], [false, true, "below", "below"]);
+  close(chinchillaLoss(235_264, 153_600), 22.25, 0.01);
+  assert.equal(fittedLoss(chinchillaLoss(235_264, 153_600), tiny), "outside the fit");
+  assert.deepEqual(outsideFit(235_264, 153_600), [
+    "N = 235 K is 298× below the smallest model fitted (70 M)",
+    "D = 154 K is 32,552× below the fewest tokens fitted (5 B)",
+  ]);
+  // The edges belong to the range.
+  assert.equal(fitRange(CHINCHILLA_FIT.params.min, CHINCHILLA_FIT.tokens.max).inRange, true);
+  assert.equal(fitRange(CHINCHILLA_FIT.params.max * 1.01, 1e10).params.side, "above");
 });
