@@ -6,7 +6,7 @@ export function formatProgress(points: MetricPoint[], totalSteps: number, starte
   const step = Math.max(...points.map((p) => p.step));
   const parts = [`step ${step}/${totalSteps}`];
   if (v.loss !== undefined) parts.push(`loss ${fmt(v.loss, 4)}`);
-  if (v.val_loss !== undefined) parts.push(`val ${fmt(v.val_loss, 4)} (ppl ${fmt(v.val_ppl, 2)})`);
+  if (v.val_loss !== undefined) parts.push(`val ${fmt(v.val_loss, 4)} (ppl ${fmt(v.val_ppl, 2)}${v.val_bpb !== undefined ? `, ${fmt(v.val_bpb, 3)} bits/byte` : ""})`);
   if (v.lr !== undefined) parts.push(`lr ${v.lr === null ? "NaN" : v.lr.toExponential(2)}`);
   if (v.grad_norm !== undefined) parts.push(`grad ${fmt(v.grad_norm, 3)}`);
   if (v.tokens_per_sec) parts.push(`${Math.round(v.tokens_per_sec).toLocaleString("en-US")} tok/s`);

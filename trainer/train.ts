@@ -26,6 +26,8 @@ import { workerCount } from "./parallel/shards";
 import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
 import { Recovery } from "./recovery";
 import { wellFormed } from "../lib/text-guard";
+import { bitsPerByte, textBytes } from "../lib/bpb";
+import { datasetByteLengths } from "./text-bytes";
 
 export interface TrainHooks {
   /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
@@ -264,6 +266,16 @@ export async function train(
 
     const suite = await prepareRunEvals(config, manifest, opts.dataDir, hooks.onLog);
     const valSet = sampler.valBatches(config.evalBatches);
+    // Bits per byte compares across tokenizers; only next-token loss is a loss per token of the text.
+    const bytes = config.objective === "clm" ? datasetByteLengths(opts.dataDir, manifest) : { reason: `the ${config.objective} loss is not per token of text` };
+    const byteLengths = "lengths" in bytes ? bytes.lengths : null;
+    if ("reason" in bytes) hooks.onLog(`bits per byte not logged: ${bytes.reason}`);
+    /** The step's bpb point, when the batch has text and the loss a value. */
+    const trainBpb = (step: number, loss: number, batch: Batch, rows: number, wallTime: number): MetricPoint[] => {
+      const n = byteLengths ? textBytes(batch.y.subarray(0, rows * T), byteLengths) : 0;
+      return n > 0 && Number.isFinite(loss) ? [{ step, key: "bpb", value: bitsPerByte(loss, rows * T, n), wallTime }] : [];
+    };
+    const valBytes = byteLengths ? valSet.reduce((n, b) => n + textBytes(b.y, byteLengths), 0) : 0;
     const now = () => Date.now() / 1000;
     const emitEval = async (step: number) => {
       const valLoss = await evaluate(params, model, valSet, B, T);
@@ -272,6 +284,7 @@ export async function train(
       hooks.onMetrics([
         { step, key: "val_loss", value: valLoss, wallTime },
         { step, key: "val_ppl", value: Math.exp(valLoss), wallTime },
+        ...(valBytes > 0 ? [{ step, key: "val_bpb", value: bitsPerByte(valLoss, valSet.length * B * T, valBytes), wallTime }] : []),
       ]);
     };
     const checkpoint = async (step: number) => {
@@ -360,6 +373,7 @@ export async function train(
         const wallTime = now();
         hooks.onMetrics([
           { step, key: "loss", value: loss, wallTime },
+          ...trainBpb(step, loss, batch, rows, wallTime),
           { step, key: "lr", value: reportedLr(config, lr, step + 1), wallTime },
           { step, key: "grad_norm", value: gradNorm, wallTime },
           { step, key: "tokens_per_sec", value: tokensSinceLog / secondsSinceLog, wallTime },

@@ -13,7 +13,7 @@ const byDomain = (keys: readonly string[], prefix: string): LineSpec[] =>
 
 /** Every chart id the run page can show, for the log-scale setting. */
 export function runChartIds(keys: readonly string[]): string[] {
-  return ["loss", "lr", "grad_norm", "batch_size", "val_loss", "val_ppl", "tokens_per_sec", "model_gflops", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
+  return ["loss", "lr", "grad_norm", "batch_size", "val_loss", "val_ppl", "val_bpb", "tokens_per_sec", "model_gflops", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
 }
 
 /** The run page's charts, in sections: training, validation, evaluation and system. */
@@ -41,6 +41,9 @@ export function RunChartSections({ runId, keys, xMap, markers, superseded, synth
         <ChartSection name="validation" title="Validation">
           <RunChart {...chart} id="val_loss" title="val loss" specs={[{ key: "val_loss", label: "val loss", color: "#f472b6", dots: true }]} />
           {has("val_ppl") && <RunChart {...chart} id="val_ppl" title="val perplexity" specs={[{ key: "val_ppl", label: "val perplexity", color: "#fb7185", dots: true }]} />}
+          {has("val_bpb") && <RunChart {...chart} id="val_bpb" title="bits per byte (compares across tokenizers)" unit="bits/byte" specs={[
+            { key: "val_bpb", label: "val", color: "#f472b6", dots: true }, { key: "bpb", label: "train", color: "#818cf8" },
+          ]} />}
         </ChartSection>
       )}
       {evalKeys(keys).length > 0 && (

@@ -6,7 +6,7 @@ import { metricRange, type RangeSeries } from "./metrics";
 import { toSummary, type RunSummary } from "./runs";
 
 /** Metrics every run logs, in the order the compare page charts them. */
-export const BASE_METRICS = ["loss", "val_loss", "lr", "grad_norm", "tokens_per_sec"] as const;
+export const BASE_METRICS = ["loss", "val_loss", "val_bpb", "lr", "grad_norm", "tokens_per_sec"] as const;
 
 export interface CompareRow {
   runId: string;

@@ -47,6 +47,17 @@ test("a small run on a small real prepared mixture (BPE 512) learns", async () =
   const lastFive = loss.slice(-5).reduce((a, b) => a + b, 0) / 5;
   assert.ok(lastFive < loss[0] - 1, `loss ${loss[0]} → ${lastFive}`);
   assert.ok(series("val_loss").at(-1)! < series("val_loss")[0]);
+  // Bits per byte: the same fixed val windows each time, so val_bpb / val_loss is one constant,
+  // 1 / (bytes per token × ln 2), near the manifest's bytes per token (measured on training text).
+  const val = series("val_loss");
+  const bpb = series("val_bpb");
+  assert.equal(bpb.length, val.length);
+  const ratios = bpb.map((b, i) => b / val[i]);
+  for (const r of ratios) assert.ok(Math.abs(r - ratios[0]) < 1e-9 * ratios[0], `ratios ${ratios}`);
+  const manifestBpt = Object.values(manifest.domains).reduce((n, d) => n + d.weight * d.bytesPerToken, 0);
+  const measuredBpt = 1 / (ratios[0] * Math.LN2);
+  assert.ok(Math.abs(measuredBpt - manifestBpt) < 0.25 * manifestBpt, `val bytes per token ${measuredBpt} vs manifest ${manifestBpt}`);
+  assert.equal(series("bpb").length, 300);
   for (const d of domains) {
     const share = series(`data/share/${d.replace(/-/g, "_")}`);
     assert.equal(share.length, 300, d);

@@ -58,3 +58,10 @@ export function vocabularySummary(tok: BpeTokenizer, longestCount = 20): VocabSu
     longest: ordinary.sort((a, b) => b.bytes - a.bytes || a.id - b.id).slice(0, longestCount),
   };
 }
+
+/** Each token's length in UTF-8 bytes, indexed by id; special tokens stand for no text and count 0. */
+export function tokenByteLengths(tok: BpeTokenizer): Uint16Array {
+  const out = new Uint16Array(tok.vocabSize);
+  for (let id = 0; id < tok.vocabSize; id++) out[id] = tok.isSpecial(id) ? 0 : tok.tokenBytes(id).length;
+  return out;
+}
