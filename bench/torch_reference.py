@@ -5,6 +5,7 @@
          tanh-GELU MLP of 4d, biases, head tied to the token embedding, additive causal mask) and
          its step (AdamW with decay on matrices only, global-norm clip), timed per step.
   gemm:  a square fp32 matmul, the machine's GEMM peak for MFU.
+  blas:  only the BLAS this process runs on (every command reports it too).
 
 Written for Debian's python3-torch 1.13 (no scaled_dot_product_attention, so attention is spelled
 out; it has the same FLOPs as the trainer's).
@@ -110,18 +111,22 @@ def gemm(a):
 
 
 def blas():
-    # Debian builds torch against the generic libblas.so.3 (BLAS_INFO=generic), so what runs is the
-    # library the alternatives system points at: name the ones mapped into this process.
+    """The BLAS libraries mapped into this process (resolved paths) and torch's BLAS_INFO.
+
+    Debian builds torch against the generic libblas.so.3 (BLAS_INFO=generic), so what runs is the
+    library the alternatives system points at; a wheel may link MKL in statically, which only the
+    build line tells. bench/blas.ts classifies the two.
+    """
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))  # a lazily loaded BLAS is mapped by now
+    libs = []
     try:
         with open("/proc/self/maps") as f:
             paths = {os.path.realpath(line.split()[-1]) for line in f if "/" in line}
-            libs = sorted(p for p in paths if "blas" in os.path.basename(p))
-        if libs:
-            return ", ".join(libs)
+        libs = sorted(p for p in paths if re.search(r"blas|mkl|blis|atlas|accelerate", os.path.basename(p), re.I))
     except OSError:
         pass
     m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-    return m.group(1) if m else "unknown"
+    return {"blas": ", ".join(libs) or (m.group(1) if m else "unknown"), "blas_libs": libs, "blas_info": f"BLAS_INFO={m.group(1)}" if m else ""}
 
 
 def main():
@@ -131,13 +136,14 @@ def main():
     t = sub.add_parser("train")
     for name in ["layers", "width", "heads", "context", "batch", "vocab", "steps", "warmup"]:
         t.add_argument("--" + name, type=int, required=True)
+    sub.add_parser("blas")
     g = sub.add_parser("gemm")
     g.add_argument("--n", type=int, default=2048)
     g.add_argument("--reps", type=int, default=10)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    result = train(a) if a.cmd == "train" else gemm(a)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas(), **result}))
+    result = train(a) if a.cmd == "train" else gemm(a) if a.cmd == "gemm" else {}
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), **blas(), **result}))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import path from "node:path";
 import { RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
 import { selectBackend } from "../trainer/backend";
+import { nativeGemm, nativeGemmEnabled } from "../trainer/kernels/native-gemm";
+import { type BlasInfo, classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "./blas";
 import { fail, parseFlags } from "../trainer/cli-flags";
 import { train } from "../trainer/train";
 import { ourMatmulPeak } from "./gemm-peak";
@@ -27,22 +29,57 @@ const TORCH_SCRIPT = path.join(import.meta.dirname, "torch_reference.py");
 /** Other processes' share of the cores above which a run's ratio is not to be trusted. */
 const BUSY_CORES = 0.25;
 const APT = "apt-get update && apt-get install -y python3-torch libopenblas0-pthread";
+const APT_OPENBLAS = "apt-get update && apt-get install -y libopenblas0-pthread";
+const isRoot = process.getuid?.() === 0;
+const hasAptGet = () => spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
+const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
 
 const flags = parseFlags(FLAG_OPTIONS, Flags, prepareFlags);
 const cores = os.cpus().length;
 const loadStart = os.loadavg();
 console.log(`${cores} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${loadStart.map((l) => l.toFixed(2)).join(" ")}`);
 
+/** OpenBLAS is installed (the system's library cache lists libopenblas.so.0). */
+function openblasInstalled(): boolean {
+  for (const cmd of ["/sbin/ldconfig", "ldconfig"]) {
+    const r = spawnSync(cmd, ["-p"], { encoding: "utf8" });
+    if (r.status === 0) return r.stdout.includes("libopenblas.so.0");
+  }
+  return false;
+}
+
+/**
+ * Installs libopenblas0-pthread when it is missing and this process may (root, apt-get), before
+ * anything loads a BLAS; null when OpenBLAS is there afterwards, else why not.
+ */
+function ensureOpenblas(): string | null {
+  if (openblasInstalled()) return null;
+  if (!isRoot || !hasAptGet()) return `OpenBLAS is not installed and this process cannot install it (${isRoot ? "no apt-get" : "not root"}); run \`sudo sh -c '${APT_OPENBLAS}'\``;
+  console.log(`OpenBLAS is not installed; installing it: ${APT_OPENBLAS}`);
+  const r = spawnSync("sh", ["-c", APT_OPENBLAS], { stdio: ["ignore", "inherit", "inherit"], env: aptEnv });
+  if (r.status !== 0) return `\`${APT_OPENBLAS}\` failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`;
+  return openblasInstalled() ? null : "libopenblas0-pthread is installed but libopenblas.so.0 is still not in the library cache";
+}
+
+// Only a comparison needs it: a --no-torch run measures our side on whatever the machine has.
+const openblasMissing = flags.torch ? ensureOpenblas() : null;
+if (openblasMissing) console.log(openblasMissing);
+
 const backend = await selectBackend(flags.backend).catch((e: Error) => fail(e.message, 1));
 console.log(`our backend: ${backend.label}${backend.note ? ` (${backend.note})` : ""}${backend.warning ? ` (warning: ${backend.warning})` : ""}`);
+const gemmStatus = nativeGemm();
+const ourBlasLabel = ourBlas(backend.name, gemmStatus.ok
+  ? { enabled: nativeGemmEnabled(), ok: true, config: gemmStatus.lib.config, threads: gemmStatus.lib.threads() }
+  : { enabled: nativeGemmEnabled(), ok: false, reason: gemmStatus.reason });
+console.log(`our BLAS: ${ourBlasLabel}`);
 
 /** null when PyTorch is ready, else why not. */
 function ensureTorch(): string | null {
   const importable = () => spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
   if (importable()) return null;
-  if (process.getuid?.() !== 0) return `PyTorch is missing from ${PYTHON} and installing it needs root; run \`sudo sh -c '${APT}'\``;
+  if (!isRoot) return `PyTorch is missing from ${PYTHON} and installing it needs root; run \`sudo sh -c '${APT}'\``;
   console.log(`PyTorch is missing from ${PYTHON}; installing Debian's python3-torch and libopenblas0-pthread: ${APT}`);
-  const r = spawnSync("sh", ["-c", APT], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const r = spawnSync("sh", ["-c", APT], { stdio: ["ignore", "inherit", "inherit"], env: aptEnv });
   if (r.status !== 0) return `\`${APT}\` failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`;
   return importable() ? null : `python3-torch is installed but \`${PYTHON} -c "import torch"\` still fails`;
 }
@@ -54,6 +91,27 @@ function python(args: string[]): Record<string, unknown> {
 }
 
 let torchReason = flags.torch ? ensureTorch() : "--no-torch";
+
+function probeTorchBlas(): BlasInfo {
+  const r = python(["blas"]);
+  return classifyBlas((r.blas_libs as string[] | undefined) ?? [], (r.blas_info as string | undefined) ?? "");
+}
+
+/** PyTorch's BLAS, after installing OpenBLAS if it runs on another and this process may; null when PyTorch is not measured. */
+let torchBlas: BlasInfo | null = null;
+if (torchReason === null) {
+  try {
+    torchBlas = probeTorchBlas();
+    console.log(`PyTorch BLAS: ${describeBlas(torchBlas)}`);
+    if (torchBlasRefusal(torchBlas, "") !== null && ensureOpenblas() === null) {
+      torchBlas = probeTorchBlas();
+      console.log(`PyTorch BLAS after installing OpenBLAS: ${describeBlas(torchBlas)}`);
+    }
+    torchReason = torchBlasRefusal(torchBlas, `Install OpenBLAS (\`${APT_OPENBLAS}\`, as root) and rerun.`);
+  } catch (e) {
+    torchReason = (e as Error).message;
+  }
+}
 
 interface TorchGemm {
   torch: string;
@@ -197,6 +255,7 @@ for (const r of results) {
 const loadEnd = os.loadavg();
 console.log("");
 for (const line of formatTable(results)) console.log(line);
+console.log(`BLAS: ours on ${ourBlasLabel}; PyTorch ${torchBlas ? `on ${describeBlas(torchBlas)}` : "not measured"}${torchReason && torchReason !== "--no-torch" ? ` (${torchReason})` : ""}`);
 const peakFrom = peak.source === "torch" ? `PyTorch fp32 GEMM ${gemmSamples[0].n}², best of ${gemmSamples.length} samples` : "our backend's best matmul; PyTorch not measured";
 console.log(`\nMFU peak: ${peak.gflops.toFixed(1)} GFLOP/s (${peakFrom}); our ${ourMatmul.backend} matmul: ${ourMatmul.bySize.map((s) => `${s.n}² ${s.gflops.toFixed(1)}`).join(", ")} GFLOP/s`);
 const rounds = flags.rounds > 1 ? ` × ${flags.rounds} rounds` : "";
@@ -212,6 +271,7 @@ const report = {
   machine: { cores, cpu: os.cpus()[0]?.model ?? "unknown", node: process.version, loadAverage: { start: loadStart, end: loadEnd } },
   flags,
   backend,
+  blas: { ours: ourBlasLabel, torch: torchBlas && { ...torchBlas, description: describeBlas(torchBlas) } },
   peak,
   torchGemm: gemmSamples,
   torchUnavailable: torchReason,

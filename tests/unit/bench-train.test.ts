@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
+import { classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "../../bench/blas";
 import { cpuMark, otherCores } from "../../bench/other-cpu";
 import { countParams } from "../../trainer/model";
 import { CONFIGS, Flags, formatTable, mfu, modelFlops, percentile, prepareFlags, throughput, type ConfigResult } from "../../bench/train-throughput-report";
@@ -100,4 +101,31 @@ test("other processes' cores: the arithmetic, and this process's threads and fin
   assert.equal(spawnSync(process.execPath, ["-e", burn]).status, 0);
   const afterChild = cpuMark()!;
   assert.ok(afterChild.own - afterSelf.own >= 0.35, `a finished child's 0.4 s counted ${afterChild.own - afterSelf.own} s`);
+});
+
+test("BLAS of the PyTorch side: read from the mapped libraries, else torch's build line; only an optimised one gets a ratio", () => {
+  // Debian without libopenblas0-pthread: libblas.so.3 resolves to the reference BLAS.
+  const reference = classifyBlas(["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "/usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3.11.0"], "BLAS_INFO=generic");
+  assert.equal(reference.kind, "reference");
+  assert.match(torchBlasRefusal(reference, "Install OpenBLAS.") ?? "", /reference BLAS.*no ratio is printed\. Install OpenBLAS\./);
+  // With it, the same libblas.so.3 resolves into OpenBLAS's folder.
+  const open = classifyBlas(["/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"], "BLAS_INFO=generic");
+  assert.equal(open.kind, "openblas");
+  assert.equal(torchBlasRefusal(open, ""), null);
+  assert.equal(classifyBlas(["/usr/lib/x86_64-linux-gnu/libopenblas.so.0"]).kind, "openblas");
+  // A wheel with MKL linked in maps no BLAS library; its build line says which.
+  assert.deepEqual(classifyBlas([], "  - BLAS_INFO=mkl, BUILD_TYPE=Release"), { kind: "mkl", detail: "BLAS_INFO=mkl in torch's build line, no BLAS library mapped" });
+  assert.equal(classifyBlas(["/opt/lib/libblis.so.4"]).kind, "blis");
+  const unknown = classifyBlas([], "");
+  assert.equal(unknown.kind, "unknown");
+  assert.notEqual(torchBlasRefusal(unknown, ""), null, "an unknown BLAS gets no ratio either");
+  assert.match(describeBlas(reference), /^the reference BLAS \(netlib, unoptimised\) \(\/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so\.3\.11\.0\)$/);
+});
+
+test("BLAS of our side: OpenBLAS with its build line, XNNPACK with the reason, or what the backend uses instead", () => {
+  assert.equal(ourBlas("wasm", { enabled: true, ok: true, config: "OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell", threads: 2 }), "OpenBLAS, 2 threads (OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell)");
+  assert.equal(ourBlas("wasm", { enabled: true, ok: false, reason: "libopenblas.so.0 is not installed" }), "XNNPACK in wasm (no OpenBLAS: libopenblas.so.0 is not installed)");
+  assert.match(ourBlas("wasm", { enabled: false, ok: true, config: "x", threads: 1 }), /TRAINER_NATIVE_GEMM=0/);
+  assert.match(ourBlas("tensorflow", { enabled: true, ok: false, reason: "" }), /libtensorflow/);
+  assert.match(ourBlas("cpu", { enabled: true, ok: false, reason: "" }), /no BLAS/);
 });
