@@ -41,16 +41,16 @@ export const RunConfigFields = z.object({
   nHead: int(1, 32).default(2),
   dModel: int(8, 2048).default(64),
   contextLength: int(8, 2048).default(64),
-  batchSize: int(1, 1024).default(8),
+  batchSize: int(1, 1024).default(32),
   /** Sequences per forward/backward pass; batchSize / microBatchSize passes are accumulated per step. 0 = the whole batch. */
   microBatchSize: int(0, 1024).default(0),
   /** Progressive batch size: start at this many sequences (0 = off) and grow linearly to batchSize over batchRampTokens. */
   batchRampStart: int(0, 1024).default(0),
   batchRampTokens: int(0, 1e12).default(0),
-  steps: int(1, 10_000_000).default(300),
-  lr: num(1e-7, 1).default(3e-3),
+  steps: int(1, 10_000_000).default(500),
+  lr: num(1e-7, 1).default(1e-2),
   minLr: num(0, 1).default(3e-4),
-  warmupSteps: int(0, 1_000_000).default(20),
+  warmupSteps: int(0, 1_000_000).default(30),
   weightDecay: num(0, 10).default(0.1),
   optimizer: z.enum(OPTIMIZERS).default("adamw"),
   /** Adafactor: use its own relative step size (lr ignored) instead of the schedule's lr. */
@@ -66,7 +66,7 @@ export const RunConfigFields = z.object({
   beta1: num(0, 0.9999).default(0.9),
   beta2: num(0, 0.99999).default(0.95),
   clipNorm: num(0, 1000).default(1),
-  evalInterval: int(1, 1_000_000).default(50),
+  evalInterval: int(1, 1_000_000).default(100),
   evalBatches: int(1, 1000).default(4),
   checkpointInterval: int(1, 1_000_000).default(100),
   /** Benchmarks run at every eval interval and checkpoint. */
@@ -147,7 +147,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   batchRampStart: "Progressive batch: first step's batch (0 = off); grows linearly to the batch size",
   batchRampTokens: "Tokens over which the batch ramps up to its full size",
   steps: "Optimizer steps in the whole run",
-  lr: "Peak learning rate; 1e-4–5e-4 at scale, 1e-3–3e-3 for tiny models",
+  lr: "Peak learning rate; 1e-4–5e-4 at scale, 1e-3–1e-2 for tiny models (width 64: 1e-2)",
   minLr: "Floor of the cosine decay; usually lr / 10",
   warmupSteps: "Linear warmup steps; usually 1–2% of the run",
   weightDecay: "Decoupled weight decay on matrices; 0.01–0.1 (Lion: 3–10× AdamW's)",

@@ -6,6 +6,7 @@ import {
   layerActivationBytes, mixedStates, optimizerStateBytes, planRun, readPlanConfig, regime, secondsAtScale, secondsAtThroughput,
   statesTotal, trainingFlops, trainingTokens, zeroStates, type PlanInput,
 } from "../../lib/planning";
+import { RunConfig } from "../../lib/run-config";
 import { batchSizeAt } from "../../lib/schedule";
 
 const close = (actual: number, expected: number, rel = 1e-9) =>
@@ -155,7 +156,7 @@ test("readPlanConfig: form strings, parsed numbers, defaults for absent fields, 
   assert.equal(r.config.dModel, 128);
   assert.equal(r.config.gradientCheckpointing, true);
   assert.equal(r.config.optimizer, "lion");
-  assert.equal(r.config.steps, 300, "absent → the run config's default");
+  assert.equal(r.config.steps, RunConfig.parse({ name: "defaults" }).steps, "absent → the run config's default");
   const bad = readPlanConfig({ nLayer: "", dModel: "abc", steps: "-1", arch: "rnn" }, 0);
   assert.deepEqual(bad, { ok: false, invalid: ["arch", "nLayer", "dModel", "steps", "vocabSize"] });
 });
