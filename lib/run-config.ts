@@ -103,30 +103,54 @@ export const RunConfigFields = z.object({
   mixWeights: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "Domain names are lowercase"), num(0, 1000), {
     error: 'A JSON object of domain weights, such as {"code": 2, "web": 1}',
   }).default({}),
+  /** Start even when the memory estimate exceeds what this machine or backend can hold (lib/memory-check.ts). */
+  ignoreMemoryCheck: bool().default(false),
   /** Test-only fault injection (see lib/faults.ts); never set from the form. */
   faults: z.array(Fault).max(32).default([]),
 });
 
+/**
+ * Whether each of `keys` holds a valid value of its own: the cross-field rules run on whatever
+ * parsed (see RunConfig), so a rule looks only at fields that are valid by themselves.
+ */
+function validFields(c: unknown, keys: readonly RunConfigKey[]): c is RunConfig {
+  if (typeof c !== "object" || c === null) return false;
+  return keys.every((k) => RunConfigFields.shape[k].safeParse((c as Record<string, unknown>)[k]).success);
+}
+
+type Rule = { keys: readonly RunConfigKey[]; path: (string | number)[]; check: (c: RunConfig) => string | null };
+/** Rules between fields; each one's message goes on the field at `path`. */
+const CROSS_FIELD: Rule[] = [
+  { keys: ["dModel", "nHead"], path: ["dModel"], check: (c) => (c.dModel % c.nHead !== 0 ? `Width must be divisible by heads (${c.nHead})` : null) },
+  { keys: ["minLr", "lr"], path: ["minLr"], check: (c) => (c.minLr > c.lr ? "Minimum learning rate must not exceed the learning rate" : null) },
+  { keys: ["warmupSteps", "steps"], path: ["warmupSteps"], check: (c) => (c.warmupSteps >= c.steps ? "Warmup must be shorter than the run" : null) },
+  {
+    keys: ["microBatchSize", "batchSize"], path: ["microBatchSize"],
+    check: (c) => (c.microBatchSize > 0 && c.batchSize % c.microBatchSize !== 0 ? `The micro-batch must divide the batch (${c.batchSize})` : null),
+  },
+  { keys: ["batchRampStart", "batchSize"], path: ["batchRampStart"], check: (c) => (c.batchRampStart > c.batchSize ? "The ramp must start at or below the batch size" : null) },
+  { keys: ["batchRampStart", "batchRampTokens"], path: ["batchRampTokens"], check: (c) => (c.batchRampStart > 0 && c.batchRampTokens === 0 ? "Give the ramp a length in tokens" : null) },
+  {
+    keys: ["arch", "dModel", "nHead"], path: ["dModel"],
+    check: (c) => (c.arch === "llama" && c.dModel % c.nHead === 0 && (c.dModel / c.nHead) % 2 !== 0 ? "Rotary embeddings need an even head width (width / heads)" : null),
+  },
+];
+
+/**
+ * The config with its cross-field rules. They run even when other fields fail (`when`), on the
+ * fields that are valid by themselves, so the form and the API report every error in one round.
+ */
 export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
-  if (c.dModel % c.nHead !== 0)
-    ctx.addIssue({ code: "custom", path: ["dModel"], message: `Width must be divisible by heads (${c.nHead})` });
-  if (c.minLr > c.lr)
-    ctx.addIssue({ code: "custom", path: ["minLr"], message: "Minimum learning rate must not exceed the learning rate" });
-  if (c.warmupSteps >= c.steps)
-    ctx.addIssue({ code: "custom", path: ["warmupSteps"], message: "Warmup must be shorter than the run" });
-  if (c.microBatchSize > 0 && c.batchSize % c.microBatchSize !== 0)
-    ctx.addIssue({ code: "custom", path: ["microBatchSize"], message: `The micro-batch must divide the batch (${c.batchSize})` });
-  if (c.batchRampStart > c.batchSize)
-    ctx.addIssue({ code: "custom", path: ["batchRampStart"], message: "The ramp must start at or below the batch size" });
-  if (c.batchRampStart > 0 && c.batchRampTokens === 0)
-    ctx.addIssue({ code: "custom", path: ["batchRampTokens"], message: "Give the ramp a length in tokens" });
+  for (const rule of CROSS_FIELD) {
+    const message = validFields(c, rule.keys) ? rule.check(c) : null;
+    if (message) ctx.addIssue({ code: "custom", path: rule.path, message });
+  }
+  if (!validFields(c, ["evals"])) return;
   c.evals.forEach((e, i) => {
     if (e.file === "synthetic" && e.task !== "lambada" && e.task !== "hellaswag")
       ctx.addIssue({ code: "custom", path: ["evals", i, "file"], message: `${e.task} has no synthetic set; register a file for it` });
   });
-  if (c.arch === "llama" && (c.dModel / c.nHead) % 2 !== 0)
-    ctx.addIssue({ code: "custom", path: ["dModel"], message: "Rotary embeddings need an even head width (width / heads)" });
-});
+}, { when: () => true });
 
 export type RunConfig = z.infer<typeof RunConfig>;
 export type RunConfigInput = z.input<typeof RunConfig>;
@@ -184,6 +208,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   alertWebhook: "Optional URL to POST this run's alerts to (JSON); global webhooks live on the Alerts page",
   anomaly: "Detector thresholds: loss spike, drop, grad norm, throughput, stall, memory, eval regression",
   faults: "Test-only fault injection (JSON/API only)",
+  ignoreMemoryCheck: "Start even though the memory estimate is over this machine's or the backend's limit",
   initFrom: "Fork: the parent run and checkpoint step whose weights this run starts from",
   mixWeights: 'Override the dataset\'s domain weights, e.g. {"code": 2, "web": 1}; {} keeps the dataset\'s mix',
 };
@@ -240,6 +265,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   alertWebhook: "Alert webhook",
   anomaly: "Anomaly thresholds",
   faults: "Fault injection",
+  ignoreMemoryCheck: "Try anyway",
   initFrom: "Forked from",
   mixWeights: "Mixture override",
 };

@@ -132,6 +132,7 @@ function trainerSocket(socket: Socket, services: Services) {
     await writer.flush();
     writer.forget(runId);
     await services.runs.trainerDone(runId, done);
+    await watch.failed(runId, done).catch((e) => console.error(`run ${runId}: raising its failure alert failed:`, e));
     // After the reply: the launch is over, so its token opens nothing and no socket of it stays.
     setImmediate(() => channel.ended(runId, socket.data.token));
   });

@@ -6,6 +6,7 @@ import type { BackendReport } from "../lib/backends";
 import type { BACKENDS } from "../lib/run-config";
 import { firstLine, startWebgpu } from "./backend-webgpu";
 import { nativeGemm, nativeGemmEnabled } from "./kernels/native-gemm";
+import { memoryLimitBytes } from "./memory-limit";
 import { registerWasmKernels } from "./kernels/wasm";
 
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -155,7 +156,7 @@ export async function probeBackends(cores: number): Promise<BackendReport> {
     { name: "cpu", available: true, detail: CPU_SLOW },
   ];
   const auto = native.ok ? "tensorflow" : gpu.ok && !gpu.software ? "webgpu" : wasm.ok ? "wasm" : "cpu";
-  return { auto, cores, backends };
+  return { auto, cores, memoryBytes: memoryLimitBytes(), backends };
 }
 
 /** One line for the run page (at most 500 characters) and the CLI. */

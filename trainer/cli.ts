@@ -13,6 +13,7 @@ import { formatProgress } from "./progress";
 import { Reporter } from "./reporter";
 import { train } from "./train";
 import { wellFormed } from "../lib/text-guard";
+import { explainFailure } from "../lib/anomaly/liveness";
 
 const Flags = z.object({
   config: z.string({ error: "--config <file.json> is required" }).min(1),
@@ -107,12 +108,15 @@ const predictionsSent = new Set<Promise<void>>();
 const settlePredictions = (timeoutMs: number) =>
   Promise.race([Promise.allSettled(predictionsSent), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 let lastPrinted = 0;
+/** The backend the trainer started on, for explaining a failed allocation. */
+let backendName: string | null = config.backend === "auto" ? null : config.backend;
 /** Checkpoint uploads, one after another; the run's end waits for them. */
 let uploads: Promise<void> = Promise.resolve();
 try {
   const result = await train(config, { runDir, dataDir, checkpoints: await reporter?.checkpoints() }, {
     async onStart(info) {
       Object.assign(started, { at: Date.now(), step: info.startStep });
+      backendName = info.backend.split(/[ +]/)[0];
       // The run page shows the backend string, so it carries the worker count.
       const backend = info.workers > 1 ? `${info.backend} × ${info.workers} workers` : info.backend;
       console.log(`backend ${backend}, ${info.paramCount.toLocaleString("en-US")} parameters, starting at step ${info.startStep}`);
@@ -165,7 +169,8 @@ try {
   if (reporter) await finish(reporter, { status: result.status, step: result.step });
   process.exit(0);
 } catch (e) {
-  const message = e instanceof Error ? e.message : String(e);
+  // wasm's failed malloc says only "Aborted(). Build with -sASSERTIONS for more info.": named here as running out of memory.
+  const message = explainFailure(e instanceof Error ? e.message : String(e), backendName);
   console.error(`error: ${message}`);
   await settlePredictions(5000);
   if (reporter) await finish(reporter, { status: "failed", step: reporter.lastStep, error: wellFormed(message, 4000) }).catch(() => {});

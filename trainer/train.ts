@@ -24,6 +24,7 @@ import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } fr
 import { WorkerPool } from "./parallel/pool";
 import { workerCount } from "./parallel/shards";
 import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
+import { guardMemory } from "./memory-guard";
 import { Recovery } from "./recovery";
 import { wellFormed } from "../lib/text-guard";
 import { bitsPerByte, textBytes } from "../lib/bpb";
@@ -196,6 +197,7 @@ export async function train(
   const T = config.contextLength;
   const workers = workerCount(config.workers, backend.name, B);
   const modelFlops = flopsPerToken({ ...config, vocabSize });
+  guardMemory(config, vocabSize, backend.name, hooks.onLog);
   // OpenBLAS's thread count is per process: the workers share the cores rather than each taking all.
   if (backend.name === "wasm") activeGemm()?.threads(Math.max(1, Math.floor(os.availableParallelism() / workers)));
   hooks.onLog(

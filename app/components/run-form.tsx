@@ -8,14 +8,16 @@ import {
   ARCHITECTURES, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
 } from "../../lib/run-config";
 import { DatasetSpec } from "../../lib/dataset-spec";
+import { DEFAULT_DOMAINS } from "../../lib/dataset-domains";
 import { formBoolean, formNumber } from "../../lib/form-number";
-import { formFieldErrors, formFieldsOf } from "../lib/field-errors";
+import { formFieldErrors, formFieldsOf, issueErrors } from "../lib/field-errors";
 import { fmtInt } from "../lib/format";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
 import { fieldClass } from "./field-class";
 import { PlanPanel } from "./plan-panel";
 import { QueueField, THIS_SERVER } from "./queue-field";
+import { formIssues, formMemoryVerdict } from "./run-form-checks";
 import { useBackendReport } from "./use-backend-report";
 import { usePolled } from "./use-polled";
 import { serverFieldErrors, trpc } from "../lib/trpc";
@@ -43,6 +45,9 @@ type FormValues = Record<string, string>;
 const THRESHOLDS = Object.keys(THRESHOLD_LABELS) as (keyof AnomalyThresholds)[];
 /** Test-only settings the form never shows (the schema's default applies). */
 const NOT_IN_FORM = new Set<string>(["faults", "initFrom"]);
+/** Fields the form shows in its groups; an error on any other is listed beside the Start button. */
+const PLACED = new Set<string>(["name", "anomaly", "ignoreMemoryCheck", ...GROUPS.flatMap((g) => g.keys)]);
+const isPlaced = (field: string) => PLACED.has(field) || field.startsWith("anomaly.");
 
 /** Fields that only mean something for one choice are shown only with it. */
 function relevant(k: RunConfigKey, v: FormValues): boolean {
@@ -67,7 +72,7 @@ const domName = (name: string) => name.replace(".", "-");
 const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 const BOOLEAN = options(["false", "true"]);
 type Choice = { value: string; label: string };
-export type DatasetChoice = { id: string; name: string; vocabSize: number | null };
+export type DatasetChoice = { id: string; name: string; vocabSize: number | null; domains: string[] };
 const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize;
 /** Workers come and go: the Run on choices are asked for again this often. */
 const QUEUES_EVERY_MS = 3000;
@@ -101,7 +106,7 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
 }
 
 /** Selects whose text is "true" or "false". */
-const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash"]);
+const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash", "ignoreMemoryCheck"]);
 
 /** The schema takes numbers and booleans only, so the text is converted here; empty inputs become NaN, an error rather than zero. */
 function toInput(values: FormValues) {
@@ -154,8 +159,20 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [thresholdsOpen, setThresholdsOpen] = useState(false);
   const [submitting, setSubmitting] = useState(false);
-  const parsed = useMemo(() => RunConfig.safeParse(toInput(values)), [values]);
-  const vocabSize = datasets.find((d) => d.id === values.dataset)?.vocabSize ?? DEFAULT_VOCAB;
+  const vocabOf = (dataset: string) => datasets.find((d) => d.id === dataset)?.vocabSize ?? DEFAULT_VOCAB;
+  const domainsOf = (dataset: string) => (dataset === "default" ? DEFAULT_DOMAINS : (datasets.find((d) => d.id === dataset)?.domains ?? null));
+  /** Every check at once: the schema (its cross-field rules included), unknown domains and memory, so errors come in one round. */
+  function validate(v: FormValues) {
+    const input = toInput(v);
+    const result = RunConfig.safeParse(input);
+    const memory = formMemoryVerdict(input, vocabOf(v.dataset), backends.report, v.queue !== THIS_SERVER);
+    const issues = [...(result.success ? [] : result.error.issues), ...formIssues(input, domainsOf(v.dataset), memory)];
+    return { parsed: result, memory, errors: issueErrors(issues) };
+  }
+  const check = useMemo(() => validate(values), [values, backends.report, datasets]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { parsed, memory } = check;
+  const vocabSize = vocabOf(values.dataset);
+  const locked = new Set<string>(fork ? FORK_LOCKED : []);
   const localThroughput = throughput && parsed.success
     ? (throughput.tokensPerSec * throughput.flopsPerToken) / flopsPerToken({ ...parsed.data, vocabSize })
     : null;
@@ -163,10 +180,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   function set(name: string, value: string) {
     const next = { ...values, [name]: value };
     setValues(next);
-    if (Object.keys(errors).length) {
-      const check = RunConfig.safeParse(toInput(next));
-      setErrors(check.success ? {} : formFieldErrors(check.error));
-    }
+    if (Object.keys(errors).length) setErrors(validate(next).errors);
   }
 
   /** A threshold's error must not hide in the collapsed group. */
@@ -177,7 +191,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
-    if (!parsed.success) return showErrors(formFieldErrors(parsed.error));
+    if (!parsed.success || Object.keys(check.errors).length > 0) return showErrors(check.errors);
     setSubmitting(true);
     try {
       const run = await trpc.run.create.mutate({ ...parsed.data, initFrom: fork && { runId: fork.runId, step: fork.step } });
@@ -200,7 +214,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
           </p>
         )}
         <Field name="name" value={values.name} error={errors.name} onChange={set} wide />
-        <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).map(([k, x]) => [k, String(x)])) }))} />
+        <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).filter(([k]) => !locked.has(k)).map(([k, x]) => [k, String(x)])) }))} />
         {GROUPS.map((g) => (
           <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
@@ -210,7 +224,9 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
                   ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
                   : k === "queue"
                   ? <QueueField key={k} value={values.queue} error={errors.queue} queues={queues.data} queuesError={queues.error} onChange={set} />
-                  : <Field key={k} name={k} value={values[k]} error={errors[k] ?? (k === "backend" ? backend.error : undefined)} hint={hints[k]} onChange={set} choices={CHOICES[k]} />)}
+                  : <Field key={k} name={k} value={values[k]} error={errors[k] ?? (k === "backend" ? backend.error : undefined)} onChange={set} choices={CHOICES[k]}
+                      hint={locked.has(k) ? `Locked: a fork keeps ${fork!.runName}'s ${LABELS[k as RunConfigKey].toLowerCase()} (${values[k]}), the shape its weights have` : hints[k]}
+                      locked={locked.has(k)} />)}
             </div>
             {g.withThresholds && (
               <details open={thresholdsOpen} onToggle={(e) => setThresholdsOpen(e.currentTarget.open)} className="mt-4 rounded-md border border-slate-800" data-testid="anomaly-thresholds">
@@ -247,9 +263,29 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
               <dt className="text-slate-400">FLOPs/token</dt><dd className="text-right">{flopsPerToken({ ...parsed.data, vocabSize }).toExponential(2)}</dd>
             </dl>
           ) : (
-            <p className="text-amber-300">Fix the highlighted fields to see the estimate.</p>
+            <p className="text-amber-300" data-testid="estimate-blocked">
+              Fix {Object.keys(formFieldErrors(parsed.error)).map((f, i) => (
+                <span key={f}>{i > 0 && ", "}<a href={`#field-${domName(f)}`} className="underline">{isPlaced(f) ? labelAndHint(f).label : f}</a></span>
+              ))} to see the estimate.
+            </p>
           )}
-          {errors.form && <p className="text-rose-300" role="alert">{errors.form}</p>}
+          {(memory?.fits === false || errors.ignoreMemoryCheck) && (
+            <div className={`space-y-2 rounded-md border p-2 text-xs ${errors.ignoreMemoryCheck ? "border-rose-500 text-rose-200" : "border-amber-500/60 text-amber-200"}`} data-testid="memory-check">
+              <p data-testid={errors.ignoreMemoryCheck ? "error-ignoreMemoryCheck" : "memory-warning"}>
+                {errors.ignoreMemoryCheck ?? (memory?.message && `This run ${memory.message}.`)}
+              </p>
+              <label className="flex items-center gap-2 text-slate-200">
+                <input type="checkbox" id="field-ignoreMemoryCheck" checked={values.ignoreMemoryCheck === "true"} data-testid="try-anyway"
+                  onChange={(e) => set("ignoreMemoryCheck", String(e.target.checked))} />
+                {LABELS.ignoreMemoryCheck}: start it even so
+              </label>
+            </div>
+          )}
+          {Object.entries(errors).filter(([f]) => !isPlaced(f)).map(([f, message]) => (
+            <p key={f} className="text-rose-300" role="alert" data-testid={`error-${domName(f)}`}>
+              {f === "form" ? message : `${f in LABELS ? LABELS[f as RunConfigKey] : f}: ${message}`}
+            </p>
+          ))}
           <button type="submit" disabled={submitting} className="w-full rounded-md bg-indigo-500 px-4 py-2 font-medium text-white hover:bg-indigo-400 disabled:opacity-50">
             {submitting ? "Starting…" : "Start run"}
           </button>
@@ -260,22 +296,22 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
 }
 
 function Field(props: {
-  name: string; value: string; error?: string; hint?: string; onChange: (name: string, v: string) => void; wide?: boolean; choices?: Choice[];
+  name: string; value: string; error?: string; hint?: string; onChange: (name: string, v: string) => void; wide?: boolean; choices?: Choice[]; locked?: boolean;
 }) {
   const { name, value, error, choices } = props;
   const id = `field-${domName(name)}`;
   const { label, hint: defaultHint } = labelAndHint(name);
   const hint = props.hint ?? defaultHint;
-  const cls = fieldClass(error);
+  const cls = fieldClass(error) + (props.locked ? " cursor-not-allowed opacity-60" : "");
   return (
     <div className={props.wide ? "max-w-md" : ""}>
       <label htmlFor={id} className="block text-sm font-medium text-slate-300">{label}</label>
       {choices ? (
-        <select id={id} name={name} value={value} onChange={(e) => props.onChange(name, e.target.value)} className={cls}>
+        <select id={id} name={name} value={value} disabled={props.locked} onChange={(e) => props.onChange(name, e.target.value)} className={cls}>
           {choices.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
         </select>
       ) : (
-        <input id={id} name={name} value={value} inputMode={TEXT_FIELDS.has(name) ? "text" : "decimal"} autoComplete="off"
+        <input id={id} name={name} value={value} readOnly={props.locked} aria-readonly={props.locked} inputMode={TEXT_FIELDS.has(name) ? "text" : "decimal"} autoComplete="off"
           onChange={(e) => props.onChange(name, e.target.value)} aria-invalid={Boolean(error)} aria-describedby={`${id}-hint`} className={cls} />
       )}
       <p id={`${id}-hint`} className={`mt-1 text-xs ${error ? "text-rose-300" : "text-slate-500"}`} data-testid={error ? `error-${domName(name)}` : undefined}>

@@ -10,6 +10,7 @@ import { RunChartSections, runChartIds } from "./chart-run-sections";
 import type { ChartSettings } from "./chart-settings";
 import { ChartToolbar } from "./chart-toolbar";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
+import { CheckpointPickBox, ComparePicked, useCheckpointPick } from "./checkpoint-pick";
 import { GeneratePanel } from "./generate-panel";
 import { EvalTable } from "./eval-panels";
 import { RunAlerts } from "./run-alerts";
@@ -18,6 +19,7 @@ import { RunLog } from "./run-log";
 import { RunNotes } from "./run-notes";
 import { RunLineage, type Lineage } from "./run-lineage";
 import { RunDownloads } from "./run-downloads";
+import { ResumePicker } from "./resume-picker";
 import { RunPlace, useWorkerNames } from "./run-place";
 import { SEVERITY_COLOR } from "./severity-badge";
 import { StatusBadge } from "./status-badge";
@@ -44,6 +46,7 @@ export function RunView(props: Props) {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const exporter = useCheckpointExport(run.id);
+  const pick = useCheckpointPick(run.id);
   const active = ACTIVE_STATUSES.includes(run.status);
   const canResume = !active && run.status !== "completed";
 
@@ -68,7 +71,7 @@ export function RunView(props: Props) {
         <h1 className="text-xl font-semibold text-slate-100">{run.name}</h1>
         <StatusBadge status={run.status} queueAhead={run.queueAhead} />
         <span className="rounded bg-slate-800 px-2 py-0.5 font-mono text-xs text-slate-300" data-testid="run-backend">
-          backend: {run.backend ?? (run.config.queue && !run.workerId && run.status === "queued" ? "waiting for a worker" : "starting…")}
+          backend: {run.backend ?? (run.config.queue && !run.workerId && run.status === "queued" ? "waiting for a worker" : active ? "starting…" : "never started")}
         </span>
         <RunPlace queue={run.config.queue} workerId={run.workerId} workerName={run.workerId ? workerNames.get(run.workerId) : undefined}
           className="rounded bg-slate-800 px-2 py-0.5" />
@@ -79,9 +82,7 @@ export function RunView(props: Props) {
           <RunDownloads runId={run.id} />
           <button onClick={() => act("stop")} disabled={busy || !active || run.status === "stopping"}
             className="rounded-md border border-slate-600 px-3 py-1.5 text-sm hover:bg-slate-800 disabled:opacity-40">Stop</button>
-          <button onClick={() => act("resume")} disabled={busy || !canResume}
-            title={checkpoints[0] ? `Continues from the checkpoint at step ${checkpoints[0].step}` : "Starts from step 0: no checkpoint yet"}
-            className="rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400 disabled:opacity-40">Resume</button>
+          <ResumePicker run={run} steps={checkpoints.map((c) => c.step)} disabled={busy || !canResume} onResumed={setRun} onError={setActionError} />
           {noVerifiedCheckpoint && (
             <button onClick={() => act("fromScratch")} disabled={busy} data-testid="run-from-scratch"
               title="No checkpoint of this run verifies: sets them aside and trains again from step 0"
@@ -110,12 +111,12 @@ export function RunView(props: Props) {
           {checkpoints.length === 0 ? <p className="text-sm text-slate-500">None yet. One is written every {run.config.checkpointInterval} steps and on stop.</p> : (
             <table className="w-full whitespace-nowrap text-sm" data-testid="checkpoints">
               <thead className="text-left text-xs uppercase text-slate-500">
-                <tr><th className="py-1 pr-3">Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th className="pr-3">Saved</th><th /></tr>
+                <tr><th className="py-1 pr-3">Compare · Step</th><th className="pr-3">Size</th><th className="pr-3">sha256</th><th className="pr-3">Saved</th><th /></tr>
               </thead>
               <tbody className="font-mono tabular-nums">
                 {checkpoints.map((c, i) => (
                   <tr key={c.step} className="border-t border-slate-800" title={c.path}>
-                    <td className="py-1 pr-3">{c.step}</td><td className="pr-3">{fmtBytes(c.bytes)}</td>
+                    <td className="py-1 pr-3"><CheckpointPickBox pick={pick} step={c.step} />{c.step}</td><td className="pr-3">{fmtBytes(c.bytes)}</td>
                     <td className="pr-3 text-slate-400">{c.sha256.slice(0, 8)}…</td><td className="pr-3 text-slate-400" title={fmtTime(c.createdAt)}>{fmtWhen(c.createdAt)}</td>
                     <td><button onClick={() => exporter.exportStep(c.step)} disabled={exporter.busy} data-testid={`export-${c.step}`}
                       title="Weights as model.safetensors, config.json and tokenizer.json, in an export folder beside the checkpoint"
@@ -136,6 +137,7 @@ export function RunView(props: Props) {
               </tbody>
             </table>
           )}
+          {checkpoints.length > 1 && <ComparePicked pick={pick} />}
           <ExportStatus state={exporter.state} />
         </section>
         <section className="min-w-0 rounded-lg border border-slate-800 p-4">

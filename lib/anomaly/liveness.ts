@@ -76,7 +76,36 @@ export class MemoryWatch {
   }
 }
 
-const OOM_TEXT = /out of memory|heap limit|ENOMEM|cannot allocate memory/i;
+/**
+ * Output that means an allocation failed: V8's heap limit, the OS (ENOMEM), wasm's heap (an
+ * emscripten abort, "Aborted()", is how tfjs-backend-wasm fails a malloc past its 4 GiB; a
+ * WebAssembly.Memory that cannot grow) and JS buffers too large to allocate (RangeError).
+ */
+const OOM_TEXT =
+  /out of memory|heap limit|ENOMEM|cannot allocate memory|could not allocate memory|Aborted\(|Cannot enlarge memory|Array buffer allocation failed|RangeError:.*(allocat|Invalid typed array length|Array buffer)/i;
+
+/** How the trainer's own messages about memory begin: the memory check at start-up, and a failed allocation explained. */
+export const OUT_OF_MEMORY = "Out of memory";
+
+export function isOutOfMemory(text: string): boolean {
+  return OOM_TEXT.test(text);
+}
+
+/**
+ * A trainer's failure as a person reads it: a failed allocation ("Aborted(). Build with
+ * -sASSERTIONS for more info.") becomes a plain out-of-memory message that keeps the original.
+ */
+export function explainFailure(message: string, backend: string | null): string {
+  if (!isOutOfMemory(message) || message.includes(OUT_OF_MEMORY)) return message;
+  const where = backend === "wasm" ? "the wasm backend's heap (at most 4 GiB)" : "this machine's memory";
+  return `${OUT_OF_MEMORY}: an allocation failed in ${where}; make the model, batch or context smaller, or set a micro-batch or gradient checkpointing (${clip(message)})`;
+}
+
+/** A run whose trainer reported failing: an oom alert when the failure was memory, else null (the run's error says why). */
+export function classifyFailure(f: { step: number; error: string | undefined }): Anomaly | null {
+  if (!f.error || !isOutOfMemory(f.error)) return null;
+  return anomaly({ type: "oom", step: f.step, value: null, threshold: null, message: `trainer failed at step ${f.step}: ${clip(f.error)}` });
+}
 
 /**
  * Classifies a trainer exit the server did not ask for. type "oom" when signal is SIGKILL and

@@ -2,6 +2,7 @@ import type { Server } from "socket.io";
 import type { Db } from "../db";
 import type { Env } from "../env";
 import { AlertService } from "./alerts";
+import { RunChecks } from "./run-checks";
 import { BackendService } from "./backends";
 import { CliJobs } from "./cli-jobs";
 import { Cluster } from "./cluster";
@@ -53,9 +54,9 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     channel.revoke(id);
     writer.forget(id);
   };
-  runs.supersedeAll = async (id) => {
+  runs.supersedeAfter = async (id, afterStep) => {
     const last = await db.supersededMetric.aggregate({ where: { runId: id }, _max: { attempt: true } });
-    await writer.supersede(id, -1, (last._max.attempt ?? 0) + 1);
+    await writer.supersede(id, afterStep, (last._max.attempt ?? 0) + 1);
   };
   let cluster: Cluster | null = null;
   const supervisor = new Supervisor(runs, serverUrl, env.STOP_TIMEOUT_S * 1000, watch, env.MAX_TRAINERS, () => cluster?.fallbackUrls() ?? env.SERVER_URLS);
@@ -75,6 +76,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
+  const runChecks = new RunChecks(db, backends);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const stats = new ServerStats(writer.stats);
   const metricReader = new MetricReader(env.databaseUrl).start();
@@ -93,5 +95,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, runChecks, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard };
 }

@@ -188,27 +188,61 @@ export class RunService {
     for (const { id } of rows) if (!asked(id)) await this.stopOwned(id);
   }
 
-  /** fromScratch: the person chose to start over at step 0; the old checkpoints are set aside and the old metrics superseded. */
-  async resume(id: string, opts: { fromScratch?: boolean } = {}): Promise<RunSummary> {
+  /**
+   * fromScratch: the person chose to start over at step 0; the old checkpoints are set aside and
+   * the old metrics superseded. step: go on from that checkpoint instead of the newest; the later
+   * ones are set aside and the metrics after it superseded, as a rollback does.
+   */
+  async resume(id: string, opts: { fromScratch?: boolean; step?: number } = {}): Promise<RunSummary> {
     const run = await this.get(id);
     if (run.source !== "trainer") throw new TRPCError({ code: "BAD_REQUEST", message: `This run comes from its own trainer (${run.source}); it resumes when that trainer logs to it again` });
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
+    if (opts.fromScratch && opts.step !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "Resume either from scratch or from a checkpoint step, not both" });
     if (opts.fromScratch) await this.startOver(id);
-    const resumed = await this.relaunch(run, {});
-    this.onLifecycle?.(id, { type: "resumed", step: opts.fromScratch ? 0 : run.step, message: opts.fromScratch ? "Resumed from scratch" : `Resumed at step ${run.step}` });
+    if (opts.step !== undefined) await this.rewindTo(run, opts.step);
+    const from = opts.fromScratch ? 0 : (opts.step ?? run.step);
+    const resumed = await this.relaunch(opts.step === undefined ? run : { ...run, step: opts.step }, {});
+    this.onLifecycle?.(id, { type: "resumed", step: from, message: opts.fromScratch ? "Resumed from scratch" : `Resumed at step ${from}` });
     return resumed;
   }
 
-  /** Supersedes every metric of a run that starts over; set by the services, which own the metric writer. */
-  supersedeAll: ((runId: string) => Promise<void>) | null = null;
+  /** Supersedes a run's metrics after a step (-1: all of them); set by the services, which own the metric writer. */
+  supersedeAfter: ((runId: string, afterStep: number) => Promise<void>) | null = null;
 
   private async startOver(id: string) {
     const checkpoints = path.join(this.runDir(id), "checkpoints");
     // Kept, not deleted: they may still be worth a look by hand.
     if (fs.existsSync(checkpoints)) fs.renameSync(checkpoints, path.join(this.runDir(id), `checkpoints-discarded-${Date.now()}`));
     await this.db.checkpoint.deleteMany({ where: { runId: id } });
-    await this.supersedeAll?.(id);
+    await this.supersedeAfter?.(id, -1);
+  }
+
+  /**
+   * Makes `step` the run's newest checkpoint, so its next trainer resumes there: the later
+   * checkpoint folders move to checkpoints-set-aside-<time>/ (kept for a look by hand, or to move
+   * back), their records go, and the metrics after the step are superseded.
+   */
+  private async rewindTo(run: RunSummary, step: number) {
+    const rows = await this.db.checkpoint.findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true } });
+    if (!rows.some((r) => r.step === step))
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `Run ${run.name} has no checkpoint at step ${step}; ${rows.length ? `its checkpoints are at steps ${rows.map((r) => r.step).join(", ")}` : "it has none"}`,
+        cause: Object.assign(new Error("no such checkpoint"), { issues: [{ path: ["step"], message: `No checkpoint at step ${step}` }] }),
+      });
+    const root = path.join(this.runDir(run.id), "checkpoints");
+    const later = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => Number(/^step-(\d+)$/.exec(d)?.[1] ?? -1) > step) : [];
+    if (later.length > 0) {
+      const aside = path.join(this.runDir(run.id), `checkpoints-set-aside-${Date.now()}`);
+      fs.mkdirSync(aside, { recursive: true });
+      for (const d of later) fs.renameSync(path.join(root, d), path.join(aside, d));
+      console.log(`run ${run.id}: resuming at step ${step}; set aside ${later.join(", ")} in ${aside}`);
+    }
+    await this.db.checkpoint.deleteMany({ where: { runId: run.id, step: { gt: step } } });
+    await this.supersedeAfter?.(run.id, step);
+    await this.db.run.update({ where: { id: run.id }, data: { step } });
+    this.hub.rollback(run.id, step);
   }
 
   /** The restart policy: a crashed run goes on from its last checkpoint, counted against maxRestarts. */

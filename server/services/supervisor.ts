@@ -7,6 +7,7 @@ import type { RunConfig } from "../../lib/run-config";
 import type { RemoteRuns } from "./remote-runs";
 import type { Launcher, RunService } from "./runs";
 import type { Watch } from "./watch";
+import { explainFailure } from "../../lib/anomaly/liveness";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const TAIL_LINES = 20;
@@ -174,7 +175,7 @@ export class Supervisor implements Launcher {
       const clean = child.proc ? code === 0 || (child.stopRequested && signal === "SIGTERM") : child.stopRequested;
       const tail = readTail(path.join(this.runs.runDir(runId), LOG_FILE));
       const how = child.proc ? (signal ? `signal ${signal}` : `code ${code}`) : "an unknown status (it was adopted after a server restart)";
-      const reason = clean ? null : `Trainer exited with ${how}: ${lastError(tail)}`;
+      const reason = clean ? null : explainFailure(`Trainer exited with ${how}: ${lastError(tail)}`, null);
       await this.runs
         .trainerExited(runId, reason, clean ? undefined : { code, signal, tail })
         .catch((e) => console.error("recording trainer exit failed:", e));

@@ -1,7 +1,7 @@
 import { RunMonitor } from "../../lib/anomaly/monitor";
-import { classifyExit } from "../../lib/anomaly/liveness";
+import { classifyExit, classifyFailure } from "../../lib/anomaly/liveness";
 import { SEVERITY_OF, type Anomaly } from "../../lib/anomaly/types";
-import type { Heartbeat, MetricPoint, RecoveryEvent } from "../../lib/protocol";
+import type { Heartbeat, MetricPoint, RecoveryEvent, TrainerDone } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import type { AlertService } from "./alerts";
 import type { RunSummary } from "./runs";
@@ -151,6 +151,13 @@ export class Watch {
         message: `Restart ${run.restarts + 1} of ${maxRestarts} after ${anomaly.type === "oom" ? "running out of memory" : "a crash"}`,
       });
     return restart;
+  }
+
+  /** The trainer said it failed: one that ran out of memory raises oom; other failures carry their reason on the run. */
+  async failed(runId: string, done: TrainerDone) {
+    if (done.status !== "failed") return;
+    const oom = classifyFailure({ step: done.step, error: done.error });
+    if (oom) await this.alerts.raise(runId, oom);
   }
 
   /** The trainer is gone (any way): nothing left to watch. */

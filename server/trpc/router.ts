@@ -39,12 +39,14 @@ export const appRouter = router({
       checkFaults(input.faults, ctx.services.faultInjection);
       await ctx.services.evals.checkRunEvals(input.evals);
       await ctx.services.backends.check(input);
+      await ctx.services.runChecks.check(input);
       return ctx.services.runs.create(input);
     }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),
     resume: procedure
-      .input(RunId.extend({ fromScratch: z.boolean().optional() }))
-      .mutation(({ ctx, input }) => ctx.services.runs.resume(input.id, { fromScratch: input.fromScratch })),
+      // step: resume from that checkpoint rather than the newest; the later ones are set aside.
+      .input(RunId.extend({ fromScratch: z.boolean().optional(), step: z.number().int().min(0).max(1e9).optional() }))
+      .mutation(({ ctx, input }) => ctx.services.runs.resume(input.id, { fromScratch: input.fromScratch, step: input.step })),
     forks: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.forks(input.id)),
     /** Rename, notes, labels, project, star, archive. */
     annotate: procedure.input(RunId.extend({ change: RunAnnotation })).mutation(({ ctx, input }) => ctx.services.runAdmin.annotate(input.id, input.change)),

@@ -27,7 +27,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: Promi
   return (
     <div className="space-y-4">
       <h1 className="text-xl font-semibold text-slate-100">{fork ? "Fork a run" : "New run"}</h1>
-      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize }))} evalSets={evalSets} throughput={throughput ?? null} fork={fork} />
+      <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize, domains: d.spec.sources.map((x) => x.domain) }))} evalSets={evalSets} throughput={throughput ?? null} fork={fork} />
     </div>
   );
 }
