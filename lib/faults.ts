@@ -10,6 +10,7 @@ const step = z.number().int().min(0);
  * - nan: make the step's loss and gradients NaN.
  * - sleep: stop stepping for seconds; blocking also freezes the process, heartbeats included.
  * - exit: exit the process with code; signal: kill it with a signal (a crash).
+ * - abort: throw what tfjs-backend-wasm throws when its heap cannot grow ("Aborted()"), an out-of-memory failure.
  */
 export const Fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("loss_scale"), step, factor: z.number().positive().max(1e6) }),
@@ -18,6 +19,7 @@ export const Fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("sleep"), step, seconds: z.number().positive().max(3600), blocking: z.boolean().default(false) }),
   z.object({ kind: z.literal("exit"), step, code: z.number().int().min(1).max(255) }),
   z.object({ kind: z.literal("signal"), step, signal: z.enum(["SIGKILL", "SIGTERM", "SIGSEGV", "SIGABRT"]) }),
+  z.object({ kind: z.literal("abort"), step }),
 ]);
 export type Fault = z.infer<typeof Fault>;
 

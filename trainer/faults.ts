@@ -28,7 +28,7 @@ export class FaultInjector {
   }
 }
 
-/** Runs the process-level faults (sleep, exit, signal); the numeric ones are applied by the step. */
+/** Runs the process-level faults (sleep, exit, signal, abort); the numeric ones are applied by the step. */
 export async function disrupt(faults: Fault[], log: (msg: string) => void): Promise<void> {
   for (const f of faults) {
     if (f.kind === "sleep") {
@@ -43,6 +43,10 @@ export async function disrupt(faults: Fault[], log: (msg: string) => void): Prom
       process.kill(process.pid, f.signal);
       // SIGTERM is handled (a graceful stop at the end of this step); the others end the process.
       if (f.signal !== "SIGTERM") await new Promise((r) => setTimeout(r, 60_000));
+    } else if (f.kind === "abort") {
+      log(`fault injection: a failed wasm allocation at step ${f.step}`);
+      // Emscripten's abort() without assertions, word for word.
+      throw new WebAssembly.RuntimeError("Aborted(). Build with -sASSERTIONS for more info.");
     }
   }
 }

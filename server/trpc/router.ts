@@ -3,7 +3,7 @@ import { z } from "zod";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
-import { RunConfig } from "../../lib/run-config";
+import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { RunAnnotation } from "../../lib/run-annotation";
 import { checkFaults } from "../services/faults";
 import { runMetricKeys } from "../services/metric-keys";
@@ -35,11 +35,12 @@ export const appRouter = router({
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
     get: procedure.input(RunId).query(({ ctx, input }) => ctx.services.runs.get(input.id)),
-    create: procedure.input(RunConfig).mutation(async ({ ctx, input }) => {
+    // Parsed by runChecks, so the schema's issues and the checks that need the database come in one answer.
+    create: procedure.input(z.custom<RunConfigInput>()).mutation(async ({ ctx, input: raw }) => {
+      const input = await ctx.services.runChecks.parse(raw);
       checkFaults(input.faults, ctx.services.faultInjection);
       await ctx.services.evals.checkRunEvals(input.evals);
       await ctx.services.backends.check(input);
-      await ctx.services.runChecks.check(input);
       return ctx.services.runs.create(input);
     }),
     stop: procedure.input(RunId).mutation(({ ctx, input }) => ctx.services.runs.stop(input.id)),

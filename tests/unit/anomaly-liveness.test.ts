@@ -124,3 +124,26 @@ test("code 1, or SIGKILL with memory well under the limit, is a crash", () => {
   assert.equal(k.message, "trainer killed by SIGKILL at step 5 with no output");
   assert.equal(classifyExit({ code: null, signal: "SIGSEGV", step: 5, tail: [], lastRssBytes: 7.9 * GiB, limitBytes: 8 * GiB }).type, "crash");
 });
+
+test("failed allocations are out of memory: wasm's Aborted(), a heap that cannot grow, RangeError allocation failures", async () => {
+  const { classifyFailure, explainFailure } = await import("../../lib/anomaly/liveness");
+  const oom = [
+    "RuntimeError: Aborted(). Build with -sASSERTIONS for more info.",
+    "Cannot enlarge memory arrays to size 4294967296 bytes (OOM).",
+    "RangeError: Array buffer allocation failed",
+    "RangeError: WebAssembly.Memory(): could not allocate memory",
+    "RangeError: Invalid typed array length: 4294967296",
+  ];
+  for (const line of oom) {
+    const a = classifyExit({ code: 1, signal: null, step: 0, tail: ["backend wasm, 2,400,000,000 parameters, starting at step 0", line] });
+    assert.equal(a.type, "oom", line);
+    assert.match(a.message, /ran out of memory/);
+    assert.equal(classifyFailure({ step: 0, error: line })?.type, "oom", line);
+  }
+  assert.equal(classifyExit({ code: 1, signal: null, step: 3, tail: ["RangeError: Maximum call stack size exceeded"] }).type, "crash");
+  assert.equal(classifyFailure({ step: 3, error: "dataset ds-0 is not prepared" }), null);
+  const explained = explainFailure("Aborted(). Build with -sASSERTIONS for more info.", "wasm");
+  assert.match(explained, /^Out of memory: an allocation failed in the wasm backend's heap \(at most 4 GiB\); .*\(Aborted\(\)\. Build with -sASSERTIONS for more info\.\)$/);
+  assert.equal(explainFailure(explained, "wasm"), explained, "explained once");
+  assert.equal(explainFailure("checkpoint is damaged", "wasm"), "checkpoint is damaged");
+});
