@@ -39,9 +39,20 @@ export function formFieldsOf(serverErrors: Record<string, string>): Partial<Reco
   }));
 }
 
-/** Field names can come from input ("__proto__" in a record's keys): collected in a Map, never indexed into a plain object. */
+/**
+ * The first message per field; a record field keeps one per key, joined, so every bad key shows
+ * at once. Field names can come from input ("__proto__" in a record's keys): collected in a Map,
+ * never indexed into a plain object.
+ */
 function firstPerField(pairs: [string, string][]): Partial<Record<string, string>> {
-  const out = new Map<string, string>();
-  for (const [field, message] of pairs) if (!out.has(field)) out.set(field, message);
-  return Object.fromEntries(out);
+  const out = new Map<string, string[]>();
+  for (const [field, message] of pairs) {
+    const seen = out.get(field);
+    if (!seen) out.set(field, [message]);
+    else if (RECORD_FIELDS.has(field) && !seen.some((m) => keyOf(m) === keyOf(message))) seen.push(message);
+  }
+  return Object.fromEntries([...out].map(([field, messages]) => [field, messages.join("; ")]));
 }
+
+/** The key a record field's message names ('"code": At least 0' → "code"). */
+const keyOf = (message: string) => /^"([^"]*)":/.exec(message)?.[1] ?? message;

@@ -229,7 +229,6 @@ export class RunService {
       throw new TRPCError({
         code: "BAD_REQUEST",
         message: `Run ${run.name} has no checkpoint at step ${step}; ${rows.length ? `its checkpoints are at steps ${rows.map((r) => r.step).join(", ")}` : "it has none"}`,
-        cause: Object.assign(new Error("no such checkpoint"), { issues: [{ path: ["step"], message: `No checkpoint at step ${step}` }] }),
       });
     const root = path.join(this.runDir(run.id), "checkpoints");
     const later = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => Number(/^step-(\d+)$/.exec(d)?.[1] ?? -1) > step) : [];

@@ -36,6 +36,8 @@ test("mixture errors land on the mixture field, naming the key, from the form's 
   assert.deepEqual(issues.map((i) => i.path.join(".")), ["mixWeights.code", "mixWeights.nope"]);
   const errors = formFieldErrors(r.error!);
   assert.match(errors.mixWeights ?? "", /^"code": At least 0/);
+  const both = formFieldsOf({ "mixWeights.code": "At least 0", "mixWeights.nope": "unknown domain; this dataset has web, books, dialogue, code" });
+  assert.equal(both.mixWeights, '"code": At least 0; "nope": unknown domain; this dataset has web, books, dialogue, code', "every bad key shows at once");
   assert.deepEqual(formFieldsOf({ "mixWeights.nope": "unknown domain; this dataset has web, books, dialogue, code", lr: "At least 1e-7" }), {
     mixWeights: '"nope": unknown domain; this dataset has web, books, dialogue, code', lr: "At least 1e-7",
   });
