@@ -204,8 +204,8 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   }
 
   return (
-    <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[1fr_18rem]" data-testid="run-form">
-      <div className="space-y-6">
+    <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_18rem]" data-testid="run-form">
+      <div className="min-w-0 space-y-6">
         {fork && (
           <p className="rounded-md border border-indigo-500/40 bg-indigo-500/10 px-3 py-2 text-sm text-indigo-200" data-testid="fork-banner">
             Forking <a href={`/runs/${fork.runId}`} className="underline">{fork.runName}</a> at step {fork.step}: the new run starts from
@@ -216,7 +216,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
         <Field name="name" value={values.name} error={errors.name} onChange={set} wide />
         <DeepSpeedImportPanel onApply={(c) => setValues((v) => ({ ...v, ...Object.fromEntries(Object.entries(c).filter(([k]) => !locked.has(k)).map(([k, x]) => [k, String(x)])) }))} />
         {GROUPS.map((g) => (
-          <fieldset key={g.title} className="rounded-lg border border-slate-800 p-4">
+          <fieldset key={g.title} className="min-w-0 rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
             <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
               {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
@@ -241,7 +241,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
             )}
           </fieldset>
         ))}
-        <fieldset className="rounded-lg border border-slate-800 p-4">
+        <fieldset className="min-w-0 rounded-lg border border-slate-800 p-4">
           <legend className="px-1 text-sm font-semibold text-slate-300">Plan</legend>
           {throughput && (
             <p className="mb-3 text-xs text-slate-500">
@@ -251,7 +251,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
           <PlanPanel config={parsed.success ? parsed.data : toInput(values)} vocabSize={vocabSize} measuredTokensPerSec={localThroughput} />
         </fieldset>
       </div>
-      <aside className="space-y-4">
+      <aside className="min-w-0 space-y-4">
         <div className="sticky top-4 space-y-4 rounded-lg border border-slate-800 bg-slate-900 p-4 text-sm">
           <h2 className="font-semibold text-slate-200">Estimate</h2>
           {parsed.success ? (

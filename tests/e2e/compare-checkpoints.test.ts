@@ -30,6 +30,15 @@ test("compare checkpoints: deltas, a third checkpoint from the picker, text for 
   page.on("pageerror", (e) => problems.push(e.message));
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
 
+  // On the run page any checkpoints can be ticked for comparison, not only neighbours; a completed run offers no resume.
+  await page.goto(`${server.url}/runs/${a.id}`);
+  assert.equal(await page.locator("[data-testid=resume]").isDisabled(), true);
+  await page.check("[data-testid=pick-20]");
+  assert.equal(await page.locator("[data-testid=compare-picked]").count(), 0, "one ticked is not yet a comparison");
+  await page.check("[data-testid=pick-60]");
+  await page.click("[data-testid=compare-picked]");
+  await page.waitForURL((u) => u.pathname === "/compare/checkpoints" && u.searchParams.get("c") === `${a.id}@20,${a.id}@60`);
+
   // Two checkpoints from the URL: a score table with deltas against the first.
   await page.goto(`${server.url}/compare/checkpoints?c=${a.id}@20,${a.id}@60`);
   await page.waitForSelector("[data-testid=scores]");
