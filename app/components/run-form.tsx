@@ -218,7 +218,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
         {GROUPS.map((g) => (
           <fieldset key={g.title} className="min-w-0 rounded-lg border border-slate-800 p-4">
             <legend className="px-1 text-sm font-semibold text-slate-300">{g.title}</legend>
-            <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+            <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3">
               {g.keys.filter((k) => relevant(k, values) || errors[k]).map((k) =>
                 k === "evals"
                   ? <EvalPicker key={k} value={JSON.parse(values.evals)} sets={evalSets} error={errors.evals} onChange={(v) => set("evals", JSON.stringify(v))} />
@@ -233,7 +233,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
                 <summary className="cursor-pointer px-3 py-2 text-sm font-medium text-slate-300">
                   {LABELS.anomaly} <span className="ml-2 text-xs font-normal text-slate-500">{HINTS.anomaly}</span>
                 </summary>
-                <div className="grid gap-4 border-t border-slate-800 p-3 sm:grid-cols-2 xl:grid-cols-3">
+                <div className="grid grid-cols-1 gap-4 border-t border-slate-800 p-3 sm:grid-cols-2 xl:grid-cols-3">
                   {THRESHOLDS.map((t) => `anomaly.${t}`).map((name) => <Field key={name} name={name} value={values[name]} error={errors[name]} onChange={set} />)}
                 </div>
                 {errors.anomaly && <p className="px-3 pb-3 text-xs text-rose-300" data-testid="error-anomaly">{errors.anomaly}</p>}
