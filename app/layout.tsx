@@ -2,38 +2,39 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AccountMenu } from "./components/account-menu";
 import { AlertCenter } from "./components/alert-center";
+import { ConnectionBanner } from "./components/connection-banner";
+import { KeyboardShortcuts } from "./components/keyboard-shortcuts";
 import { LocalModeBanner } from "./components/local-mode-banner";
 import { SignedInOnly } from "./components/signed-out-shell";
+import { SiteNav } from "./components/site-nav";
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Pretrain", description: "Pretraining runs, live" };
+// Each page names its subject; the tab reads "<subject> · Pretrain".
+export const metadata: Metadata = { title: { template: "%s · Pretrain", default: "Pretrain" }, description: "Pretraining runs, live" };
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en">
       <body className="min-h-screen">
+        <SignedInOnly><ConnectionBanner /></SignedInOnly>
         <header className="border-b border-slate-800 bg-slate-900/80">
-          <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 sm:gap-x-6 sm:px-6">
+          <nav className="relative mx-auto flex max-w-7xl items-center gap-3 px-4 py-3 md:gap-5 md:px-6">
             <Link href="/" className="whitespace-nowrap font-semibold tracking-tight text-slate-100">
               ▲ Pretrain
             </Link>
             <SignedInOnly>
-              <Link href="/" className="text-sm text-slate-400 hover:text-slate-100">Runs</Link>
-              <Link href="/datasets" className="text-sm text-slate-400 hover:text-slate-100">Datasets</Link>
-              <Link href="/evals" className="text-sm text-slate-400 hover:text-slate-100">Benchmarks</Link>
-              <Link href="/alerts" className="text-sm text-slate-400 hover:text-slate-100">Alerts</Link>
-              <Link href="/workers" className="text-sm text-slate-400 hover:text-slate-100">Workers</Link>
-              <Link href="/connect" className="text-sm text-slate-400 hover:text-slate-100">Connect</Link>
-              <AlertCenter />
-              <Link href="/runs/new" className="whitespace-nowrap rounded-md bg-indigo-500 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-400">
-                New run
-              </Link>
-              <AccountMenu />
+              <SiteNav alerts={<AlertCenter />} account={<AccountMenu />} />
+              <KeyboardShortcuts />
             </SignedInOnly>
           </nav>
         </header>
         <LocalModeBanner />
-        <main className="mx-auto max-w-7xl px-6 py-6">{children}</main>
+        <main className="mx-auto max-w-7xl px-4 py-6 md:px-6">{children}</main>
+        <SignedInOnly>
+          <footer className="mx-auto hidden max-w-7xl px-6 pb-6 text-xs text-slate-600 md:block">
+            Press <kbd className="rounded border border-slate-700 px-1 font-mono">?</kbd> for keyboard shortcuts
+          </footer>
+        </SignedInOnly>
       </body>
     </html>
   );

@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import { querySetsRemembered, viewFromQuery } from "../lib/run-filter";
 import { RunsTable } from "./components/runs-table";
 import { caller } from "./lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Runs" };
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const api = caller();

@@ -1,7 +1,10 @@
+import type { Metadata } from "next";
 import { AlertsView } from "../components/alerts-view";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Alerts" };
 
 export default async function AlertsPage() {
   const api = caller();

@@ -1,9 +1,12 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { CompareView } from "../components/compare-view";
 import { caller } from "../lib/caller";
 import { parseCompareParams } from "./params";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Compare" };
 
 export default async function ComparePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { params, dropped } = parseCompareParams(await searchParams);

@@ -14,6 +14,8 @@ export interface ChartLine {
   dots?: boolean;
   /** A reference line or superseded data: dashed, never smoothed, no band. */
   dashed?: boolean;
+  /** A flat reference (e.g. random chance), not data: left out of the constant-series check and the y-range. */
+  reference?: boolean;
 }
 
 /**
@@ -85,4 +87,24 @@ export function nearestIndex(xs: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo > 0 && x - xs[lo - 1] < xs[lo] - x ? lo - 1 : lo;
+}
+
+/**
+ * The one value every data line holds at every point, or null when any differs, a reading is NaN,
+ * or there are fewer than three points (too few to call constant). Reference lines aside.
+ */
+export function constantValue(lines: readonly ChartLine[]): number | null {
+  let value: number | null = null;
+  let points = 0;
+  for (const l of lines) {
+    if (l.reference) continue;
+    for (const p of l.points) {
+      for (const v of [p.last, p.min, p.max]) {
+        if (v === null || !Number.isFinite(v) || (value !== null && v !== value)) return null;
+        value = v;
+      }
+      points += p.count;
+    }
+  }
+  return points >= 3 ? value : null;
 }

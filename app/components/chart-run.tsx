@@ -28,14 +28,22 @@ export function RunChart({ runId, id, title, subtitle, specs, xMap, markers, sup
   const lines: ChartLine[] = specs.map((s) => ({ label: s.label, color: s.color, dots: s.dots, xMap, points: series[s.key]?.points ?? [] }));
   const span = lines[0].points;
   if (reference && span.length)
-    lines.push({ label: reference.label, color: "#64748b", dashed: true, xMap, points: [span[0], span[span.length - 1]].map((p) => spanOfPoint({ ...p, value: reference.value })) });
+    lines.push({ label: reference.label, color: "#64748b", dashed: true, reference: true, xMap, points: [span[0], span[span.length - 1]].map((p) => spanOfPoint({ ...p, value: reference.value })) });
   const raw = specs.every((s) => series[s.key]?.raw ?? true);
   return <MetricChart id={id} title={title} subtitle={subtitle} lines={[...lines, ...superseded]} raw={raw} loading={loading} error={error} markers={markers} unit={unit} note={note} />;
 }
 
-/** The points rollbacks undid on one key, one faint dashed line per attempt, drawn beneath the live one. */
+/** The legend's name for points a rollback undid. */
+export const SUPERSEDED_LABEL = "undone by rollback";
+
+/** Amber reads on the dark background beside every series colour but an amber one, which gets light grey. */
+export function supersededColor(lineColor: string): string {
+  return ["#fbbf24", "#f59e0b", "#fcd34d"].includes(lineColor.toLowerCase()) ? "#cbd5e1" : "#f59e0b";
+}
+
+/** The points rollbacks undid on one key, one dashed line per attempt in a colour that stands apart from the live one's. */
 export function supersededLines(superseded: SupersededMap, key: string, color: string, xMap: XMap): ChartLine[] {
   const attempts = new Map<number, SupersededMap[string]>();
   for (const p of superseded[key] ?? []) attempts.set(p.attempt, [...(attempts.get(p.attempt) ?? []), p]);
-  return [...attempts.values()].map((points) => ({ label: "superseded (rollback)", color: `${color}40`, dashed: true, xMap, points: points.map(spanOfPoint) }));
+  return [...attempts.values()].map((points) => ({ label: SUPERSEDED_LABEL, color: supersededColor(color), dashed: true, xMap, points: points.map(spanOfPoint) }));
 }

@@ -41,8 +41,9 @@ export function CompareChart({ metric, title, runs, initial, groups }: { metric:
   // A group's band is drawn as a span's min–max is, so its chart is never in raw mode.
   const raw = !groups?.some((g) => g.runIds.length > 1) && runs.every((r) => data[r.runId]?.[metric]?.raw ?? true);
   return (
+    // "contents": the chart, or the one-line stat of a constant metric, is the grid's item, not this wrapper.
     <div data-testid={`compare-chart-${metric}`} data-metric={metric} data-series={lines.length} data-log={isLogScale(settings, metric)}
-      data-points={lines.reduce((n, l) => n + l.points.length, 0)} data-labels={JSON.stringify(lines.map((l) => l.label))}>
+      data-points={lines.reduce((n, l) => n + l.points.length, 0)} data-labels={JSON.stringify(lines.map((l) => l.label))} className="contents">
       <MetricChart id={metric} title={title} lines={lines} raw={raw} loading={loading} error={error} />
     </div>
   );

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { ACTIVE_STATUSES, EV, type MetricPoint } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { liveSocket } from "../lib/socket";
+import { errorText } from "../lib/errors";
 import { trpc } from "../lib/trpc";
 import { LiveFeed } from "./chart-live-feed";
 
@@ -76,7 +77,7 @@ export function useCompareLive(initial: { runs: Run[]; histories: Histories; sum
   useEffect(() => {
     if (runIds.length === 0) return;
     const refresh = () =>
-      trpc.compare.summary.query({ runIds }).then((s) => setSummary(s.rows), (e) => setError(e instanceof Error ? e.message : String(e)));
+      trpc.compare.summary.query({ runIds }).then((s) => setSummary(s.rows), (e) => setError(errorText(e)));
     // One last refresh once the final run ends, so its summary shows the end state.
     if (!anyActive) {
       if (wasActive.current) void refresh();

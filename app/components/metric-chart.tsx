@@ -5,7 +5,8 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "react";
 import { useChartPage } from "./chart-context";
-import { chartMax, drawnSeries, nearestIndex, type ChartLine, type DrawnSeries } from "./chart-datasets";
+import { chartMax, constantValue, drawnSeries, nearestIndex, type ChartLine, type DrawnSeries } from "./chart-datasets";
+import { logLabelled, smoothable, unitBounds, unitInterval } from "./chart-kinds";
 import { attachGestures } from "./chart-gestures";
 import { markerPlugin, overlayPlugin, paintMarkPlugin, type OverlaidChart } from "./chart-plugins";
 import { isLogScale, X_LABELS, type XAxis } from "./chart-settings";
@@ -57,11 +58,18 @@ function toDataset(d: DrawnSeries, line: ChartLine): Dataset {
   }
 }
 
-/** A log axis ticks at every 1–9 × 10ⁿ; the labels go on 1, 2, 3, 5 × 10ⁿ and the ends, so they do not pile up. */
-function logTick(v: number, index: number, count: number): string {
-  const significand = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-  const round = [1, 2, 3, 5, 10].some((m) => Math.abs(significand - m) < 1e-6);
-  return round || index === 0 || index === count - 1 || count <= 5 ? fmt(v) : "";
+const labelled = new WeakMap<object, Set<number>>();
+
+/** A log axis ticks at every 1–9 × 10ⁿ; the labels go on the round ones (see logLabelled), so there are enough and they do not pile up. */
+function logTick(v: number, index: number, ticks: { value: number }[]): string {
+  let marks = labelled.get(ticks);
+  if (!marks) labelled.set(ticks, (marks = logLabelled(ticks.map((t) => t.value))));
+  return marks.has(index) ? fmt(v) : "";
+}
+
+/** Every finite value the lines hold, for fitting a bounded axis. */
+function allValues(lines: readonly ChartLine[]): number[] {
+  return lines.flatMap((l) => l.points.flatMap((p) => [p.min, p.max, p.last])).filter((v): v is number => v !== null && Number.isFinite(v));
 }
 
 /** The datasets' x span, to fit the axis to the data rather than to round ticks. */
@@ -80,13 +88,8 @@ function useDepsMemo<T>(make: () => T, deps: unknown[]): T {
   return memo.current.value;
 }
 
-/**
- * A chart of one or more series under the page's settings (smoothing, x-axis, zoom, log scale):
- * a line through each span's last value with a faint min–max band where spans are bucketed,
- * NaN ticks, alert markers, and a tooltip and crosshair shared with the page's other charts.
- */
-export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note, markers = [], loading = false, error = null }: {
-  /** Names the chart in the page's log-scale setting. */
+type ChartProps = {
+  /** Names the chart in the page's log-scale setting, and says what kind of metric it is (see chart-kinds). */
   id: string;
   title: string;
   /** Beside the title, dimmer: e.g. the names an outside trainer gave the series. */
@@ -99,9 +102,41 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
   markers?: Marker[];
   loading?: boolean;
   error?: string | null;
-}) {
+};
+
+/**
+ * A metric's chart, or while every point of it holds one value (a batch size, a constant lr), a
+ * one-line stat in its place that turns into the chart once a value differs.
+ */
+export function MetricChart(props: ChartProps) {
+  const value = constantValue(props.lines);
+  if (value === null) return <SeriesChart {...props} />;
+  const first = props.lines.find((l) => !l.reference && l.points.length)!.points;
+  const steps = `${first[0].fromStep.toLocaleString("en-US")}–${first[first.length - 1].toStep.toLocaleString("en-US")}`;
+  const runs = props.lines.filter((l) => !l.reference && !l.dashed).length;
+  return (
+    <div data-testid={`stat-${props.title}`} data-value={value} data-loading={String(props.loading ?? false)}
+      className="order-last col-span-full flex flex-wrap items-baseline gap-x-2 rounded-lg border border-slate-800 bg-slate-900 px-3 py-2 text-sm">
+      <span className="font-medium text-slate-300">{props.title}:</span>
+      <span className="font-mono tabular-nums text-slate-100">{fmt(value)}{props.unit ? ` ${props.unit}` : ""}</span>
+      <span className="text-slate-400">, constant{runs > 1 ? ` in all ${runs} runs` : ""}</span>
+      <span className="ml-auto text-xs text-slate-500">steps {steps}</span>
+      {props.error && <p role="alert" className="w-full text-xs text-rose-300">{props.error}</p>}
+    </div>
+  );
+}
+
+/**
+ * A chart of one or more series under the page's settings (smoothing, x-axis, zoom, log scale):
+ * a line through each span's last value with a faint min–max band where spans are bucketed,
+ * NaN ticks, alert markers, and a tooltip and crosshair shared with the page's other charts.
+ */
+function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, markers = [], loading = false, error = null }: ChartProps) {
   const page = useChartPage();
   const { settings } = page;
+  // Schedules and evaluations are drawn as logged: their tooltip must agree with the schedule.
+  const smooth = smoothable(id) ? settings.smooth : 0;
+  const bounded = unitInterval(id) && !isLogScale(settings, id);
   const logY = isLogScale(settings, id);
   const box = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -111,7 +146,7 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
   /** The series the chart holds now: set with its datasets, so a hover between a render and its update finds them alike. */
   const shown = useRef<DrawnSeries[]>([]);
 
-  const sets = useDepsMemo(() => drawnSeries(lines, settings, logY), [settings.smooth, settings.smoothBy, logY, ...lines.flatMap((l) => [l.points, l.xMap, l.dots, l.dashed])]);
+  const sets = useDepsMemo(() => drawnSeries(lines, { smooth, smoothBy: settings.smoothBy }, logY), [smooth, settings.smoothBy, logY, ...lines.flatMap((l) => [l.points, l.xMap, l.dots, l.dashed])]);
   const extent = dataExtent(sets);
   const view = settings.range ?? extent;
   const axis: XAxis = settings.x;
@@ -120,6 +155,7 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
     const x = first ? xAtStep(first.points, first.xMap, m.step) : axis === "step" ? m.step : null;
     return x === null ? [] : [{ x, label: m.label, color: m.color }];
   });
+  const yBounds = bounded ? unitBounds(allValues(lines)) : null;
   const nanXs = sets.filter((s) => s.role === "raw" && !lines[s.line].dashed).flatMap((s) => s.spans.flatMap((p, i) => (p.nan ? [s.xs[i]] : [])));
   live.current = { page, extent };
   if (!settings.range && extent) page.extent.see(axis, extent[0], extent[1]);
@@ -142,7 +178,12 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
           ticks: { color: "#94a3b8", maxRotation: 0, includeBounds: false, precision: axis === "step" ? 0 : undefined, callback: (v) => formatX(axis, Number(v), view ? view[1] - view[0] : 0) },
           grid: { color: "#1e293b" },
         },
-        y: { type: logY ? "logarithmic" : "linear", ticks: { color: "#94a3b8", callback: (v, i, ticks) => (logY ? logTick(Number(v), i, ticks.length) : fmt(Number(v))) }, grid: { color: "#1e293b" } },
+        y: {
+          type: logY ? "logarithmic" : "linear", min: yBounds?.min, max: yBounds?.max,
+          // A log axis chooses its own labels (autoSkip would drop some of them) and fades the gridlines between them.
+          ticks: { color: "#94a3b8", autoSkip: !logY, callback: (v, i, ticks) => (logY ? logTick(Number(v), i, ticks) : fmt(Number(v))) },
+          grid: { color: (c) => (logY && !c.tick?.label ? "#151e30" : "#1e293b") },
+        },
       },
       plugins: {
         // Series split into parts (superseded attempts) share a label; the legend shows it once.
@@ -210,15 +251,20 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
     el.dataset.xMin = String(c.scales.x.min);
     el.dataset.xMax = String(c.scales.x.max);
     el.dataset.area = `${Math.round(c.chartArea.left)}-${Math.round(c.chartArea.right)}`;
+    el.dataset.yMin = String(c.scales.y.min);
+    el.dataset.yMax = String(c.scales.y.max);
+    el.dataset.yTicks = c.scales.y.ticks.map((t) => String(t.label ?? "")).filter(Boolean).join("|");
+    el.dataset.legend = JSON.stringify(legendItems(c));
   });
 
   const count = lines.reduce((n, l) => n + l.points.length, 0);
   const latest = lines[0]?.points.at(-1);
   const dataRange = first ? `${first.points[0].fromStep}-${first.points[first.points.length - 1].toStep}` : "";
   const smoothed = sets.some((s) => s.role === "smooth");
+  const empty = count === 0;
   return (
     <div ref={box} data-chart="" data-testid={`chart-${title}`} data-points={count} data-markers={markers.length} data-raw={String(raw)} data-range={dataRange}
-      data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? settings.smooth : 0}
+      data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? smooth : 0} data-smoothable={String(smoothable(id))}
       data-datasets={[...new Set(sets.map((s) => s.role))].join(",")} data-loading={String(loading)}
       className="min-w-0 rounded-lg border border-slate-800 bg-slate-900 p-3">
       <div className="mb-1 flex items-center gap-2 text-sm">
@@ -228,7 +274,7 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
         {!raw && <span className="rounded bg-slate-800 px-1.5 text-[10px] uppercase tracking-wide text-slate-400" title="Each point stands for a span of steps: the line follows its last value, the band its min–max">bucketed</span>}
         {loading && <span className="h-1.5 w-1.5 animate-pulse rounded-full bg-indigo-400" title="Loading" />}
         <span className="ml-auto font-mono tabular-nums text-slate-400">
-          {latest === undefined ? "no data yet" : fmt(latest.last)}
+          {latest === undefined ? (loading ? "loading…" : "no data yet") : fmt(latest.last)}
         </span>
         <button type="button" onClick={() => page.toggleLog(id)} aria-pressed={logY} data-testid={`log-${id}`} title="Logarithmic y-axis"
           className={`rounded px-1.5 text-[11px] ring-1 ring-inset ${logY ? "bg-indigo-500/20 text-indigo-200 ring-indigo-400/50" : "text-slate-500 ring-slate-700 hover:text-slate-300"}`}>
@@ -236,7 +282,20 @@ export function MetricChart({ id, title, subtitle, lines, raw = true, unit, note
         </button>
       </div>
       {error && <p role="alert" className="text-xs text-rose-300">{error}</p>}
-      <div className="relative h-56 select-none"><canvas ref={canvas} /></div>
+      <div className="relative h-56 select-none">
+        <canvas ref={canvas} />
+        {empty && (
+          <div className="pointer-events-none absolute inset-0 flex items-center justify-center" data-testid={loading ? "chart-loading" : "chart-empty"}>
+            {loading ? (
+              <span className="flex items-center gap-2 rounded bg-slate-800/70 px-3 py-1 text-xs text-slate-300">
+                <span className="h-3 w-3 animate-spin rounded-full border-2 border-slate-500 border-t-indigo-300" aria-hidden />loading…
+              </span>
+            ) : (
+              <span className="text-xs text-slate-500">no data yet</span>
+            )}
+          </div>
+        )}
+      </div>
     </div>
   );
 }
@@ -263,6 +322,12 @@ function showHover(c: OverlaidChart, sets: readonly DrawnSeries[], hovered: numb
   const hit = active[0];
   el.dataset.hoverStep = hit ? String(sets[hit.datasetIndex].spans[hit.index].step) : "";
   c.draw();
+}
+
+/** What the legend shows, for tests and for reading the chart without its canvas. */
+function legendItems(c: Chart<"line">): { label: string; color: string; dashed: boolean }[] {
+  if (!c.options.plugins?.legend?.display) return [];
+  return (c.legend?.legendItems ?? []).map((i) => ({ label: i.text, color: String(i.strokeStyle ?? i.fillStyle), dashed: (i.lineDash?.length ?? 0) > 0 }));
 }
 
 function tooltipTitle(items: TooltipItem<"line">[], axis: XAxis): string {

@@ -2,6 +2,7 @@
 import { useMemo, useState } from "react";
 import { ACTIVE_STATUSES, NO_VERIFIED_CHECKPOINT } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
+import { useActionError } from "../lib/errors";
 import { fmtBytes, fmtInt, fmtNumber, fmtTime, fmtWhen } from "../lib/format";
 import { trpc } from "../lib/trpc";
 import { useMe } from "../lib/use-me";
@@ -44,7 +45,7 @@ export function RunView(props: Props) {
   const me = useMe();
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const [actionError, setActionError] = useActionError();
   const exporter = useCheckpointExport(run.id);
   const pick = useCheckpointPick(run.id);
   const active = ACTIVE_STATUSES.includes(run.status);
@@ -58,7 +59,7 @@ export function RunView(props: Props) {
     try {
       setRun(action === "fromScratch" ? await trpc.run.resume.mutate({ id: run.id, fromScratch: true }) : await trpc.run[action].mutate({ id: run.id }));
     } catch (e) {
-      setActionError(e instanceof Error ? e.message : String(e));
+      setActionError(e);
     } finally {
       setBusy(false);
     }

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { AlertType } from "../../lib/anomaly/types";
 import { EV } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
+import { useActionError } from "../lib/errors";
 import { liveSocket } from "../lib/socket";
 import { trpc } from "../lib/trpc";
 
@@ -24,7 +25,7 @@ function mergeAlerts(held: AlertRow[], fresh: AlertRow[]): AlertRow[] {
 export function useAlerts(runId: string | undefined, initial: AlertRow[] = []) {
   const [alerts, setAlerts] = useState(initial);
   const [mutes, setMutes] = useState<Mute[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useActionError();
 
   const load = useCallback(async () => {
     const [fresh, inForce] = await Promise.all([trpc.alert.list.query({ runId, limit: 500 }), trpc.alert.mutes.query({ runId })]);
@@ -34,7 +35,7 @@ export function useAlerts(runId: string | undefined, initial: AlertRow[] = []) {
 
   useEffect(() => {
     const socket = liveSocket();
-    const reload = () => load().catch((e: unknown) => setError(`Could not load alerts: ${e instanceof Error ? e.message : String(e)}`));
+    const reload = () => load().catch((e: unknown) => setError(e, "Could not load alerts"));
     const join = () => {
       socket.emit(EV.alertsSubscribe);
       void reload();
@@ -50,7 +51,7 @@ export function useAlerts(runId: string | undefined, initial: AlertRow[] = []) {
       socket.off(EV.alertsChanged, onChanged);
       socket.off("connect", join);
     };
-  }, [runId, load]);
+  }, [runId, load, setError]);
 
   async function act(action: () => Promise<unknown>) {
     setError(null);
@@ -58,7 +59,7 @@ export function useAlerts(runId: string | undefined, initial: AlertRow[] = []) {
       await action();
       await load();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(e);
     }
   }
 

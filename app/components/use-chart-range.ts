@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { appendLive, spanOfPoint } from "../../lib/downsample";
 import type { MetricPoint } from "../../lib/protocol";
 import type { RouterOutputs } from "../../server/trpc/router";
+import { errorText } from "../lib/errors";
 import { trpc } from "../lib/trpc";
 import type { LiveFeed } from "./chart-live-feed";
 import type { QueryWindow } from "./chart-x";
@@ -108,7 +109,7 @@ export function useChartRange(sources: RangeSource[], opts: { feed: LiveFeed | n
         });
         setError(null);
       } catch (e) {
-        if (id === asked.current) setError(e instanceof Error ? e.message : String(e));
+        if (id === asked.current) setError(errorText(e));
       } finally {
         if (id === asked.current) setLoading(false);
       }

@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { DatasetsTable } from "../components/datasets-table";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Datasets" };
 
 export default async function DatasetsPage() {
   const datasets = await caller().dataset.list();

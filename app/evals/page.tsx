@@ -1,7 +1,10 @@
+import type { Metadata } from "next";
 import { EvalSets } from "../components/eval-sets";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Benchmarks" };
 
 export default async function EvalsPage() {
   const sets = await caller().evalSet.list();

@@ -1,7 +1,10 @@
+import type { Metadata } from "next";
 import { LoginForm } from "../components/login-form";
 import { safeNext } from "../../lib/auth";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Sign in" };
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { next } = await searchParams;

@@ -1,9 +1,12 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import type { Caller } from "../../server/trpc/router";
 import { SetupForm } from "../components/setup-form";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Set up" };
 
 export default async function SetupPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { token } = await searchParams;

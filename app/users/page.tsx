@@ -1,6 +1,9 @@
+import type { Metadata } from "next";
 import { UsersAdmin } from "../components/users-admin";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Users" };
 
 export default function UsersPage() {
   return (

@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import pkg from "../../package.json";
 import { WorkersTable } from "../components/workers-table";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Workers" };
 
 export default async function WorkersPage() {
   const workers = await caller().worker.list();

@@ -77,6 +77,7 @@ test("a loss spike toasts on every page within 2 s, marks the charts, is deliver
   await home.click("[data-testid=webhook-test]");
   await waitFor("the webhook test result", async () => /delivered \(HTTP 200\)/.test(await text(home, "[data-testid=webhook-test-result]")), 10_000);
   await home.goto(server.url);
+  await home.waitForSelector("[data-testid=alert-badge][data-loading=false]");
   assert.equal(await badge(home), 0);
 
   const run = await server.api.run.create.mutate({

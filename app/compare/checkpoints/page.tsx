@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import { CheckpointCompareView } from "../../components/checkpoint-compare-view";
 import { caller } from "../../lib/caller";
 import { parseCheckpointParams } from "./params";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Compare checkpoints" };
 
 export default async function CompareCheckpointsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { params, dropped } = parseCheckpointParams(await searchParams);

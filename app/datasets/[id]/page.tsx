@@ -1,8 +1,14 @@
+import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { DatasetView } from "../../components/dataset-view";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const dataset = await caller().dataset.get({ id: (await params).id }).catch(() => null);
+  return { title: dataset ? `${dataset.name} · dataset` : "Dataset not found" };
+}
 
 export default async function DatasetPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;

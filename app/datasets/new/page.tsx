@@ -1,4 +1,7 @@
+import type { Metadata } from "next";
 import { DatasetForm } from "../../components/dataset-form";
+
+export const metadata: Metadata = { title: "New dataset" };
 
 export default function NewDatasetPage() {
   return (

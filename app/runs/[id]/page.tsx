@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { parseChartSettings } from "../../components/chart-settings";
 import { OutsideRunView } from "../../components/outside-run-view";
@@ -5,6 +6,11 @@ import { RunView } from "../../components/run-view";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const run = await caller().run.get({ id: (await params).id }).catch(() => null);
+  return { title: run ? run.name : "Run not found" };
+}
 
 export default async function RunPage({ params, searchParams }: {
   params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>>;

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { RunForm } from "../../components/run-form";
 import { caller } from "../../lib/caller";
 
@@ -10,6 +11,8 @@ async function forkOf(param: string | undefined) {
   const parent = await caller().run.get({ id: m[1] }).catch(() => null);
   return parent && { runId: parent.id, runName: parent.name, step: Number(m[2]), config: parent.config };
 }
+
+export const metadata: Metadata = { title: "New run" };
 
 export default async function NewRunPage({ searchParams }: { searchParams: Promise<{ fork?: string }> }) {
   const fork = await forkOf((await searchParams).fork);

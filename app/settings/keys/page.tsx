@@ -1,6 +1,9 @@
+import type { Metadata } from "next";
 import { ApiKeys } from "../../components/api-keys";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "API keys" };
 
 export default function ApiKeysPage() {
   return (
