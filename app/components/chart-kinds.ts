@@ -29,8 +29,8 @@ export function unitInterval(id: string): boolean {
 export function unitBounds(values: readonly number[]): { min: number; max: number } {
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return { min: 0, max: 1 };
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  const lo = finite.reduce((a, b) => Math.min(a, b));
+  const hi = finite.reduce((a, b) => Math.max(a, b));
   const pad = Math.max(0.05, (hi - lo) * 0.1);
   const min = Math.max(0, Math.floor((lo - pad) * 10) / 10);
   const max = Math.min(1, Math.ceil((hi + pad) * 10) / 10);
@@ -45,8 +45,8 @@ export function unitBounds(values: readonly number[]): { min: number; max: numbe
 export function logLabelled(values: readonly number[]): Set<number> {
   const out = new Set<number>();
   if (values.length === 0) return out;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  const lo = values.reduce((a, b) => Math.min(a, b));
+  const hi = values.reduce((a, b) => Math.max(a, b));
   const decades = Math.log10(hi / lo);
   const marks = decades > 3 ? [1] : [1, 2, 5];
   values.forEach((v, i) => {
@@ -64,4 +64,18 @@ export function logLabelled(values: readonly number[]): Set<number> {
     out.add(values.length - 1);
   }
   return out;
+}
+
+/** The largest 1, 2 or 5 × 10ᵏ at or below v (v > 0): a log axis starting there has a labelled bottom. */
+export function logFloor(v: number): number {
+  const decade = 10 ** Math.floor(Math.log10(v) + 1e-9);
+  const m = [5, 2, 1].find((c) => c * decade <= v * (1 + 1e-9)) ?? 1;
+  return m * decade;
+}
+
+/** The smallest 1, 2 or 5 × 10ᵏ at or above v (v > 0): a log axis ending there has a labelled top. */
+export function logCeil(v: number): number {
+  const decade = 10 ** Math.floor(Math.log10(v) + 1e-9);
+  const m = [1, 2, 5, 10].find((c) => c * decade >= v * (1 - 1e-9)) ?? 10;
+  return m * decade;
 }

@@ -6,7 +6,7 @@ import {
 import { useEffect, useRef } from "react";
 import { useChartPage } from "./chart-context";
 import { chartMax, constantValue, drawnSeries, nearestIndex, type ChartLine, type DrawnSeries } from "./chart-datasets";
-import { logLabelled, smoothable, unitBounds, unitInterval } from "./chart-kinds";
+import { logCeil, logFloor, logLabelled, smoothable, unitBounds, unitInterval } from "./chart-kinds";
 import { attachGestures } from "./chart-gestures";
 import { markerPlugin, overlayPlugin, paintMarkPlugin, type OverlaidChart } from "./chart-plugins";
 import { isLogScale, X_LABELS, type XAxis } from "./chart-settings";
@@ -116,10 +116,11 @@ export function MetricChart(props: ChartProps) {
   const runs = props.lines.filter((l) => !l.reference && !l.dashed).length;
   return (
     <div data-testid={`stat-${props.title}`} data-value={value} data-loading={String(props.loading ?? false)}
-      className="order-last col-span-full flex flex-wrap items-baseline gap-x-2 rounded-lg border border-slate-800 bg-slate-900 px-3 py-2 text-sm">
-      <span className="font-medium text-slate-300">{props.title}:</span>
-      <span className="font-mono tabular-nums text-slate-100">{fmt(value)}{props.unit ? ` ${props.unit}` : ""}</span>
-      <span className="text-slate-400">, constant{runs > 1 ? ` in all ${runs} runs` : ""}</span>
+      className="order-last col-span-full flex flex-wrap items-baseline gap-x-3 rounded-lg border border-slate-800 bg-slate-900 px-3 py-2 text-sm">
+      <p className="text-slate-400">
+        <span className="font-medium text-slate-300">{props.title}:</span>{" "}
+        <span className="font-mono tabular-nums text-slate-100">{fmt(value)}{props.unit ? ` ${props.unit}` : ""}</span>, constant{runs > 1 ? ` in all ${runs} runs` : ""}
+      </p>
       <span className="ml-auto text-xs text-slate-500">steps {steps}</span>
       {props.error && <p role="alert" className="w-full text-xs text-rose-300">{props.error}</p>}
     </div>
@@ -155,8 +156,12 @@ function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, marke
     const x = first ? xAtStep(first.points, first.xMap, m.step) : axis === "step" ? m.step : null;
     return x === null ? [] : [{ x, label: m.label, color: m.color }];
   });
-  const yBounds = bounded ? unitBounds(allValues(lines)) : null;
+  const values = allValues(lines);
+  const positive = values.filter((v) => v > 0);
+  const yBounds = bounded ? unitBounds(values) : logY && positive.length ? { min: logFloor(positive.reduce((a, b) => Math.min(a, b))), max: logCeil(positive.reduce((a, b) => Math.max(a, b))) } : null;
   const nanXs = sets.filter((s) => s.role === "raw" && !lines[s.line].dashed).flatMap((s) => s.spans.flatMap((p, i) => (p.nan ? [s.xs[i]] : [])));
+  const count = lines.reduce((n, l) => n + l.points.length, 0);
+  const empty = count === 0;
   live.current = { page, extent };
   if (!settings.range && extent) page.extent.see(axis, extent[0], extent[1]);
 
@@ -172,14 +177,15 @@ function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, marke
       // The page's hover bus drives the tooltip; chart.js handles no pointer events itself.
       events: [],
       scales: {
+        // Without data there is nothing to scale: the empty box holds the loading or no-data note alone.
         x: {
-          type: "linear", min: view?.[0], max: view?.[1],
+          type: "linear", min: view?.[0], max: view?.[1], display: !empty,
           title: { display: true, text: X_LABELS[axis], color: "#94a3b8", padding: 0 },
           ticks: { color: "#94a3b8", maxRotation: 0, includeBounds: false, precision: axis === "step" ? 0 : undefined, callback: (v) => formatX(axis, Number(v), view ? view[1] - view[0] : 0) },
           grid: { color: "#1e293b" },
         },
         y: {
-          type: logY ? "logarithmic" : "linear", min: yBounds?.min, max: yBounds?.max,
+          type: logY ? "logarithmic" : "linear", min: yBounds?.min, max: yBounds?.max, display: !empty,
           // A log axis chooses its own labels (autoSkip would drop some of them) and fades the gridlines between them.
           ticks: { color: "#94a3b8", autoSkip: !logY, callback: (v, i, ticks) => (logY ? logTick(Number(v), i, ticks) : fmt(Number(v))) },
           grid: { color: (c) => (logY && !c.tick?.label ? "#151e30" : "#1e293b") },
@@ -257,11 +263,9 @@ function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, marke
     el.dataset.legend = JSON.stringify(legendItems(c));
   });
 
-  const count = lines.reduce((n, l) => n + l.points.length, 0);
   const latest = lines[0]?.points.at(-1);
   const dataRange = first ? `${first.points[0].fromStep}-${first.points[first.points.length - 1].toStep}` : "";
   const smoothed = sets.some((s) => s.role === "smooth");
-  const empty = count === 0;
   return (
     <div ref={box} data-chart="" data-testid={`chart-${title}`} data-points={count} data-markers={markers.length} data-raw={String(raw)} data-range={dataRange}
       data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? smooth : 0} data-smoothable={String(smoothable(id))}
