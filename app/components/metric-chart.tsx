@@ -67,6 +67,14 @@ function logTick(v: number, index: number, ticks: { value: number }[]): string {
   return marks.has(index) ? fmt(v) : "";
 }
 
+/** A log axis from a labelled 1-2-5 value below the data to one above it (chart.js picks when they would meet). */
+function logBounds(positive: readonly number[]): { min: number; max: number } | null {
+  if (positive.length === 0) return null;
+  const min = logFloor(positive.reduce((a, b) => Math.min(a, b)));
+  const max = logCeil(positive.reduce((a, b) => Math.max(a, b)));
+  return max > min ? { min, max } : null;
+}
+
 /** Every finite value the lines hold, for fitting a bounded axis. */
 function allValues(lines: readonly ChartLine[]): number[] {
   return lines.flatMap((l) => l.points.flatMap((p) => [p.min, p.max, p.last])).filter((v): v is number => v !== null && Number.isFinite(v));
@@ -158,7 +166,7 @@ function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, marke
   });
   const values = allValues(lines);
   const positive = values.filter((v) => v > 0);
-  const yBounds = bounded ? unitBounds(values) : logY && positive.length ? { min: logFloor(positive.reduce((a, b) => Math.min(a, b))), max: logCeil(positive.reduce((a, b) => Math.max(a, b))) } : null;
+  const yBounds = bounded ? unitBounds(values) : logY ? logBounds(positive) : null;
   const nanXs = sets.filter((s) => s.role === "raw" && !lines[s.line].dashed).flatMap((s) => s.spans.flatMap((p, i) => (p.nan ? [s.xs[i]] : [])));
   const count = lines.reduce((n, l) => n + l.points.length, 0);
   const empty = count === 0;
