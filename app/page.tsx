@@ -5,7 +5,8 @@ import { caller } from "./lib/caller";
 
 export const dynamic = "force-dynamic";
 
-export const metadata: Metadata = { title: "Runs" };
+// The root segment is the layout's own, so its title template does not apply here.
+export const metadata: Metadata = { title: { absolute: "Runs · Pretrain" } };
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const api = caller();

@@ -46,6 +46,7 @@ export function EvalTable({ runId, keys, synthetic, feed }: { runId: string; key
   return (
     <section className="rounded-lg border border-slate-800 p-4">
       <h2 className="mb-2 text-sm font-semibold text-slate-300">Benchmarks (latest)</h2>
+      <div className="overflow-x-auto">
       <table className="w-full text-sm" data-testid="eval-table">
         <thead className="text-left text-xs uppercase text-slate-500"><tr><th className="py-1">Task</th><th>Metric</th><th>Value</th><th>Chance</th><th>Step</th><th>Examples</th></tr></thead>
         <tbody className="font-mono tabular-nums">
@@ -63,6 +64,7 @@ export function EvalTable({ runId, keys, synthetic, feed }: { runId: string; key
           })}
         </tbody>
       </table>
+      </div>
     </section>
   );
 }

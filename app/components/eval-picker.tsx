@@ -26,7 +26,7 @@ export function EvalPicker({ value, sets, onChange, error }: { value: EvalSource
                 onChange={(e) => set(task, e.target.checked ? (canSynth ? SYNTHETIC : options[0].path) : null)} />
               <label htmlFor={`eval-${task}`} className="w-24 text-slate-300">{task}</label>
               <select value={chosen.get(task) ?? ""} disabled={!on} onChange={(e) => set(task, e.target.value)} aria-label={`${task} source`}
-                className="min-w-0 flex-1 rounded-md border border-slate-700 bg-slate-950 px-2 py-1 font-mono text-xs text-slate-100 disabled:opacity-40">
+                className="w-0 min-w-0 flex-1 rounded-md border border-slate-700 bg-slate-950 px-2 py-1 font-mono text-xs text-slate-100 disabled:opacity-40">
                 {!on && <option value="">off</option>}
                 {canSynth && <option value={SYNTHETIC}>synthetic (from held-out data)</option>}
                 {options.map((s) => <option key={s.path} value={s.path}>{s.name} · {s.examples} examples</option>)}

@@ -204,7 +204,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   }
 
   return (
-    <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_18rem]" data-testid="run-form">
+    <form onSubmit={submit} noValidate className="grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[minmax(0,1fr)_18rem]" data-testid="run-form">
       <div className="min-w-0 space-y-6">
         {fork && (
           <p className="rounded-md border border-indigo-500/40 bg-indigo-500/10 px-3 py-2 text-sm text-indigo-200" data-testid="fork-banner">
