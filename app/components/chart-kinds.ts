@@ -70,12 +70,12 @@ export function logLabelled(values: readonly number[]): Set<number> {
 export function logFloor(v: number): number {
   const decade = 10 ** Math.floor(Math.log10(v) + 1e-9);
   const m = [5, 2, 1].find((c) => c * decade <= v * (1 + 1e-9)) ?? 1;
-  return m * decade;
+  return Number((m * decade).toPrecision(12));
 }
 
 /** The smallest 1, 2 or 5 × 10ᵏ at or above v (v > 0): a log axis ending there has a labelled top. */
 export function logCeil(v: number): number {
   const decade = 10 ** Math.floor(Math.log10(v) + 1e-9);
   const m = [1, 2, 5, 10].find((c) => c * decade >= v * (1 - 1e-9)) ?? 10;
-  return m * decade;
+  return Number((m * decade).toPrecision(12));
 }

@@ -47,7 +47,7 @@ export function SiteNav({ alerts, account }: { alerts: React.ReactNode; account:
             );
           })}
         </ul>
-        <div className="border-t border-slate-800 pt-3 md:order-3 md:border-0 md:pt-0">{account}</div>
+        <div className="border-t border-slate-800 px-2.5 pt-3 md:order-3 md:border-0 md:px-0 md:pt-0">{account}</div>
       </div>
       <div className="ml-auto flex items-center gap-3 md:order-2 md:gap-4">
         {alerts}
