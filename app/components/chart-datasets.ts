@@ -1,7 +1,7 @@
 import type { SpanPoint } from "../../lib/downsample";
 import { emaSmooth, emaSmoothBySteps } from "../../lib/smoothing";
 import type { ChartSettings } from "./chart-settings";
-import type { XMap } from "./chart-x";
+import { pauseGaps, type XMap } from "./chart-x";
 
 /** One series on a chart, as the page hands it over. */
 export interface ChartLine {
@@ -35,6 +35,8 @@ export interface DrawnSeries {
   /** NaN where nothing can be drawn: a NaN/Inf reading, or a value ≤ 0 on a log axis. */
   ys: number[];
   spans: SpanPoint[];
+  /** Segments (by their first point) across a pause in training, not drawn. */
+  gaps: Set<number>;
 }
 
 const drawable = (logY: boolean) => (v: number | null) => (v === null || !Number.isFinite(v) || (logY && v <= 0) ? NaN : v);
@@ -46,18 +48,19 @@ export function drawnSeries(lines: readonly ChartLine[], s: Pick<ChartSettings, 
   const below: DrawnSeries[] = [];
   lines.forEach((l, line) => {
     const xs = l.points.map((p) => l.xMap.x(p));
+    const gaps = pauseGaps(l.xMap.axis, xs);
     const spans = l.points;
     const smooth = s.smooth > 0 && !l.dots && !l.dashed && spans.length > 1;
     const lasts = spans.map((p) => p.last);
     if (smooth) {
       const values = s.smoothBy === "steps" ? emaSmoothBySteps(spans.map((p) => ({ step: p.step, value: p.last })), s.smooth) : emaSmooth(lasts, s.smooth);
       // Rounded so that float noise in the EMA of a constant (an lr plateau) does not become a zigzag on a tight y-axis.
-      out.push({ role: "smooth", line, main: true, xs, ys: values.map((v) => y(v === null ? v : Number(v.toPrecision(12)))), spans });
+      out.push({ role: "smooth", line, main: true, xs, ys: values.map((v) => y(v === null ? v : Number(v.toPrecision(12)))), spans, gaps });
     }
-    below.push({ role: "raw", line, main: !smooth, xs, ys: lasts.map(y), spans });
+    below.push({ role: "raw", line, main: !smooth, xs, ys: lasts.map(y), spans, gaps });
     if (!l.dots && !l.dashed && spans.some((p) => p.count > 1)) {
-      below.push({ role: "band-min", line, main: false, xs, ys: spans.map((p) => y(p.min)), spans });
-      below.push({ role: "band-max", line, main: false, xs, ys: spans.map((p) => y(p.max)), spans });
+      below.push({ role: "band-min", line, main: false, xs, ys: spans.map((p) => y(p.min)), spans, gaps });
+      below.push({ role: "band-max", line, main: false, xs, ys: spans.map((p) => y(p.max)), spans, gaps });
     }
   });
   return [...out, ...below];

@@ -106,6 +106,26 @@ function duration(seconds: number): string {
   return `${sign}${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
 }
 
+/** A time gap this long, and this many times the run's usual gap between points, is a pause (stopped, crashed, the server away). */
+const PAUSE_MIN_S = 30;
+const PAUSE_FACTOR = 20;
+
+/**
+ * The segments of a line (by the index of the point they start at) that cross a pause on a time
+ * axis, left undrawn so that no straight line across the pause reads as training that happened.
+ * On the step and token axes a pause takes no room, so there are none.
+ */
+export function pauseGaps(axis: XAxis, xs: readonly number[]): Set<number> {
+  const gaps = new Set<number>();
+  if ((axis !== "wall" && axis !== "relative") || xs.length < 3) return gaps;
+  const dts = xs.slice(1).map((x, i) => x - xs[i]);
+  const sorted = dts.filter((d) => d > 0).sort((a, b) => a - b);
+  const median = sorted.length ? sorted[sorted.length >> 1] : 0;
+  const threshold = Math.max(PAUSE_MIN_S, PAUSE_FACTOR * median);
+  dts.forEach((d, i) => d >= threshold && gaps.add(i));
+  return gaps;
+}
+
 /** Tick and tooltip text for an x value; `span` (the visible width) picks the wall-clock precision. */
 export function formatX(axis: XAxis, v: number, span: number): string {
   switch (axis) {

@@ -40,7 +40,10 @@ function fmt(v: number | null): string {
 
 function toDataset(d: DrawnSeries, line: ChartLine): Dataset {
   const data = d.xs.map((x, i) => ({ x, y: d.ys[i] }));
-  const base = { label: line.label, data, drawn: d, pointRadius: 0, pointHoverRadius: 0, spanGaps: false, borderDash: line.dashed ? [6, 4] : [] };
+  // A segment across a pause is neither stroked nor filled (chart.js styles each segment on its own).
+  const hidden = (ctx: { p0DataIndex: number }) => (d.gaps.has(ctx.p0DataIndex) ? "transparent" : undefined);
+  const segment = d.gaps.size ? { borderColor: hidden, backgroundColor: hidden } : undefined;
+  const base = { label: line.label, data, drawn: d, pointRadius: 0, pointHoverRadius: 0, spanGaps: false, borderDash: line.dashed ? [6, 4] : [], segment };
   switch (d.role) {
     case "smooth":
       return { ...base, order: 0, borderColor: line.color, backgroundColor: line.color, borderWidth: 1.75, pointHoverRadius: 3.5 };
@@ -276,7 +279,7 @@ function SeriesChart({ id, title, subtitle, lines, raw = true, unit, note, marke
   const smoothed = sets.some((s) => s.role === "smooth");
   return (
     <div ref={box} data-chart="" data-testid={`chart-${title}`} data-points={count} data-markers={markers.length} data-raw={String(raw)} data-range={dataRange}
-      data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-smoothing={smoothed ? smooth : 0} data-smoothable={String(smoothable(id))}
+      data-ymax={chartMax(lines) ?? ""} data-log={String(logY)} data-x-axis={axis} data-pauses={sets[0]?.gaps.size ?? 0} data-smoothing={smoothed ? smooth : 0} data-smoothable={String(smoothable(id))}
       data-datasets={[...new Set(sets.map((s) => s.role))].join(",")} data-loading={String(loading)}
       className="min-w-0 rounded-lg border border-slate-800 bg-slate-900 p-3">
       <div className="mb-1 flex items-center gap-2 text-sm">

@@ -1,7 +1,10 @@
+import type { Metadata } from "next";
 import path from "node:path";
 import { ConnectSetup } from "../components/connect-setup";
 
 export const dynamic = "force-dynamic";
+
+export const metadata: Metadata = { title: "Connect a trainer" };
 
 export default function ConnectPage() {
   // Read per request: the custom server validated both at start (server/env.ts).

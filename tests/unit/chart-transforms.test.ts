@@ -103,3 +103,23 @@ test("chart settings round-trip through the URL with defaults left out", () => {
   assert.equal(parseChartSettings({ smooth: "-1" }).smooth, 0);
   assert.equal(parseChartSettings({ range: "5" }).range, null);
 });
+
+test("a pause on a time axis leaves its segment undrawn on every series of the line; step and token axes have none", () => {
+  // 0.5 s a step, stopped for 10 minutes after step 49, resumed at step 40 (a checkpoint), then on.
+  const before = Array.from({ length: 50 }, (_, i) => ({ step: i, value: 3 - i / 100, wallTime: 1000 + i / 2 }));
+  const after = Array.from({ length: 30 }, (_, i) => ({ step: 40 + i, value: 2.6 - i / 100, wallTime: 1625 + i / 2 }));
+  const resumed = [...before.filter((p) => p.step < 40), ...after].map(spanOfPoint);
+  for (const axis of ["wall", "relative"] as const) {
+    const sets = drawnSeries([line(resumed, { xMap: xMap(axis, { origin: 1000 }) })], { smooth: 0.6, smoothBy: "points" }, false);
+    for (const s of sets) assert.deepEqual([...s.gaps], [39], `${axis} ${s.role}: the segment from step 39 to the resumed step 40`);
+  }
+  for (const axis of ["step", "tokens"] as const)
+    assert.equal(drawnSeries([line(resumed, { xMap: xMap(axis) })], { smooth: 0, smoothBy: "points" }, false)[0].gaps.size, 0, axis);
+
+  // Slow steps are not pauses: a run that logs once a minute draws straight through.
+  const slow = Array.from({ length: 20 }, (_, i) => spanOfPoint({ step: i, value: 1, wallTime: 60 * i + (i % 3) * 5 }));
+  assert.equal(drawnSeries([line(slow, { xMap: xMap("wall") })], { smooth: 0, smoothBy: "points" }, false)[0].gaps.size, 0);
+  // Nor is a short hiccup, however long next to the usual step.
+  const hiccup = raw([1, 2, 3, 4, 5]).map((p, i) => ({ ...p, wallTime: i < 3 ? i * 0.1 : 20 + i * 0.1 }));
+  assert.equal(drawnSeries([line(hiccup, { xMap: xMap("wall") })], { smooth: 0, smoothBy: "points" }, false)[0].gaps.size, 0);
+});
