@@ -39,6 +39,8 @@ test("app shell: titles, current page, 404s, a phone-width header, keyboard shor
     ["benchmarks", "/evals", "Benchmarks · Pretrain"],
     ["alerts", "/alerts", "Alerts · Pretrain"],
     ["workers", "/workers", "Workers · Pretrain"],
+    ["connect", "/connect", "Connect a trainer · Pretrain"],
+    ["compare-checkpoints", `/compare/checkpoints?c=${runId}@0`, "Compare checkpoints · Pretrain"],
     ["new-run", "/runs/new", "New run · Pretrain"],
     ["keys", "/settings/keys", "API keys · Pretrain"],
     ["not-found", "/no-such-page", "Page not found · Pretrain"],
