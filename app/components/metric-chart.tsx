@@ -129,7 +129,7 @@ export function MetricChart(props: ChartProps) {
     <div data-testid={`stat-${props.title}`} data-value={value} data-loading={String(props.loading ?? false)}
       className="order-last col-span-full flex flex-wrap items-baseline gap-x-3 rounded-lg border border-slate-800 bg-slate-900 px-3 py-2 text-sm">
       <p className="text-slate-400">
-        <span className="font-medium text-slate-300">{props.title}:</span>{" "}
+        <span className="font-medium text-slate-300">{props.title}{props.subtitle && <span className="ml-1.5 font-mono text-xs text-slate-500" data-testid="chart-subtitle">{props.subtitle}</span>}:</span>{" "}
         <span className="font-mono tabular-nums text-slate-100">{fmt(value)}{props.unit ? ` ${props.unit}` : ""}</span>, constant{runs > 1 ? ` in all ${runs} runs` : ""}
       </p>
       <span className="ml-auto text-xs text-slate-500">steps {steps}</span>

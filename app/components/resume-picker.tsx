@@ -14,7 +14,7 @@ const NEWEST = "newest";
  * that ran out of memory says so: resuming the same config runs out again.
  */
 export function ResumePicker({ run, steps, disabled, onResumed, onError }: {
-  run: Run; steps: number[]; disabled: boolean; onResumed: (run: Run) => void; onError: (message: string | null) => void;
+  run: Run; steps: number[]; disabled: boolean; onResumed: (run: Run) => void; onError: (error: unknown) => void;
 }) {
   const [choice, setChoice] = useState(NEWEST);
   const [busy, setBusy] = useState(false);
@@ -34,7 +34,7 @@ export function ResumePicker({ run, steps, disabled, onResumed, onError }: {
       onResumed(await trpc.run.resume.mutate({ id: run.id, step }));
       setChoice(NEWEST);
     } catch (e) {
-      onError(e instanceof Error ? e.message : String(e));
+      onError(e);
     } finally {
       setBusy(false);
     }

@@ -79,7 +79,7 @@ export function RunView(props: Props) {
         <span className="font-mono text-sm tabular-nums text-slate-400" data-testid="run-step">
           step {run.step}/{run.totalSteps}
         </span>
-        <div className="ml-auto flex gap-2">
+        <div className="ml-auto flex flex-wrap justify-end gap-2">
           <RunDownloads runId={run.id} />
           <button onClick={() => act("stop")} disabled={busy || !active || run.status === "stopping"}
             className="rounded-md border border-slate-600 px-3 py-1.5 text-sm hover:bg-slate-800 disabled:opacity-40">Stop</button>

@@ -29,7 +29,7 @@ test("an MLflow run's page: its names on the charts, other metrics, params, live
   const metricsAt = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i).flatMap((step) => [
     { key: "train/loss", value: 4 - step * 0.1, step, timestamp: Date.now() },
     { key: "my_loss", value: 50 + step, step, timestamp: Date.now() },
-    { key: "learning_rate", value: 3e-4, step, timestamp: Date.now() },
+    { key: "learning_rate", value: 3e-4 * Math.min(1, (step + 1) / 8), step, timestamp: Date.now() },
     { key: "throughput(tps)", value: 12_000 + step, step, timestamp: Date.now() },
     { key: "mfu(%)", value: 38 + step / 10, step, timestamp: Date.now() },
   ]);
