@@ -138,7 +138,7 @@ test("the Workers page lists live and gone workers, the form runs on their queue
     await page.screenshot({ path: path.join(SHOTS, "runs-on-worker.png") });
     await page.goto(`${server.url}/workers`);
     await waitFor("the worker busy with the run", async () => (await gpuRow.getAttribute("data-state")) === "busy", 10_000);
-    assert.match(await gpuRow.locator(`[data-testid=worker-runs] a[href='/runs/${runId}']`).innerText(), /^on-gpu \d+\/300/);
+    assert.match(await gpuRow.locator(`[data-testid=worker-runs] a[href='/runs/${runId}']`).innerText(), new RegExp(`^on-gpu \\d+/${RunConfig.parse({ name: "defaults" }).steps}`), "the form's default steps");
     assert.equal(await text(page, "[data-testid=worker-run-phase]"), "fetching dataset ds-1: 12.0 of 40.0 MB (30%)", "a fetch's progress shows beside its run");
     assert.match(await text(page, "[data-testid=worker-row][data-state=busy] [data-testid=worker-runs]"), /^1 of 2 slots/);
     await page.screenshot({ path: path.join(SHOTS, "workers-busy.png"), fullPage: true });
