@@ -67,7 +67,7 @@ test("kill -9 of the server: the trainer keeps training, is adopted by the next 
   const perStep = [...found.keys()].filter((k) => k.endsWith("@0") && !k.startsWith("val_")).map((k) => k.slice(0, -2));
   const expected = [
     ...perStep.flatMap((key) => Array.from({ length: STEPS }, (_, s) => `${key}@${s}`)),
-    ...["val_loss", "val_ppl"].flatMap((key) => [...Array.from({ length: STEPS / EVAL }, (_, i) => i * EVAL), STEPS].map((s) => `${key}@${s}`)),
+    ...["val_loss", "val_ppl", "val_bpb"].flatMap((key) => [...Array.from({ length: STEPS / EVAL }, (_, i) => i * EVAL), STEPS].map((s) => `${key}@${s}`)),
   ];
   const missing = expected.filter((k) => !found.has(k));
   const duplicated = [...found.values()].filter((c) => c > 1).length;

@@ -28,7 +28,8 @@ before(async () => {
   // A benchmark file registered by path must lie inside DATA_DIR (or an import root).
   hsFile = hellaswagFile(fs.mkdtempSync(path.join(server.dataDir, "files-")));
   await server.api.evalSet.register.mutate({ task: "hellaswag", name: "animals", path: hsFile });
-  const common = { ...TINY, dataset, checkpointInterval: 20, evalInterval: 20, evalBudget: 0.9 };
+  // Context 64: at 32 most synthetic HellaSwag endings do not fit beside their context and are skipped, as the harness skips them.
+  const common = { ...TINY, contextLength: 64, dataset, checkpointInterval: 20, evalInterval: 20, evalBudget: 0.9 };
   a = await server.api.run.create.mutate({
     ...common, name: "cmp-a", steps: 60, evalExamples: 24,
     evals: [{ task: "lambada", file: "synthetic" }, { task: "hellaswag", file: "synthetic" }],
