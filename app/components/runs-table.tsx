@@ -242,7 +242,7 @@ export function RunsTable({ initial, initialView, metricKeys, remember = true }:
 
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <span className="text-slate-400" data-testid="runs-count">
-          {visible.length === runs.length ? `${runs.length} runs` : `${visible.length} of ${runs.length} runs`}
+          {visible.length === runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"}` : `${visible.length} of ${runs.length} runs`}
         </span>
         {selected.length > 0 && (
           <span className="text-slate-400">
