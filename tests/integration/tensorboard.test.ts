@@ -209,6 +209,8 @@ test("a followed folder streams new records to a browser live, picks up new file
   }, 30_000).catch((e) => assert.fail(`${e.message}\n${firstOutput.slice(-3000)}\n--- after the restart:\n${server.output().slice(-3000)}`));
   fs.appendFileSync(fileA, scalar("loss", 7, 7));
   await waitFor("step 7 pushed live after the restart", () => live.some((p) => p.step === 7 && p.value === 7), 30_000);
+  // The live push comes before the write is committed (about every 100 ms): wait for the history.
+  await waitFor("step 7 stored", async () => (await series(runId, "loss")).length === 6, 10_000);
   const h = await history(runId);
   assert.deepEqual(h[await keyOf(runId, "loss")].map((p) => [p.step, p.value]), [1, 2, 3, 5, 6, 7].map((s) => [s, s]));
   assert.deepEqual(h[await keyOf(runId, "acc")].map((p) => p.step), [4]);
