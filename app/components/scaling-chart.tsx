@@ -15,7 +15,7 @@ export interface ScalingChartProps {
 const axis = (title: string) => ({
   type: "logarithmic" as const,
   title: { display: true, text: title, color: "#94a3b8" },
-  ticks: { color: "#94a3b8", callback: (v: number | string) => fmtSci(Number(v), 0) },
+  ticks: { color: "#94a3b8", autoSkip: true, maxTicksLimit: 12, callback: (v: number | string) => fmtSci(Number(v), 0) },
   grid: { color: "#1e293b" },
 });
 
@@ -38,7 +38,7 @@ export function ScalingChart({ runs, law, target }: ScalingChartProps) {
         options={{
           animation: false,
           maintainAspectRatio: false,
-          scales: { x: axis("compute C = 6·N·D (FLOPs)"), y: { ...axis("best val loss (nats/token)"), ticks: { color: "#94a3b8", callback: (v: number | string) => Number(v).toFixed(2) } } },
+          scales: { x: axis("compute C = 6·N·D (FLOPs)"), y: { ...axis("best val loss (nats/token)"), ticks: { color: "#94a3b8", autoSkip: true, maxTicksLimit: 8, callback: (v: number | string) => Number(v).toFixed(2) } } },
           plugins: {
             legend: { labels: { color: "#cbd5e1", boxWidth: 12, filter: (item) => item.text !== "band low" } },
             tooltip: { callbacks: { label: (c) => `${c.dataset.label}: C ${fmtSci(c.parsed.x as number)} · loss ${(c.parsed.y as number).toFixed(3)}` } },

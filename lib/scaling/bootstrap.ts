@@ -45,7 +45,7 @@ export function bootstrap(points: ScalingPoint[], full: { parametric: Parametric
     const chosen = points.filter((_, i) => weights[i] > 0);
     const w = weights.filter((x) => x > 0);
     if (full.parametric && out.parametric.length < resamples && chosen.length >= MIN_POINTS_ND)
-      out.parametric.push(fitParametric(chosen, { weights: w, noGrid: true, extraStarts: start, maxIterations: 150 }));
+      out.parametric.push(fitParametric(chosen, { weights: w, noGrid: true, extraStarts: start, maxIterations: 100 }));
     if (full.compute && out.compute.length < resamples) {
       try {
         out.compute.push(fitCompute(chosen, { weights: w, forcePure: full.compute.form === "pure", start: full.compute.form === "offset" ? full.compute : undefined }));

@@ -117,7 +117,7 @@ export function fitCompute(points: ScalingPoint[], opts: { weights?: number[]; f
     const gamma = Math.max(pure[1], 1e-3) * k;
     return [Math.log(Math.exp(ml) - share * minLoss) + gamma * mc, Math.log(share * minLoss), gamma];
   }));
-  const x = fitOffset(lC, lL, w, starts, opts.start ? 150 : 1000);
+  const x = fitOffset(lC, lL, w, starts, opts.start ? 100 : 1000);
   const law: ComputeLaw = { A: Math.exp(x[0]), E: Math.exp(x[1]), gamma: x[2], form: "offset" };
   // E at the edge of the data (near 0, or up against the best loss) is the fit running off: not identified.
   if (!(law.gamma > 0) || law.E < 0.01 * minLoss || law.E > 0.99 * minLoss)

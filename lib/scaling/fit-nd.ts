@@ -78,6 +78,8 @@ export interface FitOptions {
   /** Skip the grid: start only from extraStarts (a bootstrap resample, near the full fit). */
   noGrid?: boolean;
   maxIterations?: number;
+  /** Relative improvement below which L-BFGS stops (three iterations in a row). */
+  fTol?: number;
 }
 
 export const lawToX = (l: ParametricLaw): X => [Math.log(l.A), Math.log(l.B), Math.log(l.E), l.alpha, l.beta];
@@ -92,7 +94,7 @@ export function fitParametric(points: ScalingPoint[], opts: FitOptions = {}): Pa
   const starts = [...ranked.slice(0, opts.starts ?? 8).map((r) => r.x), ...(opts.extraStarts ?? [])];
   let best: { x: X; value: number } | null = null;
   for (const x0 of starts) {
-    const r = minimizeLbfgs(f, x0, { maxIterations: opts.maxIterations ?? 1000 });
+    const r = minimizeLbfgs(f, x0, { maxIterations: opts.maxIterations ?? 1000, fTol: opts.fTol });
     if (Number.isFinite(r.value) && (!best || r.value < best.value)) best = r;
   }
   const law = toLaw(best!.x);
