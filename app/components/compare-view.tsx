@@ -118,7 +118,7 @@ export function CompareView(props: {
               {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={linesFor(m)} initial={props.histories} groups={groups} />)}
             </div>
           </ChartPageProvider>
-          <ScalingPanel runIds={ids} refreshKey={summary.filter((s) => ids.includes(s.runId)).map((s) => `${s.status}:${s.bestValLoss?.value ?? ""}`).join(",")} />
+          <ScalingPanel runIds={ids} refreshKey={summary.filter((s) => ids.includes(s.runId)).map((s) => (s.status === "completed" ? `${s.runId}:${s.bestValLoss?.value ?? ""}` : s.status)).join(",")} />
           {ownRuns.length > 0 && (
             <CompareConfigDiff runs={ownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
           )}
