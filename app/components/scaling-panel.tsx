@@ -80,6 +80,12 @@ export function ScalingPanel({ runIds, refreshKey }: { runIds: string[]; refresh
       {selected && selected.points.length > 0 && !analysis && <p className="text-sm text-slate-400">Fitting…</p>}
       {analysis && (
         <>
+          {analysis.a.warnings.length > 0 && (
+            <ul role="alert" className="rounded-md border border-amber-500/40 bg-amber-500/10 px-3 py-2 text-sm text-amber-200" data-testid="scaling-warnings">
+              {analysis.a.warnings.map((w) => <li key={w}>{w}</li>)}
+              <li className="text-xs text-amber-200/80">Runs that vary N and D more widely (an IsoFLOP sweep with models past their optimum at every budget) pin the law down.</li>
+            </ul>
+          )}
           <div className="grid gap-4 lg:grid-cols-2">
             <Constants a={analysis.a} />
             <div className="space-y-2 text-sm">
@@ -139,6 +145,9 @@ function Extrapolated({ x }: { x: ReturnType<typeof extrapolate> }) {
           <p data-testid="scaling-nopt">Compute-optimal N ≈ <span className="font-mono">{fmtCount(x.optimal.value.params)}</span> <span className="font-mono text-xs text-slate-400">{iv(x.optimal.intervals.params, fmtCount)}</span></p>
           <p>D ≈ <span className="font-mono">{fmtCount(x.optimal.value.tokens)}</span> tokens <span className="font-mono text-xs text-slate-400">{iv(x.optimal.intervals.tokens, fmtCount)}</span></p>
           <p data-testid="scaling-tpp">≈ {p3(x.optimal.value.tokensPerParam)} tokens per parameter <span className="font-mono text-xs text-slate-400">{iv(x.optimal.intervals.tokensPerParam, p3)}</span></p>
+          {x.beyond && Math.max(x.beyond.params, x.beyond.tokens) > 10 && (
+            <p className="text-xs text-amber-200" data-testid="scaling-beyond">Extrapolated {Math.round(Math.max(x.beyond.params, x.beyond.tokens)).toLocaleString("en-US")}× beyond the runs’ {x.beyond.params >= x.beyond.tokens ? "model sizes" : "token counts"}.</p>
+          )}
           <p>L(N_opt, D_opt) = <span className="font-mono">{x.optimal.value.loss.toFixed(3)}</span> <span className="font-mono text-xs text-slate-400">{iv(x.optimal.intervals.loss, (v) => v.toFixed(3))}</span></p>
         </>
       ) : <p className="text-xs text-slate-400">No compute-optimal split: it needs the L(N, D) fit with α, β &gt; 0.</p>}

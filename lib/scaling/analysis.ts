@@ -6,6 +6,8 @@ import { ScalingInputError, type ScalingPoint } from "./points";
 
 export interface ScalingAnalysis {
   points: ScalingPoint[];
+  /** Signs that the L(N, D) fit is not identified by these runs, each said plainly. */
+  warnings: string[];
   parametric: { fit: ParametricFit; intervals: ParamIntervals } | { problems: string[] };
   compute: { fit: ComputeFit; intervals: ReturnType<typeof computeIntervals> } | { problems: string[] };
   boot: Bootstrap;
@@ -35,11 +37,33 @@ export function analyzeScaling(points: ScalingPoint[], opts: { resamples?: numbe
   const boot = bootstrap(points, { parametric, compute }, opts);
   return {
     points,
+    warnings: parametric ? fitWarnings(parametric, points) : [],
     parametric: parametric ? { fit: parametric, intervals: parametricIntervals(boot.parametric) } : { problems: parametricProblems },
     compute: compute ? { fit: compute, intervals: computeIntervals(boot.compute) } : { problems: broken.length ? broken : [computeProblem] },
     boot,
   };
 }
+
+/** Exponents beyond this are far outside any published fit (Kaplan: ≈ 0.07–0.1, Chinchilla: ≈ 0.3). */
+const MAX_EXPONENT = 2;
+
+/**
+ * A least-squares optimum always exists; these say when it means little: E run to 0 or up to the
+ * best loss, an exponent at the edge, which happens when the runs vary N or D too little (a sweep
+ * of tiny, under-trained models is data-limited throughout, and N's term is not seen).
+ */
+export function fitWarnings(fit: ParametricFit, points: ScalingPoint[]): string[] {
+  const out: string[] = [];
+  const best = Math.min(...points.map((p) => p.loss));
+  if (fit.E < 0.01 * best) out.push(`E ran to ${fit.E.toPrecision(2)}: the irreducible loss is not identified by these runs`);
+  if (fit.E > 0.99 * best) out.push(`E (${fit.E.toPrecision(3)}) is at the best loss: the runs do not reach the power-law regime`);
+  for (const [name, v, what] of [["α", fit.alpha, "N"], ["β", fit.beta, "D"]] as const)
+    if (!(v > 0) || v > MAX_EXPONENT) out.push(`${name} = ${v.toPrecision(3)} is outside (0, ${MAX_EXPONENT}]: the runs do not pin down how the loss falls with ${what}`);
+  return out;
+}
+
+/** How far a value lies outside [min, max] of the runs, as a factor; 1 inside. */
+const outside = (x: number, xs: number[]) => Math.max(Math.min(...xs) / x, x / Math.max(...xs), 1);
 
 export interface Extrapolation {
   compute: number;
@@ -47,6 +71,8 @@ export interface Extrapolation {
   computeLoss: { value: number; interval: Interval | null } | null;
   /** The compute-optimal split from L(N, D), each quantity with its interval. */
   optimal: { value: OptimalSplit; intervals: ReturnType<typeof splitIntervals> } | null;
+  /** The optimal N and D as factors beyond the runs' range (1 = within). */
+  beyond: { params: number; tokens: number } | null;
 }
 
 export function extrapolate(a: ScalingAnalysis, compute: number): Extrapolation {
@@ -57,6 +83,7 @@ export function extrapolate(a: ScalingAnalysis, compute: number): Extrapolation 
     compute,
     computeLoss: c ? { value: predictC(c, compute), interval: percentileInterval(a.boot.compute.map((l) => predictC(l, compute))) } : null,
     optimal: split ? { value: split, intervals: splitIntervals(a.boot.parametric, compute) } : null,
+    beyond: split ? { params: outside(split.params, a.points.map((q) => q.params)), tokens: outside(split.tokens, a.points.map((q) => q.tokens)) } : null,
   };
 }
 

@@ -174,3 +174,14 @@ test("budgets as typed: plain, with units and prefixes; nonsense and out-of-rang
   assert.match((parseBudget("0") as { error: string }).error, /above 0/);
   assert.match((parseBudget("1e40") as { error: string }).error, /At most/);
 });
+
+test("a fit the runs do not identify says so: data-limited runs whose loss hardly depends on N", () => {
+  // Every run's loss depends on D alone, as in a sweep of tiny under-trained models.
+  const pts = [1e4, 3e4, 1e5].flatMap((n) => [1e4, 1e5, 1e6].map((d) => ({ id: `${n}-${d}`, params: n, tokens: d, loss: 1 + 40 / d ** 0.3 })));
+  const a = analyzeScaling(pts, { resamples: 10 });
+  assert.ok(a.warnings.length > 0, JSON.stringify("fit" in a.parametric ? a.parametric.fit : a.parametric));
+  const good = analyzeScaling(sweep(SMALL, smallBudgets, 5, 0), { resamples: 10 });
+  assert.deepEqual(good.warnings, []);
+  const far = extrapolate(good, 1e20);
+  assert.ok(far.beyond!.params > 10, "1e20 FLOPs is far beyond runs of 10⁴–10⁶ parameters");
+});
