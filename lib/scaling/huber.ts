@@ -10,11 +10,3 @@ export function huber(r: number, delta = HUBER_DELTA): number {
 export function huberSlope(r: number, delta = HUBER_DELTA): number {
   return Math.abs(r) <= delta ? r : delta * Math.sign(r);
 }
-
-/** log Σ exp(t_i), and the softmax weights that are its gradient. */
-export function logSumExp(terms: number[]): { value: number; weights: number[] } {
-  const max = Math.max(...terms);
-  const exps = terms.map((t) => Math.exp(t - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return { value: max + Math.log(sum), weights: exps.map((e) => e / sum) };
-}
