@@ -12,6 +12,7 @@ import { CompareConfigDiff } from "./compare-config-diff";
 import { CompareControls } from "./compare-controls";
 import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
 import { CompareSummary } from "./compare-summary";
+import { ScalingPanel } from "./scaling-panel";
 import { SourceBadge } from "./source-badge";
 import { StatusBadge } from "./status-badge";
 import { useXMaps } from "./use-chart-x";
@@ -117,6 +118,7 @@ export function CompareView(props: {
               {charts.map((m) => <CompareChart key={m} metric={m} title={metricTitle(m)} runs={linesFor(m)} initial={props.histories} groups={groups} />)}
             </div>
           </ChartPageProvider>
+          <ScalingPanel runIds={ids} refreshKey={summary.filter((s) => ids.includes(s.runId)).map((s) => (s.status === "completed" ? `${s.runId}:${s.bestValLoss?.value ?? ""}` : s.status)).join(",")} />
           {ownRuns.length > 0 && (
             <CompareConfigDiff runs={ownRuns} colors={colors} hideIdentical={params.hideIdentical} onHideIdentical={(hideIdentical) => change({ hideIdentical })} />
           )}

@@ -18,6 +18,7 @@ import { MetricReader } from "./metric-reader";
 import { MetricWriter } from "./metrics";
 import { MlflowRuns } from "./mlflow-runs";
 import { OutsideRuns } from "./outside-runs";
+import { SweepService } from "./sweeps";
 import { RemoteRuns } from "./remote-runs";
 import { RunAdmin } from "./run-admin";
 import { RunService } from "./runs";
@@ -84,6 +85,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   runs.outsideStopped = (id) => outsideRuns.setStatus(id, "stopped");
   const tensorboard = new TensorboardService(db, outsideRuns, env.allowedRoots, env.dataDir);
   const runAdmin = new RunAdmin(db, hub, runs);
+  const sweeps = new SweepService(db, runs, runChecks, runAdmin, evals, backends);
   runAdmin.forget = (id) => {
     writer.forget(id);
     watch.ended(id);
@@ -95,5 +97,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, runChecks, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, runChecks, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard, sweeps };
 }

@@ -43,7 +43,7 @@ export class RunChecks {
   }
 
   /** The dataset's domains and vocabulary; an unknown dataset is left to the trainer's own clear error. */
-  private async dataset(id: string): Promise<{ domains: readonly string[] | null; vocabSize: number }> {
+  async dataset(id: string): Promise<{ domains: readonly string[] | null; vocabSize: number }> {
     if (id === DEFAULT_DATASET) return { domains: DEFAULT_DOMAINS, vocabSize: DEFAULT_VOCAB };
     const row = await this.db.dataset.findUnique({ where: { id } });
     if (!row) return { domains: null, vocabSize: DEFAULT_VOCAB };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_COMPARED_RUNS } from "../../lib/run-colors";
 import { compareHistory, compareSummary, findRuns, latestByRun, metricKeys } from "../services/compare";
+import { scalingInputs } from "../services/scaling-inputs";
 import { procedure, router } from "./init";
 
 const RunIds = z
@@ -23,6 +24,8 @@ export const compareRouter = router({
     .input(z.object({ runIds: RunIds.optional() }))
     .query(async ({ ctx, input }) =>
       metricKeys(input.runIds ? (await findRuns(ctx.services.db, input.runIds)).runs : await ctx.services.runs.list())),
+  /** N, D and best val loss per run, for the scaling-law panel (which fits in the browser). */
+  scaling: procedure.input(z.object({ runIds: RunIds })).query(({ ctx, input }) => scalingInputs(ctx.services.db, ctx.services.outsideRuns, input.runIds)),
   /** Each run's newest value of one metric, for the runs table. */
   latest: procedure.input(z.object({ key: MetricKey })).query(({ ctx, input }) => latestByRun(ctx.services.db, input.key)),
 });

@@ -14,6 +14,7 @@ import { compareRouter } from "./compare-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { outsideRouter } from "./outside-router";
 import { serverRouter } from "./server-router";
+import { sweepRouter } from "./sweep-router";
 import { tensorboardRouter } from "./tensorboard-router";
 import { webhookRouter } from "./webhook-router";
 import { workerRouter } from "./worker-router";
@@ -27,6 +28,7 @@ export const appRouter = router({
   alert: alertRouter,
   checkpointCompare: checkpointCompareRouter,
   compare: compareRouter,
+  sweep: sweepRouter,
   webhook: webhookRouter,
   server: serverRouter,
   worker: workerRouter,

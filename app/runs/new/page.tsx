@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { RunForm } from "../../components/run-form";
 import { caller } from "../../lib/caller";
 
@@ -29,7 +30,10 @@ export default async function NewRunPage({ searchParams }: { searchParams: Promi
   const stamp = new Date().toISOString().slice(5, 16).replace("T", "-").replace(":", "");
   return (
     <div className="space-y-4">
-      <h1 className="text-xl font-semibold text-slate-100">{fork ? "Fork a run" : "New run"}</h1>
+      <div className="flex items-baseline gap-3">
+        <h1 className="text-xl font-semibold text-slate-100">{fork ? "Fork a run" : "New run"}</h1>
+        {!fork && <Link href="/runs/sweep" className="text-sm text-indigo-300 hover:underline" data-testid="new-sweep-link">or an IsoFLOP sweep of many</Link>}
+      </div>
       <RunForm defaultName={`gpt-${stamp}`} datasets={datasets.map((d) => ({ id: d.id, name: d.name, vocabSize: d.vocabSize, domains: d.spec.sources.map((x) => x.domain) }))} evalSets={evalSets} throughput={throughput ?? null} fork={fork} />
     </div>
   );
