@@ -22,6 +22,8 @@ const CONFIGS = {
 type ConfigName = keyof typeof CONFIGS;
 const NAMES = Object.keys(CONFIGS) as ConfigName[];
 const WARMUP = 3;
+/** The paired measurement's interval: a stats step among every few plain ones. */
+const PAIRED_INTERVAL = 5;
 
 const Flags = z.object({
   configs: z.string().default(NAMES.join(",")).transform((s) => s.split(",")).pipe(z.array(z.enum(NAMES, { error: `--configs takes: ${NAMES.join(", ")}` }))),
@@ -42,8 +44,8 @@ interface Times {
 }
 
 /** Seconds per step, wall and CPU, each a gap between loss points after the warmup steps. */
-async function stepTimes(name: ConfigName, interval: number): Promise<Times> {
-  const steps = WARMUP + flags.steps;
+async function stepTimes(name: ConfigName, interval: number, timed = flags.steps): Promise<Times> {
+  const steps = WARMUP + timed;
   const config = RunConfig.parse({
     name: "bench", evals: [], ...CONFIGS[name], steps, warmupSteps: 2, evalInterval: 1_000_000, evalBatches: 1, checkpointInterval: 1_000_000,
     dataset: dataset.id, backend: flags.backend, layerStatsInterval: interval,
@@ -69,8 +71,12 @@ console.log(`${os.cpus().length} cores, backend ${flags.backend}, ${flags.steps}
 const sides = [{ label: "off", interval: 0 }, { label: `every ${LAYER_STATS_DEFAULT}`, interval: LAYER_STATS_DEFAULT }, { label: "every step", interval: 1 }];
 for (const name of flags.configs) {
   const times: Times[] = sides.map(() => ({ wall: [], cpu: [] }));
+  // Untimed: the first run in a process pays for compiling both paths' code.
+  await stepTimes(name, 1, 5);
   for (let r = 0; r < flags.rounds; r++)
-    for (const [i, s] of sides.entries()) {
+    // The order turns each round, so a slow start or a neighbour's burst does not always land on one side.
+    for (const i of sides.map((_, k) => (k + r) % sides.length)) {
+      const s = sides[i];
       const t = await stepTimes(name, s.interval);
       times[i].wall.push(...t.wall);
       times[i].cpu.push(...t.cpu);
@@ -84,7 +90,17 @@ for (const name of flags.configs) {
     const wall = mean(times[i].wall);
     console.log([s.label, ms(cpu), (cpu / base.cpu).toFixed(3), ms(wall), (wall / base.wall).toFixed(3), ms(median(times[i].wall))].map((c) => c.padEnd(16)).join(""));
   }
-  const statsStep = mean(times[2].cpu) / base.cpu - 1;
-  console.log(`a stats step costs ${(statsStep * 100).toFixed(1)}% of a plain step's CPU time; at every ${LAYER_STATS_DEFAULT} that is ${((statsStep / LAYER_STATS_DEFAULT) * 100).toFixed(2)}% expected`);
+  // Paired, within one run: the stats steps against the plain steps around them, which the machine's load affects alike.
+  const paired = await stepTimes(name, PAIRED_INTERVAL);
+  const isStats = (j: number) => (WARMUP + j) % PAIRED_INTERVAL === 0;
+  for (const k of ["cpu", "wall"] as const) {
+    const statsSteps = mean(paired[k].filter((_, j) => isStats(j)));
+    const plain = mean(paired[k].filter((_, j) => !isStats(j)));
+    const extra = statsSteps / plain - 1;
+    console.log(
+      `within a run at every ${PAIRED_INTERVAL} (${k}): stats steps ${ms(statsSteps)}, plain steps ${ms(plain)}: a stats step costs ${(extra * 100).toFixed(1)}% more, ` +
+        `so every ${LAYER_STATS_DEFAULT} adds ${((extra / LAYER_STATS_DEFAULT) * 100).toFixed(2)}% and every step ${(extra * 100).toFixed(1)}%`,
+    );
+  }
 }
 fs.rmSync(root, { recursive: true, force: true });
