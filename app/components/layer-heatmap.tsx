@@ -21,7 +21,8 @@ export function LayerHeatmap({ grid, scale, markers, testId }: {
   const canvas = useRef<HTMLCanvasElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(600);
-  const [hover, setHover] = useState<{ row: number; column: number } | null>(null);
+  // The pointer's place, not a cell: as columns arrive live, the read-out follows what is under it.
+  const [pointer, setPointer] = useState<{ x: number; y: number } | null>(null);
   const rowHeight = Math.max(2, Math.min(18, Math.floor(HEIGHT / Math.max(1, grid.rows.length))));
   const height = rowHeight * grid.rows.length;
   const columnWidth = width / Math.max(1, grid.columns.length);
@@ -66,10 +67,10 @@ export function LayerHeatmap({ grid, scale, markers, testId }: {
 
   function onMove(e: React.MouseEvent<HTMLCanvasElement>) {
     const rect = e.currentTarget.getBoundingClientRect();
-    const row = Math.floor((e.clientY - rect.top) / rowHeight);
-    const column = Math.floor((e.clientX - rect.left) / columnWidth);
-    setHover(row >= 0 && row < grid.rows.length && column >= 0 && column < grid.columns.length ? { row, column } : null);
+    setPointer({ x: e.clientX - rect.left, y: e.clientY - rect.top });
   }
+  const at = pointer && { row: Math.floor(pointer.y / rowHeight), column: Math.floor(pointer.x / columnWidth) };
+  const hover = at && at.row >= 0 && at.row < grid.rows.length && at.column >= 0 && at.column < grid.columns.length ? at : null;
 
   const cell = hover && { row: grid.rows[hover.row], span: grid.columns[hover.column], value: grid.values[hover.row][hover.column] };
   const marker = cell && markers.find((m) => rowName(m.row) === rowName(cell.row) && m.step >= cell.span.fromStep && m.step <= cell.span.toStep);
@@ -85,7 +86,7 @@ export function LayerHeatmap({ grid, scale, markers, testId }: {
             </div>
           ))}
         </div>
-        <canvas ref={canvas} width={width} height={height} onMouseMove={onMove} onMouseLeave={() => setHover(null)}
+        <canvas ref={canvas} width={width} height={height} onMouseMove={onMove} onMouseLeave={() => setPointer(null)}
           className="cursor-crosshair rounded-sm bg-slate-950" data-testid="layer-canvas" data-rows={grid.rows.length} data-columns={grid.columns.length} />
       </div>
       <div className="mt-1 flex justify-between font-mono text-[10px] text-slate-500" style={{ marginLeft: LABEL_WIDTH }}>

@@ -52,7 +52,7 @@ export function LayersSection({ runId, keys, xMap, markers, firstLayers }: {
               {stats.map((s) => <option key={s} value={s}>{STAT_LABELS[s]}</option>)}
             </select>
           </label>
-          <span className="text-xs text-slate-500">rows: embeddings, blocks, final norm{stat === "attn_entropy" ? " (a row per head)" : ""}; columns: steps</span>
+          <span className="text-xs text-slate-500">rows: {stat === "attn_entropy" ? "a row per block and head" : "embeddings, blocks, final norm"}; columns: stats steps{stat === "attn_entropy" ? " (a column's lowest value)" : " (a column's highest value)"}</span>
         </div>
         <StatHeatmap runId={runId} stat={stat} rows={byStat.get(stat)!} firstLayers={stat === "grad_norm" ? firstLayers : new Map()} />
       </div>
