@@ -80,12 +80,9 @@ export class LayerStats {
   ) {
     this.rows = modelRows(model.nLayer);
     const index = new Map(this.rows.map((r, i) => [rowName(r), i]));
-    this.names = [...params.keys()];
-    this.byRow = this.names.map((name) => {
-      const row = paramRow(name);
-      if (!row) throw new Error(`layer statistics: parameter ${name} belongs to no row`);
-      return index.get(rowName(row))!;
-    });
+    // A parameter of no known row (a future top-level weight) is left out rather than stopping the run.
+    this.names = [...params.keys()].filter((name) => paramRow(name) !== null);
+    this.byRow = this.names.map((name) => index.get(rowName(paramRow(name)!))!);
     for (const [name, p] of params) this.byEngineName.set(p.name, name);
   }
 
