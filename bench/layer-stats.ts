@@ -24,6 +24,7 @@ const NAMES = Object.keys(CONFIGS) as ConfigName[];
 const WARMUP = 3;
 /** The paired measurement's interval: a stats step among every few plain ones. */
 const PAIRED_INTERVAL = 5;
+const WARM_STEPS = 30;
 
 const Flags = z.object({
   configs: z.string().default(NAMES.join(",")).transform((s) => s.split(",")).pipe(z.array(z.enum(NAMES, { error: `--configs takes: ${NAMES.join(", ")}` }))),
@@ -71,8 +72,9 @@ console.log(`${os.cpus().length} cores, backend ${flags.backend}, ${flags.steps}
 const sides = [{ label: "off", interval: 0 }, { label: `every ${LAYER_STATS_DEFAULT}`, interval: LAYER_STATS_DEFAULT }, { label: "every step", interval: 1 }];
 for (const name of flags.configs) {
   const times: Times[] = sides.map(() => ({ wall: [], cpu: [] }));
-  // Untimed: the first run in a process pays for compiling both paths' code.
-  await stepTimes(name, 1, 5);
+  // Untimed: the first run in a process pays for compiling both paths' code (wasm tiers up in the
+  // background, so the first few dozen steps run slower whatever the statistics).
+  await stepTimes(name, 1, WARM_STEPS);
   for (let r = 0; r < flags.rounds; r++)
     // The order turns each round, so a slow start or a neighbour's burst does not always land on one side.
     for (const i of sides.map((_, k) => (k + r) % sides.length)) {
