@@ -16,7 +16,7 @@ export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
 export const DEFAULT_DATASET = "default";
 /** layerStatsInterval's default: under 5% of step time at the measured cost of a stats step (docs/layer-stats.md). */
-export const LAYER_STATS_DEFAULT = 50;
+export const LAYER_STATS_DEFAULT = 25;
 export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
 /** A worker queue's name (npm run worker -- --queue NAME). */
 export const QUEUE_NAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
