@@ -41,3 +41,28 @@ export function parseLayerKey(key: string): { stat: LayerStat; row: LayerRow } |
   if (m[2] === "emb" || m[2] === "lnf") return { stat, row: m[2] };
   return { stat, row: m[4] === undefined ? { block: Number(m[3]) } : { block: Number(m[3]), head: Number(m[4]) } };
 }
+
+/**
+ * The row a model parameter's statistics belong to: the embeddings (wte, wpe), block l ("h.<l>.…"),
+ * or the final norm (ln_f, norm_f); null for a name of neither. The LM head is tied to wte, so its
+ * gradient counts in "emb".
+ */
+export function paramRow(name: string): LayerRow | null {
+  if (name === "wte" || name === "wpe") return "emb";
+  if (name.startsWith("ln_f.") || name.startsWith("norm_f.")) return "lnf";
+  const m = /^h\.(\d+)\./.exec(name);
+  return m ? { block: Number(m[1]) } : null;
+}
+
+/** The rows of a model of nLayer blocks, top to bottom: emb, 00.., lnf. */
+export function modelRows(nLayer: number): LayerRow[] {
+  return ["emb", ...Array.from({ length: nLayer }, (_, block) => ({ block })), "lnf"];
+}
+
+/** Human name of a row for labels and alert text: "block 03", "block 03 head 01", "embeddings", "final norm". */
+export function rowLabel(row: LayerRow): string {
+  if (row === "emb") return "embeddings";
+  if (row === "lnf") return "final norm";
+  const b = `block ${pad(row.block)}`;
+  return row.head === undefined ? b : `${b} head ${pad(row.head)}`;
+}

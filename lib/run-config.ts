@@ -15,6 +15,8 @@ export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength"
 export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
 export const DEFAULT_DATASET = "default";
+/** layerStatsInterval's default: under 5% of step time at the measured cost of a stats step (docs/layer-stats.md). */
+export const LAYER_STATS_DEFAULT = 25;
 export const DATASET_REF = /^(default|ds-[0-9a-f]{16})$/;
 /** A worker queue's name (npm run worker -- --queue NAME). */
 export const QUEUE_NAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
@@ -76,6 +78,8 @@ export const RunConfigFields = z.object({
   /** Most of the training time evaluation may take; examples beyond the budget are skipped for that round. */
   evalBudget: num(0.01, 0.9).default(0.2),
   logInterval: int(1, 1_000_000).default(1),
+  /** Steps between per-layer statistics (docs/layer-stats.md); 0 = off. */
+  layerStatsInterval: int(0, 1_000_000).default(LAYER_STATS_DEFAULT),
   seed: int(0, 2 ** 31 - 1).default(1337),
   dataset: z.string().regex(DATASET_REF, "Pick a prepared dataset, or default").default(DEFAULT_DATASET),
   backend: z.enum(BACKENDS, { error: `One of: ${BACKENDS.join(", ")}` }).default("auto"),
@@ -193,6 +197,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   evalExamples: "Examples per task per evaluation (a fixed seeded subset); 32–500",
   evalBudget: "Largest share of training time evaluation may use; rounds over it are skipped; 0.1–0.3",
   logInterval: "Steps between metric points",
+  layerStatsInterval: "Steps between per-layer statistics (grad/param norms, update ratio, activations, attention entropy); 0 = off",
   seed: "Seeds weight init and data order; same seed, same run",
   dataset: "A prepared dataset (its BPE sets the vocabulary); default = web, books, dialogue and code mixture",
   queue: "Run on this server, or on the next remote worker that pulls from this queue (npm run worker -- --queue NAME)",
@@ -250,6 +255,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   evalExamples: "Benchmark examples",
   evalBudget: "Benchmark time budget",
   logInterval: "Log interval",
+  layerStatsInterval: "Layer stats interval",
   seed: "Seed",
   dataset: "Dataset",
   backend: "Backend",

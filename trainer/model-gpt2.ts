@@ -40,7 +40,7 @@ export const gpt2: Architecture = {
     return tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]);
   },
 
-  block(x, p, { cfg, B, T, mask }) {
+  block(x, p, { cfg, B, T, mask, attentionProbe }) {
     const C = cfg.dModel;
     const h = layerNorm(x, p("ln_1.g"), p("ln_1.b"));
     const w = p("attn.c_attn.w");
@@ -48,7 +48,7 @@ export const gpt2: Architecture = {
     // The fused [C, 3C] weight is sliced, not its [B*T, 3C] output: wasm slices and concats copy
     // row by row in JS, so cutting C weight rows is far cheaper than B*T activation rows.
     const qkv = (i: number) => linear(h, tf.slice(w, [0, i * C], [C, C]), tf.slice(b, [i * C], [C]));
-    const y = attend(qkv(0), qkv(1), qkv(2), B, T, cfg.nHead, mask);
+    const y = attend(qkv(0), qkv(1), qkv(2), B, T, cfg.nHead, mask, attentionProbe);
     x = tf.add(x, linear(y, p("attn.c_proj.w"), p("attn.c_proj.b")));
     const m = gelu(linear(layerNorm(x, p("ln_2.g"), p("ln_2.b")), p("mlp.c_fc.w"), p("mlp.c_fc.b")));
     return tf.add(x, linear(m, p("mlp.c_proj.w"), p("mlp.c_proj.b")));

@@ -37,11 +37,11 @@ export const llama: Architecture = {
     return tf.gather(p("wte"), tf.reshape(idx, [B * T])) as tf.Tensor2D;
   },
 
-  block(x, p, { cfg, B, T, mask }) {
+  block(x, p, { cfg, B, T, mask, attentionProbe }) {
     const H = cfg.nHead;
     const h = rmsNorm(x, p("attn_norm.g"));
     const proj = (name: string) => matmul(h, p(name) as tf.Tensor2D);
-    const y = attend(rope(proj("attn.wq"), B, T, H), rope(proj("attn.wk"), B, T, H), proj("attn.wv"), B, T, H, mask);
+    const y = attend(rope(proj("attn.wq"), B, T, H), rope(proj("attn.wk"), B, T, H), proj("attn.wv"), B, T, H, mask, attentionProbe);
     x = tf.add(x, matmul(y, p("attn.wo") as tf.Tensor2D));
     const m = rmsNorm(x, p("mlp_norm.g"));
     const gated = swiglu(matmul(m, p("mlp.w1") as tf.Tensor2D), matmul(m, p("mlp.w3") as tf.Tensor2D));

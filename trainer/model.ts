@@ -49,6 +49,15 @@ export interface BlockCtx {
   T: number;
   /** Additive [T, T] attention mask; null = every position sees every other. */
   mask: Float32Array | null;
+  /** Called with the block's attention probabilities [B*H, T, T] (layer statistics only). */
+  attentionProbe?: (probs: tf.Tensor3D) => void;
+}
+
+/** Observes a forward pass without changing it (trainer/layer-stats.ts): never under a gradient tape. */
+export interface ModelProbe {
+  /** The residual stream [B*T, C]: after the embeddings ("emb"), after each block, after the final norm ("lnf"). */
+  activation(row: "emb" | "lnf" | number, x: tf.Tensor2D): void;
+  attention(block: number, probs: tf.Tensor3D): void;
 }
 
 /** One architecture. Weights are [in, out]; a block's lookup takes names without its "h.<l>." prefix. */
@@ -109,7 +118,7 @@ function lookup(params: Params): Lookup {
 }
 
 /** Final hidden states [B*T, C] (after the final norm) under the config's attention mask. */
-export function hiddenStates(params: Params, cfg: ModelConfig, idx: tf.Tensor2D): tf.Tensor2D {
+export function hiddenStates(params: Params, cfg: ModelConfig, idx: tf.Tensor2D, probe?: ModelProbe): tf.Tensor2D {
   const [B, T] = idx.shape;
   if (T > cfg.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${cfg.contextLength}`);
   const arch = archOf(cfg);
@@ -117,14 +126,20 @@ export function hiddenStates(params: Params, cfg: ModelConfig, idx: tf.Tensor2D)
   const ctx: BlockCtx = { cfg, B, T, mask: attentionMask(cfg.objective ?? "clm", T, cfg.prefixFraction ?? 0.5) };
   const block = (x: tf.Tensor2D, p: Lookup) => arch.block(x, p, ctx);
   let x = arch.embed(get, cfg, idx);
+  probe?.activation("emb", x);
   for (let l = 0; l < cfg.nLayer; l++) {
     const prefix = `h.${l}.`;
-    if (cfg.gradientCheckpointing) {
+    if (probe) {
+      x = arch.block(x, (n) => get(prefix + n), { ...ctx, attentionProbe: (p) => probe.attention(l, p) });
+      probe.activation(l, x);
+    } else if (cfg.gradientCheckpointing) {
       const names = [...params.keys()].filter((n) => n.startsWith(prefix));
       x = checkpointed(block, x, names.map((n) => n.slice(prefix.length)), names.map(get));
     } else x = block(x, (n) => get(prefix + n));
   }
-  return arch.finalNorm(x, get);
+  const out = arch.finalNorm(x, get);
+  probe?.activation("lnf", out);
+  return out;
 }
 
 /** Logits [N, V] of hidden states [N, C]: the LM head is the token embedding, transposed. */

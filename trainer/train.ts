@@ -26,6 +26,7 @@ import { workerCount } from "./parallel/shards";
 import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
 import { guardMemory } from "./memory-guard";
 import { Recovery } from "./recovery";
+import { LayerStats } from "./layer-stats";
 import { wellFormed } from "../lib/text-guard";
 import { bitsPerByte, textBytes } from "../lib/bpb";
 import { datasetByteLengths } from "./text-bytes";
@@ -327,6 +328,7 @@ export async function train(
       for (const p of result.predictions) await hooks.onEvalPredictions?.(p);
     };
 
+    const layerStats = new LayerStats(params, model, config.layerStatsInterval);
     let tokensSinceLog = 0;
     let secondsSinceLog = 0;
     for (let step = startStep; step < config.steps; step++) {
@@ -355,6 +357,7 @@ export async function train(
         const g = k * gradFactor(injected);
         if (k !== 1) loss = tf.mul(loss, k);
         if (g !== 1) grads = new Map([...grads].map(([name, t]) => [name, tf.mul(t, g)]));
+        layerStats.capture(step, grads, batch, rows, T);
         const { grads: clipped, norm } = clipByGlobalNorm(grads, config.clipNorm);
         return { packed: tf.stack([loss, norm]), clipped: Object.fromEntries(clipped) };
       });
@@ -367,6 +370,8 @@ export async function train(
           optim.applyGradients(clipped);
         });
       tf.dispose(Object.values(clipped));
+      const statPoints = await layerStats.points(step, now());
+      if (statPoints.length > 0) hooks.onMetrics(statPoints);
       tokensSeen += rows * T;
       tokensSinceLog += rows * T;
       secondsSinceLog += (performance.now() - t0) / 1000;

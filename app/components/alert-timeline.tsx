@@ -18,6 +18,8 @@ export function AlertTimeline(props: {
   alerts: AlertRow[];
   onAcknowledge: (ids: number[]) => void;
   onMute: (runId: string, type: AlertType, minutes: number | null) => void;
+  /** A line added under an alert's message, by alert id (the layer that went first at a spike). */
+  notes?: Map<number, string>;
   /** On the all-runs page each row names and links its run. */
   showRun?: boolean;
   empty: string;
@@ -48,6 +50,7 @@ export function AlertTimeline(props: {
             </select>
           </div>
           <p className="mt-1 break-words text-sm text-slate-300">{a.message}</p>
+          {props.notes?.get(a.id) && <p className="mt-0.5 font-mono text-xs text-rose-200" data-testid="alert-first-layer">{props.notes.get(a.id)}</p>}
         </li>
       ))}
     </ol>

@@ -28,7 +28,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
-  { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
+  { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "layerStatsInterval", "gradientCheckpointing", "evals"] },
   { title: "Data and runtime", keys: ["seed", "dataset", "mixWeights", "queue", "backend", "workers"] },
   {
     title: "Recovery & alerts",

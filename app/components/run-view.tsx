@@ -13,6 +13,8 @@ import { ChartToolbar } from "./chart-toolbar";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { CheckpointPickBox, ComparePicked, useCheckpointPick } from "./checkpoint-pick";
 import { GeneratePanel } from "./generate-panel";
+import { LayersSection } from "./layers-section";
+import { useFirstLayers } from "./use-first-layers";
 import { EvalTable } from "./eval-panels";
 import { RunAlerts } from "./run-alerts";
 import { RunConfigTable } from "./run-config-table";
@@ -44,6 +46,7 @@ export function RunView(props: Props) {
   const workerNames = useWorkerNames([run.workerId]);
   const me = useMe();
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
+  const firstLayers = useFirstLayers(run.id, alertFeed.alerts, keys, run.config.layerStatsInterval);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useActionError();
   const exporter = useCheckpointExport(run.id);
@@ -101,10 +104,11 @@ export function RunView(props: Props) {
         <div className="space-y-4" data-testid="run-charts">
           <ChartToolbar />
           <RunChartSections runId={run.id} keys={keys} xMap={xMaps[run.id]} markers={markers} superseded={superseded} synthetic={synthetic} />
+          <LayersSection runId={run.id} keys={keys} xMap={xMaps[run.id]} markers={markers} firstLayers={firstLayers} />
         </div>
       </ChartPageProvider>
       <EvalTable runId={run.id} keys={keys} synthetic={synthetic} feed={feed} />
-      <RunAlerts runId={run.id} feed={alertFeed} />
+      <RunAlerts runId={run.id} feed={alertFeed} firstLayers={firstLayers} />
 
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
         <section className="min-w-0 overflow-x-auto rounded-lg border border-slate-800 p-4">
