@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { LAYER_STATS_DEFAULT } from "../../lib/run-config";
 import type { TestDb } from "./db";
 
 /** The pid of the live trainer process of a run, found from /proc (the test is not its parent). */
@@ -49,3 +50,9 @@ export async function metricCounts(db: TestDb, runId: string): Promise<Map<strin
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The steps before `steps` at which a run logs a per-step key: per-layer statistics every layerStatsInterval, the rest every step. */
+export function loggedSteps(key: string, steps: number, layerStatsInterval = LAYER_STATS_DEFAULT): number[] {
+  const every = key.startsWith("layers/") || key.startsWith("logits/") ? layerStatsInterval : 1;
+  return Array.from({ length: steps }, (_, s) => s).filter((s) => s % every === 0);
+}

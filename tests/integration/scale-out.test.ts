@@ -8,7 +8,7 @@ import type { AlertRow } from "../../server/services/alerts";
 import { cleanRedis, clusterEnv, killRedisClients, RedisRelay, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { webhookReceiver } from "../helpers/webhook-receiver";
-import { alive, sleep, trainerPid } from "../helpers/trainer-proc";
+import { alive, loggedSteps, sleep, trainerPid } from "../helpers/trainer-proc";
 
 const skip = await redisMissing();
 const prefix = redisPrefix("scale-out");
@@ -67,7 +67,7 @@ async function storedSeries(server: TestServer, runId: string, steps: number) {
   for (const key of perStep) {
     const counts = new Map<number, number>();
     for (const p of history[key]) counts.set(p.step, (counts.get(p.step) ?? 0) + 1);
-    for (let s = 0; s < steps; s++) if (!counts.has(s)) missing++;
+    for (const s of loggedSteps(key, steps)) if (!counts.has(s)) missing++;
     doubled += [...counts.values()].filter((c) => c > 1).length;
   }
   return { perStep, missing, doubled, points: perStep.reduce((n, k) => n + history[k].length, 0) };
