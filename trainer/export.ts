@@ -95,6 +95,9 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
   };
 }
 
+/** A checkpoint this format cannot represent: the request is at fault, not the machine. */
+export class UnsupportedExportError extends Error {}
+
 /**
  * Why the checkpoint cannot be exported, or null. The layouts here (and the Hugging Face GPT-2 and
  * Llama models they map onto) have no QK-norm gains and no logit cap; weights exported without
@@ -126,7 +129,7 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
     throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
   }
   const unsupported = unsupportedStabilisers(state.config);
-  if (unsupported) throw new Error(`cannot export ${file}: ${unsupported}`);
+  if (unsupported) throw new UnsupportedExportError(`cannot export ${file}: ${unsupported}`);
   const dataDir = path.resolve(opts.dataDir ?? dataDirOf(file) ?? process.env.DATA_DIR ?? "./data");
   const { manifest, tokenizerFile } = datasetFiles(dataDir, state.datasetId);
   const weights = encodeSafetensors(modelTensors(state.tensors), { format: "pt" });
