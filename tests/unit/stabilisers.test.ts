@@ -61,7 +61,7 @@ function assertClose(pairs: { analytic: number; numeric: number }[], what: strin
 
 test("z term: mean(log Z^2) equals logsumexp squared, and its gradient matches finite differences", () => {
   const z = tf.variable(randn([5, V], 3, 1) as tf.Tensor2D, true, "stab/z");
-  const lse = logPartition(z).dataSync();
+  const lse = logPartition(z).dataSync() as Float32Array;
   const expected = lse.reduce((s, l) => s + l * l, 0) / lse.length;
   const value = tf.tidy(() => meanLogZSquared(z).dataSync()[0]);
   assert.ok(Math.abs(value - expected) < 1e-4 * expected, `${value} vs ${expected}`);
@@ -166,7 +166,7 @@ for (const arch of ["gpt2", "llama"] as const)
       });
     };
     const idx = tf.tensor2d(x, [B, T], "int32");
-    const logits = (p: Params, c: ModelConfig) => tf.tidy(() => forward(p, c, idx).dataSync());
+    const logits = (p: Params, c: ModelConfig) => tf.tidy(() => forward(p, c, idx).dataSync() as Float32Array);
     const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
     const [withNorm, without] = [logits(params, cfg), logits(plain, { ...cfg, qkNorm: false })];
     scaleQ(params, 10);
@@ -189,7 +189,7 @@ for (const arch of ["gpt2", "llama"] as const)
       assertClose(compareGrad(params, name, loss(cfg), [0, 1, 2, 3, 4, 5, 6, 7]), `${arch} ${name}`, 3e-2, 5e-5);
       const g = (c: ModelConfig) => tf.tidy(() => {
         const { grads } = tf.variableGrads(loss(c), [params.get(name)!]);
-        return Object.values(grads)[0].dataSync();
+        return Object.values(grads)[0].dataSync() as Float32Array;
       });
       const [plainG, ckptG] = [g(cfg), g({ ...cfg, gradientCheckpointing: true })];
       assert.ok(maxDiff(plainG, ckptG) < 1e-6 && plainG.some((v) => v !== 0), `${name}: gradient checkpointing gives the same gain gradient`);
@@ -201,12 +201,12 @@ for (const arch of ["gpt2", "llama"] as const)
 test("soft-cap op: |y| <= cap always, y ~ x when |x| << cap, gradient matches finite differences", () => {
   const cap = 5;
   const big = randn([4, 50], 100, 6) as tf.Tensor2D;
-  const capped = tf.tidy(() => softCap(big, cap).dataSync());
+  const capped = tf.tidy(() => softCap(big, cap).dataSync() as Float32Array);
   assert.ok(capped.every((v) => Math.abs(v) <= cap), `max |y| ${Math.max(...capped.map(Math.abs))}`);
   assert.ok(capped.some((v) => Math.abs(v) > 0.99 * cap), "large inputs approach the cap");
   const small = randn([4, 50], 0.05, 7) as tf.Tensor2D;
   const s = small.dataSync();
-  const out = tf.tidy(() => softCap(small, cap).dataSync());
+  const out = tf.tidy(() => softCap(small, cap).dataSync() as Float32Array);
   // tanh(u) = u - u^3/3: the relative change at |x| <= 0.2, cap 5 is below 0.06%.
   out.forEach((v, i) => assert.ok(Math.abs(v - s[i]) <= 1e-3 * Math.abs(s[i]) + 1e-7, `${v} vs ${s[i]}`));
   const v = tf.variable(randn([3, 10], 6, 8) as tf.Tensor2D, true, "stab/cap");
@@ -222,14 +222,14 @@ test("soft-cap in the model: forward's logits stay within the cap, the loss is t
   const params = createParams(cfg, new Rng(2));
   tf.tidy(() => params.get("wte")!.assign(tf.mul(params.get("wte")!, 50)));
   const idx = tf.tensor2d(x, [B, T], "int32");
-  const raw = tf.tidy(() => forward(params, { ...cfg, logitSoftCap: null }, idx).dataSync());
-  const capped = tf.tidy(() => forward(params, cfg, idx).dataSync());
+  const raw = tf.tidy(() => forward(params, { ...cfg, logitSoftCap: null }, idx).dataSync() as Float32Array);
+  const capped = tf.tidy(() => forward(params, cfg, idx).dataSync() as Float32Array);
   assert.ok(Math.max(...raw.map(Math.abs)) > 10 * cap, "the uncapped logits exceed the cap");
   // The bound is the cap as float32 stores it.
   assert.ok(capped.every((v) => Math.abs(v) <= Math.fround(cap)), `max |logit| ${Math.max(...capped.map(Math.abs))}`);
   capped.forEach((v, i) => assert.ok(Math.abs(v - cap * Math.tanh(raw[i] / cap)) < 1e-5, `logit ${i}`));
   // A cap far above the logits leaves them as they are.
-  const wide = tf.tidy(() => forward(params, { ...cfg, logitSoftCap: 1e4 }, idx).dataSync());
+  const wide = tf.tidy(() => forward(params, { ...cfg, logitSoftCap: 1e4 }, idx).dataSync() as Float32Array);
   wide.forEach((v, i) => assert.ok(Math.abs(v - raw[i]) <= 1e-4 * Math.abs(raw[i]) + 1e-5));
   // Capped logits this small give a loss near ln V whatever the weights.
   const loss = tf.tidy(() => objectiveLoss(params, cfg, batch).dataSync()[0]);
