@@ -56,6 +56,8 @@ export function applies(c: RunConfig, k: RunConfigKey): boolean {
       return c.qkNorm;
     case "logitSoftCap":
       return c.logitSoftCap !== null;
+    case "attnSoftCap":
+      return c.attnSoftCap !== null;
     default:
       return true;
   }

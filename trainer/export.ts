@@ -80,6 +80,7 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
     // Always false and null: exportCheckpoint refuses runs that use them (unsupportedStabilisers).
     qk_norm: c.qkNorm ?? false,
     logit_soft_cap: c.logitSoftCap ?? null,
+    attn_soft_cap: c.attnSoftCap ?? null,
     ...architectureParams(c),
     eot_token_id: eotId,
     dtype: "float32",
@@ -104,7 +105,7 @@ export class UnsupportedExportError extends Error {}
  * them would load and silently compute a different model.
  */
 export function unsupportedStabilisers(c: TrainState["config"]): string | null {
-  const used = [c.qkNorm && "qkNorm (per-head q/k norms)", c.logitSoftCap && `logitSoftCap ${c.logitSoftCap}`].filter(Boolean);
+  const used = [c.qkNorm && "qkNorm (per-head q/k norms)", c.logitSoftCap && `logitSoftCap ${c.logitSoftCap}`, c.attnSoftCap && `attnSoftCap ${c.attnSoftCap}`].filter(Boolean);
   if (used.length === 0) return null;
   return `this run uses ${used.join(" and ")}, which the ${c.arch} export layout (and Hugging Face's ${c.arch === "llama" ? "LlamaForCausalLM" : "GPT2LMHeadModel"}) cannot represent; the exported model would compute different logits, so nothing was written. Generate and evaluate with the trainer instead`;
 }

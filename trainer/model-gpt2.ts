@@ -51,7 +51,7 @@ export const gpt2: Architecture = {
     // row by row in JS, so cutting C weight rows is far cheaper than B*T activation rows.
     const qkv = (i: number) => linear(h, tf.slice(w, [0, i * C], [C, C]), tf.slice(b, [i * C], [C]));
     const [q, k] = qkNorm(qkv(0), qkv(1), p, cfg, "layernorm");
-    const y = attend(q, k, qkv(2), B, T, cfg.nHead, mask);
+    const y = attend(q, k, qkv(2), B, T, cfg.nHead, mask, cfg.attnSoftCap);
     x = tf.add(x, linear(y, p("attn.c_proj.w"), p("attn.c_proj.b")));
     const m = gelu(linear(layerNorm(x, p("ln_2.g"), p("ln_2.b")), p("mlp.c_fc.w"), p("mlp.c_fc.b")));
     return tf.add(x, linear(m, p("mlp.c_proj.w"), p("mlp.c_proj.b")));

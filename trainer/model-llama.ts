@@ -45,7 +45,7 @@ export const llama: Architecture = {
     const proj = (name: string) => matmul(h, p(name) as tf.Tensor2D);
     // QK-norm before rotary: the rotation keeps each head's norm, so the scores stay bounded.
     const [q, k] = qkNorm(proj("attn.wq"), proj("attn.wk"), p, cfg, "rmsnorm");
-    const y = attend(rope(q, B, T, H), rope(k, B, T, H), proj("attn.wv"), B, T, H, mask);
+    const y = attend(rope(q, B, T, H), rope(k, B, T, H), proj("attn.wv"), B, T, H, mask, cfg.attnSoftCap);
     x = tf.add(x, matmul(y, p("attn.wo") as tf.Tensor2D));
     const m = rmsNorm(x, p("mlp_norm.g"));
     const gated = swiglu(matmul(m, p("mlp.w1") as tf.Tensor2D), matmul(m, p("mlp.w3") as tf.Tensor2D));

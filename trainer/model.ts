@@ -32,14 +32,16 @@ export interface ModelConfig {
   qkNorm?: boolean;
   /** LM-head logits become cap * tanh(logits / cap); null or absent = no cap. */
   logitSoftCap?: number | null;
+  /** Attention scores (scaled, before the mask) become cap * tanh(scores / cap); null or absent = no cap. */
+  attnSoftCap?: number | null;
   /** Training loss only (the forward ignores it): weight of the z-loss term mean(log Z^2); 0 or absent = off. */
   zLoss?: number;
 }
 
 /** The model part of a run config. */
 export function modelConfig(c: RunConfig, vocabSize: number): ModelConfig {
-  const { arch, nLayer, nHead, dModel, contextLength, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, zLoss } = c;
-  return { arch, nLayer, nHead, dModel, contextLength, vocabSize, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, zLoss };
+  const { arch, nLayer, nHead, dModel, contextLength, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, attnSoftCap, zLoss } = c;
+  return { arch, nLayer, nHead, dModel, contextLength, vocabSize, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, attnSoftCap, zLoss };
 }
 
 export type Params = Map<string, tf.Variable>;

@@ -3,7 +3,8 @@
  * none trains bit for bit as before):
  * - z-loss (PaLM): a penalty on log Z, the log-partition of each position's softmax.
  * - QK-norm: q and k normalised per head before the attention scores.
- * - logit soft-capping (Gemma 2): cap * tanh(logits / cap) on the LM head's output.
+ * - logit soft-capping (Gemma 2): cap * tanh(logits / cap) on the LM head's output, and
+ *   optionally on the attention scores (attention.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CustomGradFn, layerNorm, rmsNorm, type Saver } from "./layers";
@@ -32,15 +33,15 @@ export function logPartition(z: tf.Tensor2D): tf.Tensor1D {
  * y = cap * tanh(x / cap): the identity for |x| << cap, never beyond ±cap.
  *   dy/dx = 1 - tanh(x / cap)^2
  */
-export function softCap(x: tf.Tensor2D, cap: number): tf.Tensor2D {
-  const op = tf.customGrad(((xx: tf.Tensor2D, save: Saver) => {
+export function softCap<T extends tf.Tensor>(x: T, cap: number): T {
+  const op = tf.customGrad(((xx: tf.Tensor, save: Saver) => {
     const t = tf.tanh(tf.div(xx, cap));
     save([t]);
     return {
       value: tf.mul(t, cap),
-      gradFunc: (dy: tf.Tensor2D, [st]: tf.Tensor[]) => tf.mul(dy, tf.sub(1, tf.square(st))),
+      gradFunc: (dy: tf.Tensor, [st]: tf.Tensor[]) => tf.mul(dy, tf.sub(1, tf.square(st))),
     };
-  }) as unknown as CustomGradFn) as (x: tf.Tensor2D) => tf.Tensor2D;
+  }) as unknown as CustomGradFn) as unknown as (x: T) => T;
   return op(x);
 }
 

@@ -26,7 +26,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Model", keys: ["arch", "nLayer", "nHead", "dModel", "contextLength"] },
   { title: "Objective", keys: ["objective", "prefixFraction"] },
   { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
-  { title: "Stabilisers", keys: ["zLoss", "qkNorm", "logitSoftCap"] },
+  { title: "Stabilisers", keys: ["zLoss", "qkNorm", "logitSoftCap", "attnSoftCap"] },
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "gradientCheckpointing", "evals"] },
@@ -110,7 +110,7 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
 /** Selects whose text is "true" or "false". */
 const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash", "ignoreMemoryCheck", "qkNorm"]);
 /** Numbers that may be null ("off"): an empty input means null. */
-const NULLABLE_NUMBERS = new Set<string>(["logitSoftCap"]);
+const NULLABLE_NUMBERS = new Set<string>(["logitSoftCap", "attnSoftCap"]);
 
 /** The schema takes numbers and booleans only, so the text is converted here; empty inputs become NaN, an error rather than zero. */
 function toInput(values: FormValues) {

@@ -7,7 +7,7 @@ after(async () => {
   await server?.stop();
 });
 
-test("a tiny run with z-loss, QK-norm and a logit soft-cap completes through the server, logs z_loss, evaluates and generates; export is refused", async () => {
+test("a tiny run with z-loss, QK-norm and logit and attention soft-caps completes through the server, logs z_loss, evaluates and generates; export is refused", async () => {
   server = await startServer(tempDataDir("stabilisers"));
   await assert.rejects(server.api.run.create.mutate({ ...TINY, name: "bad", logitSoftCap: 0 }), (e: any) => {
     assert.equal(e?.data?.code, "BAD_REQUEST");
@@ -18,7 +18,7 @@ test("a tiny run with z-loss, QK-norm and a logit soft-cap completes through the
   const steps = 30;
   const run = await server.api.run.create.mutate({
     ...TINY, name: "stabilisers", dataset, steps, evalInterval: 15, evalExamples: 8, evalBudget: 0.9,
-    evals: [{ task: "lambada", file: "synthetic" }], zLoss: 1e-3, qkNorm: true, logitSoftCap: 30,
+    evals: [{ task: "lambada", file: "synthetic" }], zLoss: 1e-3, qkNorm: true, logitSoftCap: 30, attnSoftCap: 50,
   });
   await waitFor("the run to complete", async () => {
     const r = await server.api.run.get.query({ id: run.id });
@@ -37,7 +37,7 @@ test("a tiny run with z-loss, QK-norm and a logit soft-cap completes through the
   assert.ok(generated.tokens.length > 0);
   await assert.rejects(server.api.checkpoint.export.mutate({ runId: run.id, step: steps }), (e: any) => {
     assert.equal(e?.data?.code, "BAD_REQUEST");
-    assert.match(e.message, /uses qkNorm .* and logitSoftCap 30, which the gpt2 export layout .* cannot represent/);
+    assert.match(e.message, /uses qkNorm .* and logitSoftCap 30 and attnSoftCap 50, which the gpt2 export layout .* cannot represent/);
     return true;
   });
 });

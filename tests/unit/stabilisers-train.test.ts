@@ -27,7 +27,7 @@ const tiny = (over: Partial<RunConfigInput>) =>
     name: "s", evals: [], nLayer: 2, nHead: 2, dModel: 32, contextLength: 32, batchSize: 4, steps: 8, warmupSteps: 2,
     evalInterval: 4, evalBatches: 1, checkpointInterval: 100, dataset: dataset.id, backend: "wasm", seed: 5, ...over,
   });
-const ALL_ON = { zLoss: 1e-3, qkNorm: true, logitSoftCap: 20 } as const;
+const ALL_ON = { zLoss: 1e-3, qkNorm: true, logitSoftCap: 20, attnSoftCap: 5 } as const;
 
 async function run(name: string, config: RunConfig, stopAfter = Infinity) {
   const metrics: MetricPoint[] = [];
@@ -96,11 +96,11 @@ test("every stabiliser on (llama): stop + resume is bit-identical, and the QK-no
 
   // The export layouts cannot hold QK-norm or a logit cap: refused, nothing written.
   const checkpoint = path.join(straight.runDir, "checkpoints", "step-000008");
-  assert.throws(() => exportCheckpoint({ checkpoint, dataDir }), /uses qkNorm .* and logitSoftCap 20, which the llama export layout .* cannot represent/);
+  assert.throws(() => exportCheckpoint({ checkpoint, dataDir }), /uses qkNorm .* and logitSoftCap 20 and attnSoftCap 5, which the llama export layout .* cannot represent/);
   assert.ok(!fs.existsSync(path.join(checkpoint, "export")));
   const exported = exportCheckpoint({ checkpoint: path.join(plain.runDir, "checkpoints", "step-000008"), dataDir });
   const json = JSON.parse(fs.readFileSync(path.join(exported.outDir, "config.json"), "utf8"));
-  assert.deepEqual([json.qk_norm, json.logit_soft_cap], [false, null]);
+  assert.deepEqual([json.qk_norm, json.logit_soft_cap, json.attn_soft_cap], [false, null, null]);
 });
 
 test("every stabiliser on (gpt2, prefix): 2 gradient workers train the run that 1 does, z_loss included", async () => {

@@ -239,6 +239,27 @@ test("soft-cap in the model: forward's logits stay within the cap, the loss is t
   disposeParams(params);
 });
 
+test("attention soft-cap: a tiny cap makes attention uniform (q's scale stops mattering), a wide one changes nothing, and gradients match finite differences", () => {
+  const cfg: ModelConfig = { ...base, arch: "llama" };
+  const params = createParams(cfg, new Rng(2));
+  for (const [name, v] of params) if (/\.w[qkvo123]$/.test(name)) tf.tidy(() => v.assign(tf.mul(v, 10)));
+  const idx = tf.tensor2d(x, [B, T], "int32");
+  const logits = (c: ModelConfig) => tf.tidy(() => forward(params, c, idx).dataSync() as Float32Array);
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  const tiny = { ...cfg, attnSoftCap: 1e-4 };
+  const before = { raw: logits(cfg), tiny: logits(tiny), wide: logits({ ...cfg, attnSoftCap: 1e6 }) };
+  assert.ok(maxDiff(before.raw, before.wide) < 1e-4, "a cap far above the scores leaves the model as it is");
+  assert.ok(maxDiff(before.raw, before.tiny) > 1e-2, "a tiny cap changes the model");
+  tf.tidy(() => params.get("h.0.attn.wq")!.assign(tf.mul(params.get("h.0.attn.wq")!, 10)));
+  assert.ok(maxDiff(before.tiny, logits(tiny)) < 1e-3, "under a tiny cap every score is ~0: q's scale does not matter");
+  assert.ok(maxDiff(before.raw, logits(cfg)) > 1e-2, "without the cap it does");
+  tf.tidy(() => params.get("h.0.attn.wq")!.assign(tf.mul(params.get("h.0.attn.wq")!, 0.1)));
+  const capped = { ...cfg, attnSoftCap: 0.5 };
+  assertClose(compareGrad(params, "h.0.attn.wq", () => objectiveLoss(params, capped, batch), [0, 9, 37, 100, 201]), "attention soft-capped d loss / d wq", 3e-2, 5e-5);
+  idx.dispose();
+  disposeParams(params);
+});
+
 test("checkpoint weights with and without QK-norm gains are refused by a model of the other kind, with the reason", () => {
   const withGains = ["wte", "h.0.attn.q_norm.g", "h.0.attn.k_norm.g"];
   const without = ["wte", "h.0.attn.wq"];
@@ -250,10 +271,11 @@ test("checkpoint weights with and without QK-norm gains are refused by a model o
 
 test("run config: stabiliser fields, their bounds, and the config table shows them only when on", () => {
   const c = RunConfig.parse({ name: "s" });
-  assert.deepEqual([c.zLoss, c.qkNorm, c.logitSoftCap], [0, false, null]);
-  assert.ok(!applies(c, "zLoss") && !applies(c, "qkNorm") && !applies(c, "logitSoftCap"));
-  const on = RunConfig.parse({ name: "s", zLoss: 1e-4, qkNorm: true, logitSoftCap: 30 });
-  assert.ok(applies(on, "zLoss") && applies(on, "qkNorm") && applies(on, "logitSoftCap"));
-  for (const bad of [{ zLoss: -1 }, { logitSoftCap: 0 }, { logitSoftCap: -3 }, { qkNorm: "yes" }, { zLoss: null }])
+  assert.deepEqual([c.zLoss, c.qkNorm, c.logitSoftCap, c.attnSoftCap], [0, false, null, null]);
+  const keys = ["zLoss", "qkNorm", "logitSoftCap", "attnSoftCap"] as const;
+  assert.ok(keys.every((k) => !applies(c, k)));
+  const on = RunConfig.parse({ name: "s", zLoss: 1e-4, qkNorm: true, logitSoftCap: 30, attnSoftCap: 50 });
+  assert.ok(keys.every((k) => applies(on, k)));
+  for (const bad of [{ zLoss: -1 }, { logitSoftCap: 0 }, { logitSoftCap: -3 }, { attnSoftCap: 0 }, { attnSoftCap: "50" }, { qkNorm: "yes" }, { zLoss: null }])
     assert.equal(RunConfig.safeParse({ name: "s", ...bad }).success, false, JSON.stringify(bad));
 });
