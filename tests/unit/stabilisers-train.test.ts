@@ -32,15 +32,21 @@ const ALL_ON = { zLoss: 1e-3, qkNorm: true, logitSoftCap: 20, attnSoftCap: 5 } a
 async function run(name: string, config: RunConfig, stopAfter = Infinity) {
   const metrics: MetricPoint[] = [];
   const logs: string[] = [];
+  const tensors: number[] = [];
   let polls = 0;
   const hooks: TrainHooks = {
-    onStart: () => {}, onMetrics: (ps) => void metrics.push(...ps), onCheckpoint: () => {}, onLog: (m) => void logs.push(m),
+    onStart: () => {},
+    onMetrics: (ps) => {
+      metrics.push(...ps);
+      if (ps.some((p) => p.key === "loss")) tensors.push(tf.memory().numTensors);
+    },
+    onCheckpoint: () => {}, onLog: (m) => void logs.push(m),
     shouldStop: () => ++polls >= stopAfter,
   };
   const runDir = path.join(root, name);
   const result = await train(config, { runDir, dataDir }, hooks);
   const series = (key: string) => new Map(metrics.filter((m) => m.key === key).map((m) => [m.step, m.value as number]));
-  return { result, series, logs, runDir, state: () => loadLatest(runDir)! };
+  return { result, series, logs, tensors, runDir, state: () => loadLatest(runDir)! };
 }
 
 /** Mean |log Z| of the checkpoint's model over the first validation tokens. */
@@ -69,6 +75,8 @@ test("z-loss: the same seed with zLoss 1e-2 ends with a smaller mean |log Z| tha
   assert.equal(withZ.series("loss").get(0), without.series("loss").get(0), "step 0's loss is the same cross-entropy");
   assert.ok(Math.abs(z.get(0)! - 1e-2 * Math.log(64) ** 2) < 0.02, `z_loss at step 0: ${z.get(0)}`);
   assert.ok([...z.values()].every((v) => Number.isFinite(v) && v > 0), "z_loss is a positive number at every step");
+  const steady = withZ.tensors.slice(1);
+  assert.ok(steady.every((n) => n === steady[0]), `the z-loss pass leaks no tensors: ${steady}`);
 });
 
 test("every stabiliser on (llama): stop + resume is bit-identical, and the QK-norm gains are in the checkpoint", async () => {
@@ -108,6 +116,7 @@ test("every stabiliser on (gpt2, prefix): 2 gradient workers train the run that 
   const one = await run("par-1", config(1));
   const two = await run("par-2", config(2));
   assert.ok(two.logs.some((l) => /^2 gradient workers ready/.test(l)));
+  for (const r of [one, two]) assert.ok(r.tensors.slice(1).every((n) => n === r.tensors[1]), `no tensor leak with accumulation: ${r.tensors}`);
   for (const key of ["loss", "z_loss", "grad_norm", "val_loss"]) {
     const [x, y] = [one.series(key), two.series(key)];
     assert.ok(x.size > 0);
