@@ -9,8 +9,8 @@ export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
 export const SCHEDULES = ["cosine", "step", "plateau"] as const;
 /** Backends the trainer can run on; `auto` tries tensorflow, then webgpu (a GPU through Vulkan), then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
-/** Config fields that decide the shapes of the weights: a fork must keep its parent's. */
-export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength"] as const;
+/** Config fields that decide the shapes of the weights (qkNorm: whether the q/k gains exist): a fork must keep its parent's. */
+export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength", "qkNorm"] as const;
 /** What the trainer does when a step's loss spikes or goes NaN (the alert is raised whatever the policy). */
 export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */

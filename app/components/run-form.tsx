@@ -78,6 +78,8 @@ const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize
 /** Workers come and go: the Run on choices are asked for again this often. */
 const QUEUES_EVERY_MS = 3000;
 
+/** Numbers that may be null ("off"): an empty input means null. */
+const NULLABLE_NUMBERS = new Set<string>(["logitSoftCap", "attnSoftCap"]);
 const defaults: FormValues = formValuesOf(RunConfigFields.parse({ name: "run" }));
 
 const TEXT_FIELDS = new Set<string>([
@@ -109,8 +111,6 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
 
 /** Selects whose text is "true" or "false". */
 const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash", "ignoreMemoryCheck", "qkNorm"]);
-/** Numbers that may be null ("off"): an empty input means null. */
-const NULLABLE_NUMBERS = new Set<string>(["logitSoftCap", "attnSoftCap"]);
 
 /** The schema takes numbers and booleans only, so the text is converted here; empty inputs become NaN, an error rather than zero. */
 function toInput(values: FormValues) {

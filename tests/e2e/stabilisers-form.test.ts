@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { browserTests, SCREENSHOTS } from "../helpers/browser";
-import { tempDataDir } from "../helpers/server";
+import { tempDataDir, waitFor } from "../helpers/server";
 
 const e2e = browserTests();
 
@@ -13,7 +13,8 @@ test("the run form's Stabilisers group sends zLoss, qkNorm and the soft-caps (em
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
   await page.goto(`${server.url}/runs/new`);
-  await page.waitForSelector("#field-zLoss");
+  await waitFor("the backend probe", async () => ((await page.textContent("#field-backend-hint")) ?? "").startsWith("Here auto takes"), 120_000);
+  await page.waitForSelector("#field-zLoss", { timeout: 120_000 });
   assert.equal(await page.inputValue("#field-logitSoftCap"), "", "no cap by default: an empty input");
   assert.match((await page.textContent("#field-zLoss-hint")) ?? "", /PaLM: 1e-4/);
   for (const [field, value] of Object.entries({ name: "stable", zLoss: "1e-4", logitSoftCap: "0" })) await page.fill(`#field-${field}`, value);

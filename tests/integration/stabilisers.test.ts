@@ -40,4 +40,9 @@ test("a tiny run with z-loss, QK-norm and logit and attention soft-caps complete
     assert.match(e.message, /uses qkNorm .* and logitSoftCap 30 and attnSoftCap 50, which the gpt2 export layout .* cannot represent/);
     return true;
   });
+  // The q/k gains are part of the weights' shape: a fork must keep qkNorm; the caps and z-loss may change.
+  const fork = { ...TINY, name: "fork", dataset, steps: steps + 5, initFrom: { runId: run.id, step: steps }, queue: "nowhere" };
+  await assert.rejects(server.api.run.create.mutate({ ...fork, qkNorm: false }), /Cannot fork: qkNorm is false, the parent's is true/);
+  const forked = await server.api.run.create.mutate({ ...fork, qkNorm: true, zLoss: 0, logitSoftCap: null });
+  assert.equal(forked.status, "queued");
 });
