@@ -49,6 +49,15 @@ export function applies(c: RunConfig, k: RunConfigKey): boolean {
       return Object.keys(c.mixWeights).length > 0;
     case "alertWebhook":
       return c.alertWebhook !== "";
+    // Stabilisers show only when on.
+    case "zLoss":
+      return c.zLoss > 0;
+    case "qkNorm":
+      return c.qkNorm;
+    case "logitSoftCap":
+      return c.logitSoftCap !== null;
+    case "attnSoftCap":
+      return c.attnSoftCap !== null;
     default:
       return true;
   }

@@ -4,7 +4,7 @@ import type { RunConfig } from "./run-config";
  * The model's shape; vocabSize comes from the dataset's tokenizer (256 bytes + merges + end-of-text).
  * `arch` defaults to gpt2.
  */
-export type ModelShape = Pick<RunConfig, "nLayer" | "dModel" | "contextLength"> & Partial<Pick<RunConfig, "arch">> & { vocabSize: number };
+export type ModelShape = Pick<RunConfig, "nLayer" | "dModel" | "contextLength"> & Partial<Pick<RunConfig, "arch" | "qkNorm" | "nHead">> & { vocabSize: number };
 
 /**
  * Llama's SwiGLU width: 8d/3 (the 4d MLP's parameter budget spread over three matrices), rounded
@@ -21,11 +21,14 @@ export function swigluHidden(dModel: number): number {
  *   and a 4d MLP, all with biases (12d² + 13d); a final LayerNorm.
  * - llama: token embedding only (rotary positions have no weights); per block q, k, v, o (4d²),
  *   a SwiGLU MLP (3·d·swigluHidden(d)) and two RMSNorm gains; a final RMSNorm gain.
+ * - qkNorm adds a q and a k gain of the head width per block (shared by the heads).
  */
 export function paramCount(c: ModelShape): number {
   const d = c.dModel;
-  if (c.arch === "llama") return c.vocabSize * d + c.nLayer * (4 * d * d + 3 * d * swigluHidden(d) + 2 * d) + d;
-  return c.vocabSize * d + c.contextLength * d + c.nLayer * (12 * d * d + 13 * d) + 2 * d;
+  if (c.qkNorm && !c.nHead) throw new Error("paramCount: qkNorm needs nHead for the gains' width");
+  const qk = c.qkNorm ? c.nLayer * 2 * (d / c.nHead!) : 0;
+  if (c.arch === "llama") return c.vocabSize * d + c.nLayer * (4 * d * d + 3 * d * swigluHidden(d) + 2 * d) + d + qk;
+  return c.vocabSize * d + c.contextLength * d + c.nLayer * (12 * d * d + 13 * d) + 2 * d + qk;
 }
 
 export function tokensPerStep(c: Pick<RunConfig, "batchSize" | "contextLength">): number {

@@ -9,8 +9,8 @@ export const OPTIMIZERS = ["adamw", "adafactor", "lion"] as const;
 export const SCHEDULES = ["cosine", "step", "plateau"] as const;
 /** Backends the trainer can run on; `auto` tries tensorflow, then webgpu (a GPU through Vulkan), then wasm, then cpu. */
 export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
-/** Config fields that decide the shapes of the weights: a fork must keep its parent's. */
-export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength"] as const;
+/** Config fields that decide the shapes of the weights (qkNorm: whether the q/k gains exist): a fork must keep its parent's. */
+export const FORK_LOCKED = ["arch", "nLayer", "nHead", "dModel", "contextLength", "qkNorm"] as const;
 /** What the trainer does when a step's loss spikes or goes NaN (the alert is raised whatever the policy). */
 export const RECOVERY_POLICIES = ["none", "skip-step", "rollback"] as const;
 /** `default` is the default mixture, prepared on first use; otherwise the id of a prepared dataset. */
@@ -26,6 +26,8 @@ const notANumber = (issue: { code: string }) => (issue.code === "invalid_type" ?
 const num = (min: number, max: number) =>
   z.number({ error: notANumber }).min(min, `At least ${min}`).max(max, `At most ${max.toLocaleString("en-US")}`);
 const int = (min: number, max: number) => num(min, max).int("Must be a whole number");
+/** A soft-cap: a number above 0, or null for none. */
+const softCapField = () => z.number({ error: notANumber }).gt(0, "Above 0, or empty for no cap").max(1e4, "At most 10,000").nullable().default(null);
 /** Booleans only: the form converts its selects' "true"/"false". */
 const bool = () => z.boolean({ error: "Must be true or false" });
 
@@ -65,6 +67,14 @@ export const RunConfigFields = z.object({
   plateauPatience: int(1, 1000).default(3),
   plateauFactor: num(0.001, 1).default(0.5),
   gradientCheckpointing: bool().default(false),
+  /** z-loss weight (PaLM): adds zLoss * mean(log Z^2) over the loss positions; 0 = off. */
+  zLoss: num(0, 1).default(0),
+  /** QK-LayerNorm: normalise q and k per head before the scores, with learned gains. */
+  qkNorm: bool().default(false),
+  /** Final logits = cap * tanh(logits / cap) (Gemma 2); null = no cap. */
+  logitSoftCap: softCapField(),
+  /** Attention scores = cap * tanh(scores / cap), before the mask (Gemma 2); null = no cap. */
+  attnSoftCap: softCapField(),
   beta1: num(0, 0.9999).default(0.9),
   beta2: num(0, 0.99999).default(0.95),
   clipNorm: num(0, 1000).default(1),
@@ -187,6 +197,10 @@ export const HINTS: Record<RunConfigKey, string> = {
   plateauPatience: "Plateau schedule: evals without improvement before a cut",
   plateauFactor: "Plateau schedule: lr multiplier at each cut; 0.5 is usual",
   gradientCheckpointing: "Recompute each block in backward: less activation memory, ~30% more compute",
+  zLoss: "z-loss weight; PaLM: 1e-4; keeps log Z near 0 so the softmax stays in range in bf16; 0 = off",
+  qkNorm: "Normalise q and k per head (LayerNorm / RMSNorm, learned gains) before attention; curbs attention-logit growth at high lr (ViT-22B, OLMo 2)",
+  logitSoftCap: "Cap the final logits smoothly: cap · tanh(logits / cap); Gemma 2: 30; empty = no cap",
+  attnSoftCap: "Cap the attention scores the same way, before the mask; Gemma 2: 50; keeps one key from taking all the weight; empty = no cap",
   beta1: "First-moment decay (AdamW, Lion); 0.9",
   beta2: "AdamW second-moment decay; 0.95 for LMs (Lion uses 0.99, Adafactor 1 − t^−0.8)",
   clipNorm: "Clip the global gradient norm to this; 1.0 is usual, 0 turns it off",
@@ -245,6 +259,10 @@ export const LABELS: Record<RunConfigKey, string> = {
   plateauPatience: "Plateau patience",
   plateauFactor: "Plateau factor",
   gradientCheckpointing: "Gradient checkpointing",
+  zLoss: "z-loss",
+  qkNorm: "QK-norm",
+  logitSoftCap: "Logit soft-cap",
+  attnSoftCap: "Attention soft-cap",
   beta1: "β1",
   beta2: "β2",
   clipNorm: "Clip norm",

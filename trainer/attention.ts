@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OBJECTIVES } from "../lib/run-config";
 import type { CustomGradFn } from "./layers";
+import { softCap } from "./stabilisers";
 
 export type Objective = (typeof OBJECTIVES)[number];
 
@@ -105,15 +106,21 @@ export function rope(x: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor
   return op(x);
 }
 
-/** Multi-head scaled dot-product attention of q, k, v [B*T, C] under `mask`; returns [B*T, C] before the output projection. */
+/**
+ * Multi-head scaled dot-product attention of q, k, v [B*T, C] under `mask`; returns [B*T, C] before
+ * the output projection. `scoreCap` soft-caps the scaled scores before the mask (Gemma 2); `probe`
+ * sees the attention probabilities [B*H, T, T] (per-layer statistics).
+ */
 export function attend(
-  q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, H: number, mask: Float32Array | null, probe?: (probs: tf.Tensor3D) => void,
+  q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, H: number, mask: Float32Array | null,
+  scoreCap?: number | null, probe?: (probs: tf.Tensor3D) => void,
 ): tf.Tensor2D {
   const C = q.shape[1];
   const hd = C / H;
   const heads = (y: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(y, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
   // On wasm the trainer's BatchMatMul runs these as one XNNPACK product per head (trainer/kernels).
   let scores = tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(hd));
+  if (scoreCap) scores = softCap(scores, scoreCap);
   if (mask) scores = tf.add(scores, tf.tensor2d(mask, [T, T]));
   const probs = tf.softmax(scores) as tf.Tensor3D;
   probe?.(probs);

@@ -1,7 +1,7 @@
 // `npm run export -- --checkpoint <checkpoint.safetensors | step dir> [--out <dir>] [--data-dir <dir>] [--json]`
 import { z } from "zod";
 import { fail, parseFlags } from "./cli-flags";
-import { exportCheckpoint } from "./export";
+import { exportCheckpoint, UnsupportedExportError } from "./export";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),
@@ -24,5 +24,5 @@ try {
     if (!result.files.some((f) => f.name === "tokenizer.json")) console.log("  (the checkpoint's dataset has no tokenizer.json here; pass --data-dir to find it)");
   }
 } catch (e) {
-  fail((e as Error).message, 1);
+  fail((e as Error).message, e instanceof UnsupportedExportError ? 2 : 1); // 2: a bad request (the server answers BAD_REQUEST)
 }

@@ -77,6 +77,10 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
     context_length: c.contextLength,
     vocab_size: state.vocabSize,
     tie_word_embeddings: true,
+    // Always false and null: exportCheckpoint refuses runs that use them (unsupportedStabilisers).
+    qk_norm: c.qkNorm ?? false,
+    logit_soft_cap: c.logitSoftCap ?? null,
+    attn_soft_cap: c.attnSoftCap ?? null,
     ...architectureParams(c),
     eot_token_id: eotId,
     dtype: "float32",
@@ -90,6 +94,20 @@ export function exportConfig(state: TrainState, eotId: number | null, hasTokeniz
     },
     run_config: c,
   };
+}
+
+/** A checkpoint this format cannot represent: the request is at fault, not the machine. */
+export class UnsupportedExportError extends Error {}
+
+/**
+ * Why the checkpoint cannot be exported, or null. The layouts here (and the Hugging Face GPT-2 and
+ * Llama models they map onto) have no QK-norm gains and no logit cap; weights exported without
+ * them would load and silently compute a different model.
+ */
+export function unsupportedStabilisers(c: TrainState["config"]): string | null {
+  const used = [c.qkNorm && "qkNorm (per-head q/k norms)", c.logitSoftCap && `logitSoftCap ${c.logitSoftCap}`, c.attnSoftCap && `attnSoftCap ${c.attnSoftCap}`].filter(Boolean);
+  if (used.length === 0) return null;
+  return `this run uses ${used.join(" and ")}, which the ${c.arch} export layout (and Hugging Face's ${c.arch === "llama" ? "LlamaForCausalLM" : "GPT2LMHeadModel"}) cannot represent; the exported model would compute different logits, so nothing was written. Generate and evaluate with the trainer instead`;
 }
 
 /** Only an empty directory or an earlier export may be replaced. */
@@ -111,6 +129,8 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
   } catch (e) {
     throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
   }
+  const unsupported = unsupportedStabilisers(state.config);
+  if (unsupported) throw new UnsupportedExportError(`cannot export ${file}: ${unsupported}`);
   const dataDir = path.resolve(opts.dataDir ?? dataDirOf(file) ?? process.env.DATA_DIR ?? "./data");
   const { manifest, tokenizerFile } = datasetFiles(dataDir, state.datasetId);
   const weights = encodeSafetensors(modelTensors(state.tensors), { format: "pt" });

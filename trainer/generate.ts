@@ -88,7 +88,7 @@ async function nextLogits(params: Params, cfg: ModelConfig, window: number[], pr
   const last = tf.tidy(() => {
     // The LM head on the last position only: over all T it would cost T x dModel x vocab per token.
     const h = hiddenStates(params, stepCfg, tf.tensor2d(ids, [1, T], "int32"));
-    return tf.reshape(lmHead(params, tf.slice(h, [n - 1, 0], [1, cfg.dModel])), [cfg.vocabSize]);
+    return tf.reshape(lmHead(params, tf.slice(h, [n - 1, 0], [1, cfg.dModel]), cfg), [cfg.vocabSize]);
   });
   const data = (await last.data()) as Float32Array;
   last.dispose();

@@ -54,7 +54,7 @@ export function forwardStats(params: Params, cfg: ModelConfig, x: tf.Tensor2D): 
         entropy.push(tf.mean(tf.reshape(perQuery, [n, cfg.nHead, T]), [0, 2]));
       },
     };
-    const logits = lmHead(params, hiddenStates(params, cfg, x, probe));
+    const logits = lmHead(params, hiddenStates(params, cfg, x, probe), cfg);
     const rows = modelRows(cfg.nLayer).map(rowName);
     return tf.concat([
       tf.stack(rows.map((r) => rms.get(r)!)),

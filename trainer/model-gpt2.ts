@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { attend } from "./attention";
 import { gelu, layerNorm, linear } from "./layers";
 import type { Architecture, ParamSpec } from "./model";
+import { qkNorm, qkNormSpecs } from "./qk-norm";
 
 /** GPT-2: learned positions, pre-LayerNorm blocks with biases, fused QKV, 4x GELU MLP. */
 export const gpt2: Architecture = {
@@ -18,6 +19,7 @@ export const gpt2: Architecture = {
         { name: p + "ln_1.b", shape: [C], init: "zeros" },
         { name: p + "attn.c_attn.w", shape: [C, 3 * C], init: "normal" },
         { name: p + "attn.c_attn.b", shape: [3 * C], init: "zeros" },
+        ...qkNormSpecs(p, cfg),
         { name: p + "attn.c_proj.w", shape: [C, C], init: "proj" },
         { name: p + "attn.c_proj.b", shape: [C], init: "zeros" },
         { name: p + "ln_2.g", shape: [C], init: "ones" },
@@ -48,7 +50,8 @@ export const gpt2: Architecture = {
     // The fused [C, 3C] weight is sliced, not its [B*T, 3C] output: wasm slices and concats copy
     // row by row in JS, so cutting C weight rows is far cheaper than B*T activation rows.
     const qkv = (i: number) => linear(h, tf.slice(w, [0, i * C], [C, C]), tf.slice(b, [i * C], [C]));
-    const y = attend(qkv(0), qkv(1), qkv(2), B, T, cfg.nHead, mask, attentionProbe);
+    const [q, k] = qkNorm(qkv(0), qkv(1), p, cfg, "layernorm");
+    const y = attend(q, k, qkv(2), B, T, cfg.nHead, mask, cfg.attnSoftCap, attentionProbe);
     x = tf.add(x, linear(y, p("attn.c_proj.w"), p("attn.c_proj.b")));
     const m = gelu(linear(layerNorm(x, p("ln_2.g"), p("ln_2.b")), p("mlp.c_fc.w"), p("mlp.c_fc.b")));
     return tf.add(x, linear(m, p("mlp.c_proj.w"), p("mlp.c_proj.b")));

@@ -3,6 +3,7 @@ import { swigluHidden } from "../lib/estimates";
 import { attend, rope } from "./attention";
 import { matmul, rmsNorm, swiglu } from "./layers";
 import type { Architecture, ParamSpec } from "./model";
+import { qkNorm, qkNormSpecs } from "./qk-norm";
 
 /**
  * Llama: no position table (rotary q and k instead), pre-RMSNorm blocks, no biases anywhere,
@@ -22,6 +23,7 @@ export const llama: Architecture = {
         { name: p + "attn.wk", shape: [C, C], init: "normal" },
         { name: p + "attn.wv", shape: [C, C], init: "normal" },
         { name: p + "attn.wo", shape: [C, C], init: "proj" },
+        ...qkNormSpecs(p, cfg),
         { name: p + "mlp_norm.g", shape: [C], init: "ones" },
         { name: p + "mlp.w1", shape: [C, F], init: "normal" },
         { name: p + "mlp.w3", shape: [C, F], init: "normal" },
@@ -41,7 +43,9 @@ export const llama: Architecture = {
     const H = cfg.nHead;
     const h = rmsNorm(x, p("attn_norm.g"));
     const proj = (name: string) => matmul(h, p(name) as tf.Tensor2D);
-    const y = attend(rope(proj("attn.wq"), B, T, H), rope(proj("attn.wk"), B, T, H), proj("attn.wv"), B, T, H, mask, attentionProbe);
+    // QK-norm before rotary: the rotation keeps each head's norm, so the scores stay bounded.
+    const [q, k] = qkNorm(proj("attn.wq"), proj("attn.wk"), p, cfg, "rmsnorm");
+    const y = attend(rope(q, B, T, H), rope(k, B, T, H), proj("attn.wv"), B, T, H, mask, cfg.attnSoftCap, attentionProbe);
     x = tf.add(x, matmul(y, p("attn.wo") as tf.Tensor2D));
     const m = rmsNorm(x, p("mlp_norm.g"));
     const gated = swiglu(matmul(m, p("mlp.w1") as tf.Tensor2D), matmul(m, p("mlp.w3") as tf.Tensor2D));

@@ -7,6 +7,7 @@ import { crossEntropy } from "./cross-entropy";
 import { matmul } from "./layers";
 import { gpt2 } from "./model-gpt2";
 import { llama } from "./model-llama";
+import { softCap } from "./stabilisers";
 
 export { crossEntropy };
 export type { Lookup, Objective };
@@ -27,12 +28,20 @@ export interface ModelConfig {
   prefixFraction?: number;
   /** Recompute each block in backward instead of keeping its activations. */
   gradientCheckpointing?: boolean;
+  /** Normalise q and k per head before the attention scores (gains h.<l>.attn.{q,k}_norm.g). */
+  qkNorm?: boolean;
+  /** LM-head logits become cap * tanh(logits / cap); null or absent = no cap. */
+  logitSoftCap?: number | null;
+  /** Attention scores (scaled, before the mask) become cap * tanh(scores / cap); null or absent = no cap. */
+  attnSoftCap?: number | null;
+  /** Training loss only (the forward ignores it): weight of the z-loss term mean(log Z^2); 0 or absent = off. */
+  zLoss?: number;
 }
 
 /** The model part of a run config. */
 export function modelConfig(c: RunConfig, vocabSize: number): ModelConfig {
-  const { arch, nLayer, nHead, dModel, contextLength, objective, prefixFraction, gradientCheckpointing } = c;
-  return { arch, nLayer, nHead, dModel, contextLength, vocabSize, objective, prefixFraction, gradientCheckpointing };
+  const { arch, nLayer, nHead, dModel, contextLength, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, attnSoftCap, zLoss } = c;
+  return { arch, nLayer, nHead, dModel, contextLength, vocabSize, objective, prefixFraction, gradientCheckpointing, qkNorm, logitSoftCap, attnSoftCap, zLoss };
 }
 
 export type Params = Map<string, tf.Variable>;
@@ -142,16 +151,17 @@ export function hiddenStates(params: Params, cfg: ModelConfig, idx: tf.Tensor2D,
   return out;
 }
 
-/** Logits [N, V] of hidden states [N, C]: the LM head is the token embedding, transposed. */
-export function lmHead(params: Params, h: tf.Tensor2D): tf.Tensor2D {
-  return matmul(h, tf.transpose(lookup(params)("wte")) as tf.Tensor2D);
+/** Logits [N, V] of hidden states [N, C]: the LM head is the token embedding, transposed, then the config's soft cap. */
+export function lmHead(params: Params, h: tf.Tensor2D, cfg: ModelConfig): tf.Tensor2D {
+  const logits = matmul(h, tf.transpose(lookup(params)("wte")) as tf.Tensor2D);
+  return cfg.logitSoftCap ? softCap(logits, cfg.logitSoftCap) : logits;
 }
 
 /** Logits [B, T, V] for token ids idx [B, T] (int32). */
 export function forward(params: Params, cfg: ModelConfig, idx: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T] = idx.shape;
-    return tf.reshape(lmHead(params, hiddenStates(params, cfg, idx)), [B, T, cfg.vocabSize]) as tf.Tensor3D;
+    return tf.reshape(lmHead(params, hiddenStates(params, cfg, idx), cfg), [B, T, cfg.vocabSize]) as tf.Tensor3D;
   });
 }
 

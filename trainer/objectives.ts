@@ -12,6 +12,7 @@ import { Rng } from "../lib/rng";
 import { prefixLength } from "./attention";
 import { crossEntropy } from "./cross-entropy";
 import { hiddenStates, lmHead, lossFn, type ModelConfig, type Params } from "./model";
+import { meanLogZSquared } from "./stabilisers";
 
 export interface LossBatch {
   /** [B, T] input ids, row-major. */
@@ -100,21 +101,53 @@ function afterPrefix(B: number, T: number, P: number): Int32Array {
  * Only the rows that carry loss go through the LM head, which is most of the saving for mlm.
  */
 export function objectiveLoss(params: Params, cfg: ModelConfig, batch: LossBatch, rng?: Rng, maskId = cfg.vocabSize - 1): tf.Scalar {
-  const { x, y, B, T } = batch;
   const objective = cfg.objective ?? "clm";
+  const { x, y, B, T } = batch;
   if (objective === "clm") return tf.tidy(() => lossFn(params, cfg, tf.tensor2d(x, [B, T], "int32"), tf.tensor2d(y, [B, T], "int32")));
-  let input = x;
-  let rows: Int32Array;
-  let targets: Int32Array;
-  if (objective === "mlm") {
-    ({ input, positions: rows, targets } = mlmCorrupt(x, B, T, cfg.vocabSize, maskId, rng ?? batchRng(x)));
-  } else {
-    rows = afterPrefix(B, T, prefixLength(T, cfg.prefixFraction ?? 0.5));
-    targets = rows.map((r) => y[r]);
-  }
+  const rows = lossRows(cfg, batch, rng, maskId);
   return tf.tidy(() => {
-    const h = hiddenStates(params, cfg, tf.tensor2d(input, [B, T], "int32"));
-    const logits = lmHead(params, tf.gather(h, tf.tensor1d(rows, "int32")));
-    return crossEntropy(logits, tf.tensor1d(targets, "int32"));
+    const { logits, targets } = lossLogits(params, cfg, batch, rows);
+    return crossEntropy(logits, targets);
   });
+}
+
+/** The two parts of a z-loss training loss: the cross-entropy and mean(log Z^2), both over the positions that carry loss. */
+export interface LossTerms {
+  ce: tf.Scalar;
+  logZ2: tf.Scalar;
+}
+
+/** objectiveLoss's cross-entropy with mean(log Z^2) over the same logits; draws from `rng` exactly as objectiveLoss does. */
+export function objectiveTerms(params: Params, cfg: ModelConfig, batch: LossBatch, rng?: Rng, maskId = cfg.vocabSize - 1): LossTerms {
+  const rows = lossRows(cfg, batch, rng, maskId);
+  return tf.tidy(() => {
+    const { logits, targets } = lossLogits(params, cfg, batch, rows);
+    return { ce: crossEntropy(logits, targets), logZ2: meanLogZSquared(logits) };
+  });
+}
+
+interface Rows {
+  /** The model's input (mlm: corrupted). */
+  input: Int32Array;
+  /** Flat indices b*T + t of the positions that carry loss; null = all of them (clm). */
+  rows: Int32Array | null;
+  targets: Int32Array;
+}
+
+function lossRows(cfg: ModelConfig, { x, y, B, T }: LossBatch, rng: Rng | undefined, maskId: number): Rows {
+  const objective = cfg.objective ?? "clm";
+  if (objective === "clm") return { input: x, rows: null, targets: y };
+  if (objective === "mlm") {
+    const { input, positions, targets } = mlmCorrupt(x, B, T, cfg.vocabSize, maskId, rng ?? batchRng(x));
+    return { input, rows: positions, targets };
+  }
+  const rows = afterPrefix(B, T, prefixLength(T, cfg.prefixFraction ?? 0.5));
+  return { input: x, rows, targets: rows.map((r) => y[r]) };
+}
+
+/** Logits [N, V] of the positions that carry loss, and their targets [N]. */
+function lossLogits(params: Params, cfg: ModelConfig, { B, T }: LossBatch, { input, rows, targets }: Rows): { logits: tf.Tensor2D; targets: tf.Tensor1D } {
+  const h = hiddenStates(params, cfg, tf.tensor2d(input, [B, T], "int32"));
+  const logits = lmHead(params, rows ? tf.gather(h, tf.tensor1d(rows, "int32")) : h, cfg);
+  return { logits, targets: tf.tensor1d(targets, "int32") };
 }

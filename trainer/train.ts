@@ -20,6 +20,7 @@ import { disrupt, FaultInjector, gradFactor, lossFactor } from "./faults";
 import { type Batch, MixtureSampler, type MixtureDomain } from "./mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "./model";
 import { objectiveLoss } from "./objectives";
+import { checkQkNormWeights, zLossPoints } from "./stabilisers";
 import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "./optimizers";
 import { WorkerPool } from "./parallel/pool";
 import { workerCount } from "./parallel/shards";
@@ -138,6 +139,7 @@ async function evaluate(params: Params, model: ModelConfig, batches: Batch[], B:
 }
 
 function loadWeights(params: Params, tensors: Map<string, HostTensor>): void {
+  checkQkNormWeights(tensors.keys(), params.keys());
   for (const [name, p] of params) {
     const saved = tensors.get(name);
     if (!saved) throw new Error(`checkpoint lacks parameter ${name}; was it written by a different model?`);
@@ -352,16 +354,16 @@ export async function train(
       const batch = sampler.nextBatch(rows);
       if (pool) await pool.run(batch, rows, rng);
       const { packed, clipped } = tf.tidy(() => {
-        let { loss, grads } = pool ? pool.gradients() : accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
+        let { loss, grads, z } = pool ? pool.gradients() : accumulateGradients(pass, batch, rows, config.microBatchSize || rows, T);
         const k = lossFactor(injected);
         const g = k * gradFactor(injected);
         if (k !== 1) loss = tf.mul(loss, k);
         if (g !== 1) grads = new Map([...grads].map(([name, t]) => [name, tf.mul(t, g)]));
         layerStats.capture(step, grads, batch, rows, T);
         const { grads: clipped, norm } = clipByGlobalNorm(grads, config.clipNorm);
-        return { packed: tf.stack([loss, norm]), clipped: Object.fromEntries(clipped) };
+        return { packed: tf.stack([loss, norm, ...(z ? [z] : [])]), clipped: Object.fromEntries(clipped) };
       });
-      const [loss, gradNorm] = await packed.data(); // the step's only device read, before the update so recovery can veto it
+      const [loss, gradNorm, zTerm] = await packed.data(); // the step's only device read, before the update so recovery can veto it
       packed.dispose();
       const verdict = recovery.check(step, loss, gradNorm);
       if (verdict.action === "apply")
@@ -380,6 +382,7 @@ export async function train(
         const wallTime = now();
         hooks.onMetrics([
           { step, key: "loss", value: loss, wallTime },
+          ...zLossPoints(step, zTerm, wallTime),
           ...trainBpb(step, loss, batch, rows, wallTime),
           { step, key: "lr", value: reportedLr(config, lr, step + 1), wallTime },
           { step, key: "grad_norm", value: gradNorm, wallTime },

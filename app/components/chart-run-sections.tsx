@@ -13,7 +13,7 @@ const byDomain = (keys: readonly string[], prefix: string): LineSpec[] =>
 
 /** Every chart id the run page can show, for the log-scale setting. */
 export function runChartIds(keys: readonly string[]): string[] {
-  return ["loss", "lr", "grad_norm", "batch_size", "val_loss", "val_ppl", "val_bpb", "tokens_per_sec", "model_gflops", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
+  return ["loss", "lr", "grad_norm", "z_loss", "batch_size", "val_loss", "val_ppl", "val_bpb", "tokens_per_sec", "model_gflops", "data/share", "data/epochs", ...evalKeys(keys).map((e) => e.key)];
 }
 
 /** The run page's charts, in sections: training, validation, evaluation and system. */
@@ -35,6 +35,8 @@ export function RunChartSections({ runId, keys, xMap, markers, superseded, synth
         <RunChart {...chart} id="lr" title="learning rate" superseded={undone("lr", "#34d399")} specs={[{ key: "lr", label: "lr", color: "#34d399" }]} />
         <RunChart {...chart} id="grad_norm" title="grad norm" superseded={undone("grad_norm", "#fbbf24")}
           specs={[{ key: "grad_norm", label: "grad norm (pre-clip)", color: "#fbbf24" }]} />
+        {has("z_loss") && <RunChart {...chart} id="z_loss" title="z-loss term" superseded={undone("z_loss", "#f97316")}
+          specs={[{ key: "z_loss", label: "zLoss · mean(log Z²), not in loss", color: "#f97316" }]} />}
         {has("batch_size") && <RunChart {...chart} id="batch_size" title="batch size" unit="rows" specs={[{ key: "batch_size", label: "batch size", color: "#a78bfa" }]} />}
       </ChartSection>
       {(has("val_loss") || has("val_ppl")) && (

@@ -26,6 +26,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
   { title: "Model", keys: ["arch", "nLayer", "nHead", "dModel", "contextLength"] },
   { title: "Objective", keys: ["objective", "prefixFraction"] },
   { title: "Optimizer", keys: ["optimizer", "lr", "weightDecay", "beta1", "beta2", "clipNorm", "adafactorRelativeStep"] },
+  { title: "Stabilisers", keys: ["zLoss", "qkNorm", "logitSoftCap", "attnSoftCap"] },
   { title: "Schedule", keys: ["steps", "schedule", "warmupSteps", "minLr", "decayEvery", "decayFactor", "plateauPatience", "plateauFactor"] },
   { title: "Batch", keys: ["batchSize", "microBatchSize", "batchRampStart", "batchRampTokens"] },
   { title: "Evaluation and checkpointing", keys: ["evalInterval", "evalBatches", "evalExamples", "evalBudget", "checkpointInterval", "logInterval", "layerStatsInterval", "gradientCheckpointing", "evals"] },
@@ -77,11 +78,13 @@ const DEFAULT_VOCAB = DatasetSpec.parse({ name: "default" }).tokenizer.vocabSize
 /** Workers come and go: the Run on choices are asked for again this often. */
 const QUEUES_EVERY_MS = 3000;
 
+/** Numbers that may be null ("off"): an empty input means null. */
+const NULLABLE_NUMBERS = new Set<string>(["logitSoftCap", "attnSoftCap"]);
 const defaults: FormValues = formValuesOf(RunConfigFields.parse({ name: "run" }));
 
 const TEXT_FIELDS = new Set<string>([
   "name", "dataset", "backend", "arch", "objective", "optimizer", "schedule", "adafactorRelativeStep", "gradientCheckpointing", "recovery", "restartOnCrash", "alertWebhook",
-  "mixWeights",
+  "mixWeights", "qkNorm",
 ]);
 /** Fields typed as JSON; text that is not JSON goes to zod as it is, which names the field in its error. */
 const JSON_FIELDS = new Set<string>(["evals", "mixWeights"]);
@@ -101,18 +104,20 @@ function formValuesOf(config: Record<string, unknown>): FormValues {
       NOT_IN_FORM.has(k) ? []
       : k === "anomaly" ? Object.entries(v as object).map(([t, x]) => [`anomaly.${t}`, String(x)])
       : k === "queue" ? [[k, (v as string | null) ?? THIS_SERVER]]
+      : NULLABLE_NUMBERS.has(k) && v === null ? [[k, ""]]
       : [[k, typeof v === "object" ? JSON.stringify(v) : String(v)]]),
   );
 }
 
 /** Selects whose text is "true" or "false". */
-const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash", "ignoreMemoryCheck"]);
+const BOOLEAN_FIELDS = new Set<string>(["adafactorRelativeStep", "gradientCheckpointing", "restartOnCrash", "ignoreMemoryCheck", "qkNorm"]);
 
 /** The schema takes numbers and booleans only, so the text is converted here; empty inputs become NaN, an error rather than zero. */
 function toInput(values: FormValues) {
   const input: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(values)) {
     const value = name === "queue" ? (v === THIS_SERVER ? null : v)
+      : NULLABLE_NUMBERS.has(name) && v.trim() === "" ? null
       : JSON_FIELDS.has(name) ? parseJsonField(v) : BOOLEAN_FIELDS.has(name) ? formBoolean(v) : TEXT_FIELDS.has(name) ? v : formNumber(v);
     const [group, field] = name.split(".");
     if (field) ((input[group] ??= {}) as Record<string, unknown>)[field] = value;
@@ -144,6 +149,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
     schedule: options(SCHEDULES),
     adafactorRelativeStep: BOOLEAN,
     gradientCheckpointing: BOOLEAN,
+    qkNorm: BOOLEAN,
     recovery: options(RECOVERY_POLICIES),
     restartOnCrash: BOOLEAN,
   };

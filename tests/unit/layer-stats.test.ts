@@ -124,7 +124,7 @@ for (const objective of ["clm", "mlm"] as const)
     const h = read(hidden);
     close(value(layerKey("act_rms", "lnf")), Math.sqrt(sumSq(h) / h.length), 1e-5, "act rms of lnf");
     close(value(layerKey("act_max", "lnf")), Math.max(...h.map(Math.abs)), 1e-5, "act max of lnf");
-    const logits = read(tf.tidy(() => lmHead(params, hidden)));
+    const logits = read(tf.tidy(() => lmHead(params, hidden, cfg)));
     hidden.dispose();
     close(value("logits/max"), Math.max(...logits), 1e-5, "logit max");
     let logZ = 0;

@@ -108,7 +108,7 @@ async function scoreBatch(params: Params, cfg: ModelConfig, batch: Prepared[], p
   const packed = tf.tidy(() => {
     const h = hiddenStates(params, cfg, tf.tensor2d(ids, [B, T], "int32"));
     // The LM head on continuation positions only: over all of B*T it would dominate the cost.
-    const logits = lmHead(params, tf.gather(h, tf.tensor1d(rows, "int32")));
+    const logits = lmHead(params, tf.gather(h, tf.tensor1d(rows, "int32")), cfg);
     const logp = tf.logSoftmax(logits);
     const at = tf.tensor1d(targets.map((t, i) => i * V + t), "int32");
     const picked = tf.gather(tf.reshape(logp, [-1]), at);

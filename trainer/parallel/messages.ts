@@ -40,5 +40,8 @@ export interface Job {
 /** Worker → trainer: once at start-up, then one per job. */
 export type Reply =
   | { kind: "ready" }
-  | { kind: "done"; loss: number; /** Parameters the loss does not reach (their gradient slots are stale). */ missing: string[] }
+  | {
+      kind: "done"; loss: number; /** Parameters the loss does not reach (their gradient slots are stale). */ missing: string[];
+      /** The z-loss term, when the model config has zLoss on. */ z?: number;
+    }
   | { kind: "failed"; message: string; stack?: string };

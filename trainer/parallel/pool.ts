@@ -65,7 +65,7 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, Waiter>();
   private failure: Error | null = null;
-  private result: { loss: number; grads: Map<string, Float32Array> } | null = null;
+  private result: { loss: number; z?: number; grads: Map<string, Float32Array> } | null = null;
 
   private constructor(private readonly o: PoolOptions) {
     const layout = flatLayout([...o.params].map(([name, p]) => [name, p.shape]));
@@ -132,20 +132,21 @@ export class WorkerPool {
       }
       grads.set(slot.name, sum);
     }
-    this.result = { loss: replies.reduce((a, r, k) => a + weights[k] * r.loss, 0), grads };
+    const mean = (of: (r: Done) => number) => replies.reduce((a, r, k) => a + weights[k] * of(r), 0);
+    this.result = { loss: mean((r) => r.loss), grads, ...(model.zLoss ? { z: mean((r) => r.z ?? NaN) } : {}) };
   }
 
   /** The last run()'s loss and gradients as tensors, the gradients keyed by the trainer's variable names (call inside a tidy). */
-  gradients(): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+  gradients(): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; z?: tf.Scalar } {
     if (!this.result) throw new Error("gradients() before run()");
-    const { loss, grads } = this.result;
+    const { loss, z, grads } = this.result;
     this.result = null;
     const out = new Map<string, tf.Tensor>();
     for (const slot of this.slots) {
       const g = grads.get(slot.name);
       if (g) out.set(this.o.params.get(slot.name)!.name, tf.tensor(g, slot.shape));
     }
-    return { loss: tf.scalar(loss), grads: out };
+    return { loss: tf.scalar(loss), grads: out, ...(z !== undefined && { z: tf.scalar(z) }) };
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ async function run({ start, count, rng: state }: Job): Promise<Reply> {
   for (const s of slots) tf.tidy(() => params.get(s.name)!.assign(tf.tensor(paramView.slice(s.offset, s.offset + s.size), s.shape)));
   const batch = { x: tokens.slice(start * T, (start + count) * T), y: tokens.slice((maxRows + start) * T, (maxRows + start + count) * T) };
   rng.setState(state);
-  const { loss, grads } = accumulateGradients(pass, batch, count, init.micro || count, T);
+  const { loss, grads, z } = accumulateGradients(pass, batch, count, init.micro || count, T);
   try {
     // Asynchronous reads, as webgpu requires; on wasm and cpu they cost what dataSync does.
     const missing: string[] = [];
@@ -47,9 +47,9 @@ async function run({ start, count, rng: state }: Job): Promise<Reply> {
       if (g) gradView.set((await g.data()) as Float32Array, s.offset);
       else missing.push(s.name);
     }
-    return { kind: "done", loss: (await loss.data())[0], missing };
+    return { kind: "done", loss: (await loss.data())[0], missing, ...(z && { z: (await z.data())[0] }) };
   } finally {
-    tf.dispose([loss, ...grads.values()]);
+    tf.dispose([loss, ...grads.values(), ...(z ? [z] : [])]);
   }
 }
 
