@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Exclusion } from "../../lib/exclusion";
+import { type Exclusion, exclusionIssues } from "../../lib/exclusion";
+import { readManifest } from "../../trainer/pipeline/manifest";
 import type { RunConfigInput } from "../../lib/run-config";
 import { layerNormsAt, MEDIAN_WINDOW, RebuiltBatch, type LayerNormRow } from "../../lib/forensics";
 import { parseLayerKey, rowName, rowOrder } from "../../lib/layer-stats";
@@ -42,6 +43,17 @@ export class ForensicsService {
     const ckpt = await this.db.checkpoint.findFirst({ where: { runId, step: { lte: step } }, orderBy: { step: "desc" }, select: { step: true } });
     if (!ckpt) throw new TRPCError({ code: "BAD_REQUEST", message: `Run ${runId} has no checkpoint at or before step ${step} to fork from` });
     return ckpt.step;
+  }
+
+  /** Exclusions the parent's prepared dataset cannot have (unknown domains, documents past their stream), refused per field. */
+  checkExclusion(parent: RunSummary, exclude: Exclusion): void {
+    const manifest = readManifest(this.runs.dataDir, parent.config.dataset);
+    if (!manifest) return; // the default dataset's domains are checked with the run's config; the trainer checks the rest at start
+    const trainTokens = Object.fromEntries(manifest.shards.filter((s) => s.split === "train").map((s) => [s.domain, s.tokens]));
+    const issues = exclusionIssues(exclude, Object.keys(manifest.domains), trainTokens);
+    if (issues.length === 0) return;
+    const message = issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new TRPCError({ code: "BAD_REQUEST", message, cause: Object.assign(new Error(message), { issues }) });
   }
 
   private cacheFile(runId: string, step: number, checkpointStep: number) {

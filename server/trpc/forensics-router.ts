@@ -13,6 +13,7 @@ export const forensicsRouter = router({
     .input(ForensicsRequest.extend({ exclude: Exclusion, name: z.string().trim().min(1).max(100).optional() }))
     .mutation(async ({ ctx, input }) => {
       const parent = await ctx.services.runs.get(input.runId);
+      ctx.services.forensics.checkExclusion(parent, input.exclude);
       const from = await ctx.services.forensics.checkpointAtOrBefore(input.runId, input.step);
       const config = await ctx.services.runChecks.parse(forkWithExclusion(parent, from, input.exclude, input.name));
       checkFaults(config.faults, ctx.services.faultInjection);
