@@ -5,7 +5,7 @@ import type { useAlerts } from "./use-alerts";
 import { WebhooksPanel } from "./webhooks-panel";
 
 /** A run's alerts and recovery actions as a live timeline, its mutes, and its own webhooks. */
-export function RunAlerts({ runId, feed }: { runId: string; feed: ReturnType<typeof useAlerts> }) {
+export function RunAlerts({ runId, feed, onInspect }: { runId: string; feed: ReturnType<typeof useAlerts>; onInspect?: (step: number) => void }) {
   const open = feed.alerts.filter((a) => !a.acknowledged && !a.muted).length;
   return (
     <section className="rounded-lg border border-slate-800 p-4" data-testid="run-alerts">
@@ -16,7 +16,7 @@ export function RunAlerts({ runId, feed }: { runId: string; feed: ReturnType<typ
       </div>
       {feed.error && <p role="alert" className="mb-2 text-sm text-rose-300">{feed.error}</p>}
       <div className="grid gap-6 lg:grid-cols-[3fr_2fr]">
-        <AlertTimeline alerts={feed.alerts} onAcknowledge={feed.acknowledge} onMute={feed.mute}
+        <AlertTimeline alerts={feed.alerts} onAcknowledge={feed.acknowledge} onMute={feed.mute} onInspect={onInspect}
           empty="No alerts or recovery actions yet. Spikes, NaNs, stalls, crashes and rollbacks show up here as they happen." />
         <div className="space-y-5">
           <div>
