@@ -12,6 +12,7 @@ import { excludeData, toOriginal } from "../../trainer/exclude-stream";
 import { rebuildBatch } from "../../trainer/forensics/rebuild";
 import { readManifest } from "../../trainer/pipeline/manifest";
 import { loadDomains } from "../../trainer/train";
+import { openTestDb } from "../helpers/db";
 import { startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
@@ -61,6 +62,13 @@ test("a step's batch is rebuilt with its documents and losses, cached, and a for
   await assert.rejects(server.api.forensics.batch.mutate({ runId: "nope", step: 12 }), /No run with id nope/);
   await assert.rejects(server.api.forensics.batch.mutate({ runId: parent.id, step: -1 }), /step must be at least 0/);
 
+  // Per-layer gradient norms as the trainer logs them (written here: this trainer may not log them).
+  const db = await openTestDb(dataDir);
+  for (let step = 0; step < 30; step++)
+    for (const [row, value] of [["emb", 0.5], ["00", step === 17 ? 12 : 1 + (step % 3) * 0.1], ["lnf", 0.2]] as const)
+      await db.run(`INSERT INTO "Metric" ("runId", "key", "step", "value", "wallTime") VALUES (?, ?, ?, ?, ?)`, parent.id, `layers/grad_norm/${row}`, step, value, 1);
+  await db.close();
+
   const { answer: a, seen } = await rebuilt(parent.id, 17);
   assert.ok(seen.length > 0, "the first answer is a running job with its progress");
   assert.equal(a.checkpointStep, 10);
@@ -72,7 +80,10 @@ test("a step's batch is rebuilt with its documents and losses, cached, and a for
   assert.ok(Math.abs(mean - a.loggedLoss!) < 1, `mean row loss ${mean} vs logged ${a.loggedLoss}`);
   assert.equal(a.decoded, false, "the synthetic dataset has no real tokenizer");
   assert.deepEqual(a.caveats, []);
-  assert.equal(a.layersNote, "no per-layer statistics logged for this run");
+  assert.equal(a.layersNote, null);
+  assert.deepEqual(a.layers.map((l) => l.row), ["emb", "00", "lnf"]);
+  assert.deepEqual(a.layers[1], { row: "00", value: 12, median: 1.1, ratio: 12 / 1.1, window: 17 });
+  assert.equal(a.layers[0].ratio, 1);
   assert.ok(fs.existsSync(path.join(dataDir, "runs", parent.id, "forensics", "step-17-from-10.json")));
   const again = await server.api.forensics.batch.mutate({ runId: parent.id, step: 17 });
   assert.equal(again.state, "done", "answered from the cache");
@@ -94,6 +105,11 @@ test("a step's batch is rebuilt with its documents and losses, cached, and a for
   const loss = await server.api.metric.history.query({ runId: child.id, keys: ["loss"] });
   const steps = loss.loss.map((p) => p.step);
   assert.equal(Math.min(...steps), 10, "the fork starts at the parent's checkpoint step");
+
+  const { answer: c } = await rebuilt(child.id, 12);
+  assert.equal(c.checkpointStep, 10, "the fork's own first checkpoint");
+  assert.equal(c.layersNote, "no per-layer statistics logged for this run");
+  assert.deepEqual(c.excluded, { domains: [], documents: 1 });
 
   // Every batch the fork trained on, rebuilt from its own checkpoints: none holds a token of the excluded document.
   const manifest = readManifest(dataDir, dataset.id)!;
