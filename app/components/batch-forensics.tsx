@@ -188,7 +188,7 @@ export function BatchForensics(props: { runId: string; request: { step: number; 
                   className="rounded bg-indigo-600 px-3 py-1 text-sm text-white hover:bg-indigo-500 disabled:opacity-40">
                   Exclude selected and fork from step {done.checkpointStep}
                 </button>
-                <p className="text-xs text-slate-500">{docs.size} documents, {domains.size} domains selected. The new run goes on from the checkpoint at step {done.checkpointStep} with its weights, optimizer, schedule and data position, minus the excluded data.</p>
+                <p className="text-xs text-slate-500">{docs.size} document{docs.size === 1 ? "" : "s"}, {domains.size} domain{domains.size === 1 ? "" : "s"} selected. The new run goes on from the checkpoint at step {done.checkpointStep} with its weights, optimizer, schedule and data position, minus the excluded data.</p>
                 {forked && <p className="text-sm text-emerald-300" data-testid="forensics-forked">Forked: <Link href={`/runs/${forked.id}`} className="underline">{forked.name}</Link></p>}
               </div>
             </div>
