@@ -2,10 +2,12 @@
 // step: across a stop and resume, with a batch-size ramp and micro-batches (clm), and with the
 // mlm objective, whose masks draw from the same rng as the sampler.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { RebuiltBatch } from "../../lib/forensics";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { listCheckpoints, loadCheckpoint } from "../../trainer/checkpoint";
 import { excludeData } from "../../trainer/exclude-stream";
@@ -110,4 +112,28 @@ test("a step before the checkpoint is refused", () => {
   const runDir = path.join(dataDir, "runs", "clm");
   const state = loadCheckpoint(checkpoints(runDir).at(-1)!.file);
   assert.throws(() => rebuildBatch(state.config, loadDomains(manifest, dataDir), state, 3, { vocabSize: 64, maskId: 63 }), /step 3 is before the checkpoint at step 30/);
+});
+
+test("npm run forensics prints the rebuilt batch (--json) with each row's documents and loss; bad flags exit 2", () => {
+  const runDir = path.join(dataDir, "runs", "clm");
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../trainer/forensics-cli.ts"), ...args], { encoding: "utf8" });
+  const step20 = checkpoints(runDir).find((c) => c.step === 20)!.file;
+  const ok = cli("--checkpoint", path.dirname(step20), "--step", "22", "--data-dir", dataDir, "--json");
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stderr, /^progress 1\.000 done$/m);
+  const out = RebuiltBatch.parse(JSON.parse(ok.stdout.trim().split("\n").pop()!));
+  const expected = rebuildAt(runDir, 22);
+  assert.equal(out.checkpointStep, 20);
+  assert.deepEqual(out.rows.map((r) => r.domain), expected.sources.map((s) => s.domain));
+  assert.ok(out.rows.every((r) => r.loss !== null && r.loss > 0 && r.loss < 10));
+  assert.equal(out.decoded, false);
+  assert.match(out.decodeNote!, /text shown as token ids/);
+  assert.equal(out.rows[0].pieces.flatMap((p) => p.text.split(" ")).map(Number).length, 17);
+  const before = cli("--checkpoint", path.dirname(step20), "--step", "12", "--data-dir", dataDir);
+  assert.equal(before.status, 2);
+  assert.match(before.stderr, /error: step 12 is before the checkpoint's step 20/);
+  const bad = cli("--checkpoint", path.dirname(step20), "--step", "x");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /error: --step must be a number/);
 });
