@@ -64,6 +64,9 @@ export function excludeData(domains: MixtureDomain[], exclude: Exclusion, known:
     .map((d) => {
       const ranges = exclude.documents.filter((x) => x.domain === d.name);
       if (ranges.length === 0) return d;
+      for (const r of ranges)
+        if (r.start + r.length > d.train.length)
+          throw new Error(`exclude: tokens ${r.start}..${r.start + r.length} lie outside domain ${d.name}'s ${d.train.length} training tokens`);
       const { tokens, origin } = filterStream(d.train, ranges);
       if (tokens.length < 2) throw new Error(`exclude leaves domain ${d.name} ${tokens.length} training tokens; exclude the domain instead`);
       return { ...d, train: tokens, origin, originalLength: d.train.length };

@@ -49,6 +49,7 @@ test("an excluded domain leaves the mixture; unknown domains and documents past 
   assert.deepEqual(excludeData([d("web"), d("code")], { domains: ["code"], documents: [] }, ["web", "code"]).map((x) => x.name), ["web"]);
   assert.throws(() => excludeData([d("web")], { domains: ["books"], documents: [] }, ["web"]), /exclude names books; the dataset has the domains web/);
   assert.throws(() => excludeData([d("web")], { domains: [], documents: [{ domain: "web", start: 0, length: 12 }] }, ["web"]), /leaves domain web 0 training tokens/);
+  assert.throws(() => excludeData([d("web")], { domains: [], documents: [{ domain: "web", start: 8, length: 5 }] }, ["web"]), /exclude: tokens 8..13 lie outside domain web's 12 training tokens/);
   // A continued parent's state may cover a domain this run left out.
   const s = new MixtureSampler(excludeData([d("web"), d("code")], { domains: ["code"], documents: [] }, ["web", "code"]), 1, 4, new Rng(1));
   assert.throws(() => s.setState({ cursors: { web: 4, code: 1 }, drawn: { web: 1, code: 1 } }), /covers domains \[code,web\]/);
