@@ -90,3 +90,19 @@ export const ForensicsRequest = z.object({
   runId: z.string().min(1).max(64),
   step: z.number({ error: "step must be a number" }).int("step must be a whole number").min(0, "step must be at least 0").max(1e9),
 });
+
+/**
+ * Why a batch rebuilt from the checkpoint at `checkpointStep` may not be the one trained at
+ * `step`: each rollback (alert at `step`, its message naming the checkpoint it restored) between
+ * them changed the data path, as the rng and the cursors go on past the spike.
+ */
+export function rollbackCaveats(rollbacks: { step: number; message: string }[], checkpointStep: number, step: number): string[] {
+  return rollbacks
+    .filter((a) => a.step >= checkpointStep)
+    .map((a) => ({ at: a.step, to: Number(/restored the checkpoint at step (\d+)/.exec(a.message)?.[1] ?? Number.NaN) }))
+    .filter((r) => !(r.to > step))
+    .map((r) =>
+      `A rollback at step ${r.at}${Number.isFinite(r.to) ? ` (back to step ${r.to})` : ""} lies between the checkpoint at step ${checkpointStep} and step ${step}: ` +
+      "it skipped data and redrew the batches after it, so the rebuilt batch may differ from the one trained (it is the batch of the path the checkpoint now holds).",
+    );
+}

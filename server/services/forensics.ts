@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { type Exclusion, exclusionIssues } from "../../lib/exclusion";
 import { readManifest } from "../../trainer/pipeline/manifest";
 import type { RunConfigInput } from "../../lib/run-config";
-import { layerNormsAt, MEDIAN_WINDOW, RebuiltBatch, type LayerNormRow } from "../../lib/forensics";
+import { layerNormsAt, MEDIAN_WINDOW, RebuiltBatch, rollbackCaveats, type LayerNormRow } from "../../lib/forensics";
 import { parseLayerKey, rowName, rowOrder } from "../../lib/layer-stats";
 import type { Db } from "../db";
 import { checkpointFile } from "./checkpoint-lookup";
@@ -120,13 +120,7 @@ export class ForensicsService {
   /** A rollback between the checkpoint and the step changed the data path (the rng and cursors go on past the spike). */
   private async caveats(runId: string, batch: RebuiltBatch): Promise<string[]> {
     const rollbacks = await this.db.alert.findMany({ where: { runId, type: "rollback", step: { gte: batch.checkpointStep } }, orderBy: { step: "asc" } });
-    return rollbacks
-      .map((a) => ({ at: a.step, to: Number(/restored the checkpoint at step (\d+)/.exec(a.message)?.[1] ?? Number.NaN) }))
-      .filter((r) => !(r.to > batch.step))
-      .map((r) =>
-        `A rollback at step ${r.at}${Number.isFinite(r.to) ? ` (back to step ${r.to})` : ""} lies between the checkpoint at step ${batch.checkpointStep} and step ${batch.step}: ` +
-        "it skipped data and redrew the batches after it, so the rebuilt batch may differ from the one trained (it is the batch of the path the checkpoint now holds).",
-      );
+    return rollbackCaveats(rollbacks, batch.checkpointStep, batch.step);
   }
 
   private async layerNorms(runId: string, step: number): Promise<{ layers: LayerNormRow[]; note: string | null }> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { exclusionIssues } from "../../lib/exclusion";
-import { layerNormsAt, median } from "../../lib/forensics";
+import { layerNormsAt, median, rollbackCaveats } from "../../lib/forensics";
 import { Rng } from "../../lib/rng";
 import { excludeData, filterStream, fromOriginal, toOriginal } from "../../trainer/exclude-stream";
 import { MixtureSampler } from "../../trainer/mixture";
@@ -67,4 +67,13 @@ test("per-layer norms against the median of the steps before", () => {
   const rows = layerNormsAt(new Map([["00", pts([1, 1, 2, 1, 1, 10])], ["01", pts([0, 0, 0])]]), 5, 3);
   assert.deepEqual(rows[0], { row: "00", value: 10, median: 1, ratio: 10, window: 3 });
   assert.deepEqual(rows[1], { row: "01", value: null, median: 0, ratio: null, window: 3 });
+});
+
+test("a rollback between the checkpoint and the step is named as a reason the rebuild may differ", () => {
+  const rb = (step: number, to: number) => ({ step, message: `rollback 1/3: loss spike; restored the checkpoint at step ${to} and skipped 31 data batches` });
+  const caveats = rollbackCaveats([rb(55, 50), rb(140, 100), rb(45, 0)], 50, 80);
+  assert.equal(caveats.length, 1);
+  assert.match(caveats[0], /A rollback at step 55 \(back to step 50\) lies between the checkpoint at step 50 and step 80: .*may differ/);
+  assert.deepEqual(rollbackCaveats([rb(140, 100)], 100, 120).length, 1);
+  assert.deepEqual(rollbackCaveats([], 50, 80), []);
 });
