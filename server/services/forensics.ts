@@ -56,8 +56,9 @@ export class ForensicsService {
     throw new TRPCError({ code: "BAD_REQUEST", message, cause: Object.assign(new Error(message), { issues }) });
   }
 
-  private cacheFile(runId: string, step: number, checkpointStep: number) {
-    return path.join(this.runs.runDir(runId), "forensics", `step-${step}-from-${checkpointStep}.json`);
+  /** Keyed by the checkpoint's sha256 too: a rollback rewrites its restored checkpoint with a new data position. */
+  private cacheFile(runId: string, step: number, checkpoint: { step: number; sha256: string }) {
+    return path.join(this.runs.runDir(runId), "forensics", `step-${step}-from-${checkpoint.step}-${checkpoint.sha256.slice(0, 12)}.json`);
   }
 
   /** Starts the rebuild of `step`'s batch, or says how far it is, or answers it when done (from the cache after the first time). */
@@ -76,9 +77,9 @@ export class ForensicsService {
     const last = await this.db.metric.findFirst({ where: { runId, key: "loss" }, orderBy: { step: "desc" }, select: { step: true } });
     if (step > Math.max(ckpt.step, last?.step ?? -1))
       throw new TRPCError({ code: "BAD_REQUEST", message: `Step ${step} has not been trained yet; the run's last logged step is ${last?.step ?? "none"}` });
-    const cache = this.cacheFile(runId, step, ckpt.step);
+    const cache = this.cacheFile(runId, step, ckpt);
     if (fs.existsSync(cache)) return this.answer(runId, step, RebuiltBatch.parse(JSON.parse(fs.readFileSync(cache, "utf8"))));
-    const key = `${runId}/${step}/${ckpt.step}`;
+    const key = `${runId}/${path.basename(cache)}`;
     const job = this.jobs.get(key) ?? this.start(key, runId, step, checkpointFile(ckpt.path, this.runs.dataDir, runId), cache);
     if (job.error !== undefined) {
       this.jobs.delete(key);

@@ -84,7 +84,8 @@ test("a step's batch is rebuilt with its documents and losses, cached, and a for
   assert.deepEqual(a.layers.map((l) => l.row), ["emb", "00", "lnf"]);
   assert.deepEqual(a.layers[1], { row: "00", value: 12, median: 1.1, ratio: 12 / 1.1, window: 17 });
   assert.equal(a.layers[0].ratio, 1);
-  assert.ok(fs.existsSync(path.join(dataDir, "runs", parent.id, "forensics", "step-17-from-10.json")));
+  const sha = (await server.api.checkpoint.list.query({ runId: parent.id })).find((c) => c.step === 10)!.sha256;
+  assert.ok(fs.existsSync(path.join(dataDir, "runs", parent.id, "forensics", `step-17-from-10-${sha.slice(0, 12)}.json`)));
   const again = await server.api.forensics.batch.mutate({ runId: parent.id, step: 17 });
   assert.equal(again.state, "done", "answered from the cache");
 
