@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from "./anomaly/thresholds";
+import { describeExclusion, isEmptyExclusion } from "./exclusion";
 import { faultId } from "./faults";
 import { LABELS, RunConfig, type RunConfigKey } from "./run-config";
 
@@ -47,6 +48,8 @@ export function applies(c: RunConfig, k: RunConfigKey): boolean {
       return c.initFrom !== null;
     case "mixWeights":
       return Object.keys(c.mixWeights).length > 0;
+    case "exclude":
+      return !isEmptyExclusion(c.exclude);
     case "alertWebhook":
       return c.alertWebhook !== "";
     // Stabilisers show only when on.
@@ -74,7 +77,9 @@ export function configValue(config: RunConfig, k: RunConfigKey): string {
     case "faults":
       return config.faults.map(faultId).join(", ");
     case "initFrom":
-      return config.initFrom ? `${config.initFrom.runId} @ ${config.initFrom.step}` : "none";
+      return config.initFrom ? `${config.initFrom.runId} @ ${config.initFrom.step}${config.initFrom.continue ? " (continued)" : ""}` : "none";
+    case "exclude":
+      return describeExclusion(config.exclude);
     case "mixWeights":
       return Object.entries(config.mixWeights).map(([d, w]) => `${d} ${w}`).join(", ") || "dataset's";
     case "queue":

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AnomalyThresholds } from "./anomaly/thresholds";
 import { DEFAULT_EVALS, EvalSource } from "./eval/contracts";
+import { Exclusion } from "./exclusion";
 import { Fault } from "./faults";
 
 export const ARCHITECTURES = ["gpt2", "llama"] as const;
@@ -111,8 +112,14 @@ export const RunConfigFields = z.object({
   /** Optional per-run webhook, POSTed on every alert of this run (global webhooks are set on the Alerts page). */
   alertWebhook: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "An http(s) URL, or empty" })]).default(""),
   anomaly: AnomalyThresholds.default(AnomalyThresholds.parse({})),
-  /** Fork: start from another run's checkpoint weights; the optimizer, schedule and data position start fresh. */
-  initFrom: z.object({ runId: z.string().min(1).max(64), step: int(0, 1e9) }).nullable().default(null),
+  /**
+   * Fork: start from another run's checkpoint weights; the optimizer, schedule and data position start
+   * fresh, unless `continue`: then the whole training state goes on from there (step, optimizer,
+   * schedule, rng, data position), as the same run would.
+   */
+  initFrom: z.object({ runId: z.string().min(1).max(64), step: int(0, 1e9), continue: bool().default(false) }).nullable().default(null),
+  /** Data left out of this run: whole domains, and documents cut from their domain's stream (spike forensics). */
+  exclude: Exclusion.default({ domains: [], documents: [] }),
   /** Domain weights overriding the dataset's mixture (empty = the dataset's own), e.g. for continued pretraining on a new mix. */
   mixWeights: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "Domain names are lowercase"), num(0, 1000), {
     error: 'A JSON object of domain weights, such as {"code": 2, "web": 1}',
@@ -229,6 +236,7 @@ export const HINTS: Record<RunConfigKey, string> = {
   faults: "Test-only fault injection (JSON/API only)",
   ignoreMemoryCheck: "Start even though the memory estimate is over this machine's or the backend's limit",
   initFrom: "Fork: the parent run and checkpoint step whose weights this run starts from",
+  exclude: "Domains and documents left out of this run's training data (set from a run's batch forensics)",
   mixWeights: 'Override the dataset\'s domain weights, e.g. {"code": 2, "web": 1}; {} keeps the dataset\'s mix',
 };
 
@@ -292,6 +300,7 @@ export const LABELS: Record<RunConfigKey, string> = {
   ignoreMemoryCheck: "Try anyway",
   initFrom: "Forked from",
   mixWeights: "Mixture override",
+  exclude: "Excluded data",
 };
 
 /** Field errors keyed by field name, for showing beside each input. */

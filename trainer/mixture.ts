@@ -5,6 +5,7 @@
  * epochs) than a large one: the mixture, not the domain sizes, sets what the model sees.
  */
 import type { Rng } from "../lib/rng";
+import { fromOriginal, toOriginal } from "./exclude-stream";
 
 export interface Batch {
   x: Int32Array; // [B, T] inputs
@@ -17,11 +18,21 @@ export interface MixtureDomain {
   weight: number;
   train: Uint16Array;
   val: Uint16Array;
+  /** With excluded documents cut out of `train`: each kept token's position in the stream as prepared. */
+  origin?: Uint32Array | null;
+  /** Tokens of the train stream as prepared (before any cut). */
+  originalLength?: number;
+}
+
+/** Where a training window came from: its domain and the filtered position of its first token. */
+export interface WindowSource {
+  domain: string;
+  start: number;
 }
 
 /** Plain JSON, saved in checkpoints. The rng that picks domains is saved beside it by the trainer. */
 export interface MixtureState {
-  /** Position of each domain's next window in its train shard. */
+  /** Position of each domain's next window in its train shard as prepared (excluded documents count). */
   cursors: Record<string, number>;
   /** Sequences drawn from each domain so far. */
   drawn: Record<string, number>;
@@ -67,7 +78,7 @@ export class MixtureSampler {
    * cursor by T. Each window draws once from the rng, so the stream of windows is the same however
    * it is cut into batches: a batch-size ramp stays deterministic and resumable.
    */
-  nextBatch(size: number = this.B): Batch {
+  nextBatch(size: number = this.B, sources?: WindowSource[]): Batch {
     if (!Number.isSafeInteger(size) || size < 1) throw new Error(`batch size ${size} is not a positive integer`);
     const B = size;
     const { T } = this;
@@ -76,6 +87,7 @@ export class MixtureSampler {
       const i = this.pick();
       const data = this.domains[i].train;
       fillWindow(data, this.cursors[i], T, batch, b);
+      sources?.push({ domain: this.domains[i].name, start: this.cursors[i] });
       this.cursors[i] = (this.cursors[i] + T) % data.length;
       this.drawn[i]++;
     }
@@ -97,24 +109,32 @@ export class MixtureSampler {
 
   getState(): MixtureState {
     return {
-      cursors: Object.fromEntries(this.domains.map((d, i) => [d.name, this.cursors[i]])),
+      cursors: Object.fromEntries(this.domains.map((d, i) => [d.name, toOriginal(d.origin ?? null, this.cursors[i])])),
       drawn: Object.fromEntries(this.domains.map((d, i) => [d.name, this.drawn[i]])),
     };
   }
 
-  setState(state: unknown): void {
+  /**
+   * `otherDomains`: a fork that changed the mixture continues from its parent's state; domains the
+   * state has and this sampler lacks are dropped, and domains it lacks start at 0.
+   */
+  setState(state: unknown, opts: { otherDomains?: boolean } = {}): void {
     const s = state as Partial<MixtureState> | null;
     if (!s || typeof s !== "object" || !s.cursors || !s.drawn) throw new Error(`data state ${JSON.stringify(state)} is not a mixture sampler state`);
     const names = this.names;
     const saved = Object.keys(s.cursors).sort();
-    if (saved.join(",") !== names.join(",") || Object.keys(s.drawn).sort().join(",") !== names.join(","))
+    if (!opts.otherDomains && (saved.join(",") !== names.join(",") || Object.keys(s.drawn).sort().join(",") !== names.join(",")))
       throw new Error(`data state covers domains [${saved}], the dataset has [${names}]`);
+    const missing = (d: MixtureDomain) => opts.otherDomains && !(d.name in s.cursors!);
     const cursors = this.domains.map((d) => {
+      if (missing(d)) return 0;
       const c = s.cursors![d.name];
-      if (!isCount(c) || c >= d.train.length) throw new Error(`data state cursor ${c} of domain ${d.name} is outside its ${d.train.length} tokens`);
-      return c;
+      const n = d.originalLength ?? d.train.length;
+      if (!isCount(c) || c >= n) throw new Error(`data state cursor ${c} of domain ${d.name} is outside its ${n} tokens`);
+      return fromOriginal(d.origin ?? null, c);
     });
     const drawn = this.domains.map((d) => {
+      if (missing(d)) return 0;
       const n = s.drawn![d.name];
       if (!isCount(n)) throw new Error(`data state count ${n} of domain ${d.name} is not a non-negative integer`);
       return n;

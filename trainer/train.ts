@@ -31,6 +31,7 @@ import { LayerStats } from "./layer-stats";
 import { wellFormed } from "../lib/text-guard";
 import { bitsPerByte, textBytes } from "../lib/bpb";
 import { datasetByteLengths } from "./text-bytes";
+import { excludeData } from "./exclude-stream";
 
 export interface TrainHooks {
   /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
@@ -193,7 +194,7 @@ export async function train(
 ): Promise<TrainResult> {
   const backend = await selectBackend(config.backend);
   const manifest = await resolveDataset(config.dataset, opts.dataDir, hooks.onLog);
-  const domains = loadDomains(manifest, opts.dataDir, config.mixWeights);
+  const domains = excludeData(loadDomains(manifest, opts.dataDir, config.mixWeights), config.exclude, Object.keys(manifest.domains));
   const vocabSize = manifest.tokenizer.vocabSize;
   const model: ModelConfig = modelConfig(config, vocabSize);
   const B = config.batchSize;
@@ -234,21 +235,24 @@ export async function train(
           "Resume from scratch to start again at step 0.",
       );
     const resumed = first.state;
-    if (resumed) {
+    // A continued fork goes on from its parent's checkpoint as a resume would, with this run's config.
+    const continued = !resumed && config.initFrom?.continue ? { ...forkParent(config.initFrom, opts.dataDir, manifest), path: `run ${config.initFrom.runId}'s step ${config.initFrom.step}` } : null;
+    const from = resumed ?? continued;
+    if (from) {
       // Checked before any tensor is touched: a different dataset or tokenizer is a different run.
-      if (resumed.datasetId !== manifest.id)
-        throw new Error(`checkpoint ${resumed.path} was trained on dataset ${resumed.datasetId}, this run's dataset is ${manifest.id}; start a new run`);
-      if (resumed.vocabSize !== vocabSize)
-        throw new Error(`checkpoint ${resumed.path} has a vocabulary of ${resumed.vocabSize}, dataset ${manifest.id} has ${vocabSize}; start a new run`);
-      if (resumed.config.optimizer !== config.optimizer)
-        throw new Error(`checkpoint ${resumed.path} holds ${resumed.config.optimizer} state, this run's optimizer is ${config.optimizer}; start a new run`);
-      await restore(params, optim, resumed.tensors, resumed.optimizerT);
-      rng.setState(resumed.rngState);
-      sampler.setState(resumed.dataState);
-      schedule.setState(resumed.scheduleState);
-      tokensSeen = resumed.tokensSeen;
-      startStep = resumed.step;
-      hooks.onLog(`resumed from ${resumed.path} at step ${startStep}`);
+      if (from.datasetId !== manifest.id)
+        throw new Error(`checkpoint ${from.path} was trained on dataset ${from.datasetId}, this run's dataset is ${manifest.id}; start a new run`);
+      if (from.vocabSize !== vocabSize)
+        throw new Error(`checkpoint ${from.path} has a vocabulary of ${from.vocabSize}, dataset ${manifest.id} has ${vocabSize}; start a new run`);
+      if (from.config.optimizer !== config.optimizer)
+        throw new Error(`checkpoint ${from.path} holds ${from.config.optimizer} state, this run's optimizer is ${config.optimizer}; start a new run`);
+      await restore(params, optim, from.tensors, from.optimizerT);
+      rng.setState(from.rngState);
+      sampler.setState(from.dataState, { otherDomains: !!continued });
+      schedule.setState(from.scheduleState);
+      tokensSeen = from.tokensSeen;
+      startStep = from.step;
+      hooks.onLog(continued ? `continued run ${config.initFrom!.runId} from its step ${startStep}: its weights, optimizer, schedule, rng and data position` : `resumed from ${from.path} at step ${startStep}`);
     } else if (config.initFrom) {
       const parent = forkParent(config.initFrom, opts.dataDir, manifest);
       loadWeights(params, parent.tensors);
@@ -310,7 +314,8 @@ export async function train(
     const faults = new FaultInjector(config.faults, opts.runDir);
     const recovery = new Recovery(config);
     // A rollback needs a checkpoint to go back to, even before the first interval.
-    if (config.recovery === "rollback" && !resumed) await checkpoint(startStep);
+    // A continued fork writes its own first, so its batches can be rebuilt from its own checkpoints.
+    if ((config.recovery === "rollback" && !resumed) || continued) await checkpoint(startStep);
     let restoredAt = -1;
 
     const budget = new EvalBudget(config.evalBudget);

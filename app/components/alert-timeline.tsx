@@ -23,6 +23,8 @@ export function AlertTimeline(props: {
   /** On the all-runs page each row names and links its run. */
   showRun?: boolean;
   empty: string;
+  /** On a run's page: open that step's batch in the forensics panel. */
+  onInspect?: (step: number) => void;
 }) {
   if (props.alerts.length === 0) return <p className="text-sm text-slate-500">{props.empty}</p>;
   return (
@@ -37,6 +39,9 @@ export function AlertTimeline(props: {
             {props.showRun && <Link href={`/runs/${a.runId}`} className="text-indigo-300 hover:underline">{a.runName}</Link>}
             {a.muted && <span className="text-xs text-slate-500">muted</span>}
             <span className="ml-auto text-xs text-slate-500" title={fmtTime(a.createdAt)}>{fmtWhen(a.createdAt)}</span>
+            {props.onInspect && (
+              <button onClick={() => props.onInspect!(a.step)} className={smallButton} data-testid="alert-inspect" title="Rebuild this step's batch: documents, losses, per-layer gradient norms">Inspect batch</button>
+            )}
             {a.acknowledged ? (
               <span className="text-xs text-slate-500" title={fmtTime(a.acknowledgedAt)}>acknowledged</span>
             ) : (

@@ -6,7 +6,9 @@ import type { useAlerts } from "./use-alerts";
 import { WebhooksPanel } from "./webhooks-panel";
 
 /** A run's alerts and recovery actions as a live timeline, its mutes, and its own webhooks. */
-export function RunAlerts({ runId, feed, firstLayers }: { runId: string; feed: ReturnType<typeof useAlerts>; firstLayers?: Map<number, FirstLayer> }) {
+export function RunAlerts({ runId, feed, firstLayers, onInspect }: {
+  runId: string; feed: ReturnType<typeof useAlerts>; firstLayers?: Map<number, FirstLayer>; onInspect?: (step: number) => void;
+}) {
   const open = feed.alerts.filter((a) => !a.acknowledged && !a.muted).length;
   return (
     <section className="rounded-lg border border-slate-800 p-4" data-testid="run-alerts">
@@ -17,7 +19,7 @@ export function RunAlerts({ runId, feed, firstLayers }: { runId: string; feed: R
       </div>
       {feed.error && <p role="alert" className="mb-2 text-sm text-rose-300">{feed.error}</p>}
       <div className="grid gap-6 lg:grid-cols-[3fr_2fr]">
-        <AlertTimeline alerts={feed.alerts} notes={firstLayers && new Map([...firstLayers].map(([id, f]) => [id, describeFirstLayer(f)]))} onAcknowledge={feed.acknowledge} onMute={feed.mute}
+        <AlertTimeline alerts={feed.alerts} notes={firstLayers && new Map([...firstLayers].map(([id, f]) => [id, describeFirstLayer(f)]))} onAcknowledge={feed.acknowledge} onMute={feed.mute} onInspect={onInspect}
           empty="No alerts or recovery actions yet. Spikes, NaNs, stalls, crashes and rollbacks show up here as they happen." />
         <div className="space-y-5">
           <div>

@@ -45,7 +45,7 @@ const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[
 type FormValues = Record<string, string>;
 const THRESHOLDS = Object.keys(THRESHOLD_LABELS) as (keyof AnomalyThresholds)[];
 /** Test-only settings the form never shows (the schema's default applies). */
-const NOT_IN_FORM = new Set<string>(["faults", "initFrom"]);
+const NOT_IN_FORM = new Set<string>(["faults", "initFrom", "exclude"]);
 /** Fields the form shows in its groups; an error on any other is listed beside the Start button. */
 const PLACED = new Set<string>(["name", "anomaly", "ignoreMemoryCheck", ...GROUPS.flatMap((g) => g.keys)]);
 const isPlaced = (field: string) => PLACED.has(field) || field.startsWith("anomaly.");

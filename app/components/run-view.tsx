@@ -12,6 +12,7 @@ import type { ChartSettings } from "./chart-settings";
 import { ChartToolbar } from "./chart-toolbar";
 import { ExportStatus, useCheckpointExport } from "./checkpoint-export";
 import { CheckpointPickBox, ComparePicked, useCheckpointPick } from "./checkpoint-pick";
+import { BatchForensics } from "./batch-forensics";
 import { GeneratePanel } from "./generate-panel";
 import { LayersSection } from "./layers-section";
 import { useFirstLayers } from "./use-first-layers";
@@ -48,6 +49,7 @@ export function RunView(props: Props) {
   const markers = useMemo(() => alertFeed.alerts.map((a) => ({ step: a.step, label: a.type, color: SEVERITY_COLOR[a.severity] })), [alertFeed.alerts]);
   const firstLayers = useFirstLayers(run.id, alertFeed.alerts, keys, run.config.layerStatsInterval);
   const [busy, setBusy] = useState(false);
+  const [inspect, setInspect] = useState<{ step: number; at: number } | null>(null);
   const [actionError, setActionError] = useActionError();
   const exporter = useCheckpointExport(run.id);
   const pick = useCheckpointPick(run.id);
@@ -108,7 +110,8 @@ export function RunView(props: Props) {
         </div>
       </ChartPageProvider>
       <EvalTable runId={run.id} keys={keys} synthetic={synthetic} feed={feed} />
-      <RunAlerts runId={run.id} feed={alertFeed} firstLayers={firstLayers} />
+      <RunAlerts runId={run.id} feed={alertFeed} firstLayers={firstLayers} onInspect={(step) => setInspect({ step, at: Date.now() })} />
+      {run.source === "trainer" && <BatchForensics runId={run.id} request={inspect} checkpointSteps={checkpoints.map((c) => c.step)} />}
 
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-[1fr_1fr_1.25fr]">
         <section className="min-w-0 overflow-x-auto rounded-lg border border-slate-800 p-4">

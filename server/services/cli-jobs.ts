@@ -19,7 +19,7 @@ export class CliJobs {
     return this.running.size;
   }
 
-  run<T>(script: string, args: string[], result: z.ZodType<T>, opts: { what: string; timeoutMs: number }): Promise<T> {
+  run<T>(script: string, args: string[], result: z.ZodType<T>, opts: { what: string; timeoutMs: number; onStderrLine?: (line: string) => void }): Promise<T> {
     return new Promise((resolve, reject) => {
       const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "trainer", script), ...args, "--json"], {
         cwd: root,
@@ -29,7 +29,14 @@ export class CliJobs {
       let stdout = "";
       let stderr = "";
       proc.stdout!.on("data", (d) => (stdout = (stdout + d).slice(-MAX_OUTPUT)));
-      proc.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-MAX_OUTPUT)));
+      let partial = "";
+      proc.stderr!.on("data", (d) => {
+        stderr = (stderr + d).slice(-MAX_OUTPUT);
+        if (!opts.onStderrLine) return;
+        const lines = (partial + d).split("\n");
+        partial = lines.pop()!.slice(-MAX_OUTPUT);
+        for (const line of lines) opts.onStderrLine(line);
+      });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;

@@ -10,6 +10,7 @@ import { DatasetService } from "./datasets";
 import { EvalService } from "./evals";
 import { ExperimentService } from "./experiments";
 import { ExportService } from "./export";
+import { ForensicsService } from "./forensics";
 import { GenerateService } from "./generate";
 import { Hub } from "./hub";
 import { Instances, newInstanceId } from "./instances";
@@ -77,6 +78,7 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
   const exporter = new ExportService(db, cliJobs, env.dataDir);
   const generator = new GenerateService(db, cliJobs, env.dataDir);
   const backends = new BackendService(cliJobs);
+  const forensics = new ForensicsService(db, cliJobs, runs);
   const runChecks = new RunChecks(db, backends);
   const faultInjection = env.ENABLE_FAULT_INJECTION;
   const stats = new ServerStats(writer.stats);
@@ -97,5 +99,5 @@ export function createServices(db: Db, env: Env, io: Server | null, serverUrl: (
     cluster = new Cluster(leases, new Instances(db, instanceId, env.LEASE_TTL_MS), runs, supervisor, channel, webhooks, {
       renewMs: env.LEASE_RENEW_MS, ttlMs: env.LEASE_TTL_MS, serverUrls: env.SERVER_URLS,
     });
-  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, runChecks, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard, sweeps };
+  return { db, hub, runs, writer, metricReader, stats, supervisor, alerts, watch, channel, webhooks, datasets, evals, cliJobs, exporter, generator, backends, forensics, runChecks, faultInjection, cluster, workers, outsideRuns, experiments, mlflowRuns, artifactMaxBytes, runAdmin, tensorboard, sweeps };
 }

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { DEFAULT_DOMAINS, unknownDomainIssues } from "../../lib/dataset-domains";
+import { Exclusion, exclusionIssues } from "../../lib/exclusion";
 import { checkMemory, memoryRefusal, type MemoryBackend } from "../../lib/memory-check";
 import { readPlanConfig } from "../../lib/planning/input";
 import { DEFAULT_DATASET, RunConfig, RunConfigFields } from "../../lib/run-config";
@@ -36,6 +37,8 @@ export class RunChecks {
     // Its keys are checked even when a weight is refused, so both come in this answer.
     const mix = raw.mixWeights;
     if (info?.domains && typeof mix === "object" && mix !== null && !Array.isArray(mix)) issues.push(...unknownDomainIssues(mix as Record<string, number>, info.domains));
+    const exclude = Exclusion.safeParse(raw.exclude ?? {});
+    if (info?.domains && exclude.success) issues.push(...exclusionIssues(exclude.data, info.domains));
     if (info) issues.push(...(await this.memory(raw, info.vocabSize)));
     if (parsed.success && issues.length === 0) return parsed.data;
     const message = issues.map((i) => `${i.path.join(".") || "form"}: ${i.message}`).join("; ");

@@ -124,6 +124,12 @@ export class RunService {
         code: "BAD_REQUEST",
         message: `Cannot fork: ${changed.map((k) => `${k} is ${config[k]}, the parent's is ${parentConfig[k]}`).join("; ")}; the weights only fit the same model shape`,
       });
+    if (config.initFrom.continue) {
+      if (config.optimizer !== parentConfig.optimizer)
+        throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot continue run ${parent.name}: its optimizer is ${parentConfig.optimizer}, this run's is ${config.optimizer}; its state only fits the same one` });
+      if (config.steps <= step)
+        throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot continue run ${parent.name} from step ${step}: this run ends at step ${config.steps}; give it more steps` });
+    }
   }
 
   /** Runs forked from this one, oldest first. */

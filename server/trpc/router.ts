@@ -11,6 +11,7 @@ import { alertRouter } from "./alert-router";
 import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";
 import { compareRouter } from "./compare-router";
+import { forensicsRouter } from "./forensics-router";
 import { createCallerFactory, procedure, router } from "./init";
 import { outsideRouter } from "./outside-router";
 import { serverRouter } from "./server-router";
@@ -33,6 +34,7 @@ export const appRouter = router({
   server: serverRouter,
   worker: workerRouter,
   tensorboard: tensorboardRouter,
+  forensics: forensicsRouter,
   outside: outsideRouter,
   run: router({
     list: procedure.query(({ ctx }) => ctx.services.runs.list()),
