@@ -69,7 +69,8 @@ test("app shell: titles, current page, 404s, a phone-width header, keyboard shor
   await page.screenshot({ path: path.join(SHOTS, "menu-open-390.png") });
   await page.click("[data-testid=nav-datasets]");
   await page.waitForURL(/\/datasets$/);
-  assert.equal(await page.locator("[data-testid=site-menu]").getAttribute("data-open"), "false", "the menu closes on navigation");
+  // The URL changes first; the menu closes when the new page's path reaches it.
+  await waitFor("the menu closes on navigation", async () => (await page.locator("[data-testid=site-menu]").getAttribute("data-open")) === "false", 5_000);
   await page.setViewportSize({ width: 1400, height: 900 });
 
   // The nav marks where one is.
