@@ -31,7 +31,7 @@ before(async () => {
   // Context 64: at 32 most synthetic HellaSwag endings do not fit beside their context and are skipped, as the harness skips them.
   const common = { ...TINY, contextLength: 64, dataset, checkpointInterval: 20, evalInterval: 20, evalBudget: 0.9 };
   a = await server.api.run.create.mutate({
-    ...common, name: "cmp-a", steps: 60, evalExamples: 24,
+    ...common, name: "cmp-a", steps: 60, evalExamples: 64,
     evals: [{ task: "lambada", file: "synthetic" }, { task: "hellaswag", file: "synthetic" }],
   });
   b = await server.api.run.create.mutate({
