@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { median as rollingMedian } from "./anomaly/rolling";
 
 /** Longest decoded text kept per document piece. */
 export const MAX_PIECE_CHARS = 4000;
@@ -62,10 +63,8 @@ export const MEDIAN_WINDOW = 50;
 
 /** Median of finite values; null for none. */
 export function median(values: readonly number[]): number | null {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  const finite = values.filter(Number.isFinite);
+  return finite.length ? rollingMedian(finite) : null;
 }
 
 /**

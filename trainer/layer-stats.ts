@@ -8,7 +8,7 @@
  * stats step logs is read back with one sync.
  */
 import * as tf from "@tensorflow/tfjs";
-import { LAYER_STATS, layerKey, LOGIT_LOG_Z_KEY, LOGIT_MAX_KEY, modelRows, paramRow, rowName, type LayerRow, type LayerStat } from "../lib/layer-stats";
+import { LAYER_STATS, layerKey, LOGIT_LOG_Z_KEY, LOGIT_MAX_KEY, modelRows, paramRow, rowName, type LayerRow } from "../lib/layer-stats";
 import type { MetricPoint } from "../lib/protocol";
 import type { Batch } from "./mixture";
 import { hiddenStates, lmHead, type ModelConfig, type ModelProbe, type Params } from "./model";
@@ -71,6 +71,8 @@ export class LayerStats {
   /** Row index of each parameter, in `names` order. */
   private readonly byRow: number[];
   private readonly byEngineName = new Map<string, string>();
+  /** The keys of a stats step's values, in the order they are packed. */
+  private readonly keys: string[];
   private captured: Captured | null = null;
 
   constructor(
@@ -84,6 +86,7 @@ export class LayerStats {
     this.names = [...params.keys()].filter((name) => paramRow(name) !== null);
     this.byRow = this.names.map((name) => index.get(rowName(paramRow(name)!))!);
     for (const [name, p] of params) this.byEngineName.set(p.name, name);
+    this.keys = layerStatKeys(model);
   }
 
   due(step: number): boolean {
@@ -133,20 +136,8 @@ export class LayerStats {
   }
 
   private pointsOf(values: ArrayLike<number>, step: number, wallTime: number): MetricPoint[] {
-    const out: MetricPoint[] = [];
-    let at = 0;
-    const push = (key: string) => {
-      const v = values[at++];
-      out.push({ step, key, value: Number.isFinite(v) ? v : null, wallTime });
-    };
-    const perRow: LayerStat[] = ["grad_norm", "param_norm", "update_ratio", "act_rms", "act_max"];
-    for (const stat of perRow) for (const row of this.rows) push(layerKey(stat, row));
-    for (let block = 0; block < this.model.nLayer; block++)
-      for (let head = 0; head < this.model.nHead; head++) push(layerKey("attn_entropy", { block, head }));
-    push(LOGIT_MAX_KEY);
-    push(LOGIT_LOG_Z_KEY);
-    if (at !== values.length) throw new Error(`layer statistics: read ${values.length} values, expected ${at}`);
-    return out;
+    if (this.keys.length !== values.length) throw new Error(`layer statistics: read ${values.length} values, expected ${this.keys.length}`);
+    return this.keys.map((key, i) => ({ step, key, value: Number.isFinite(values[i]) ? values[i] : null, wallTime }));
   }
 
   dispose(): void {

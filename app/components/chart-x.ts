@@ -1,3 +1,4 @@
+import { median } from "../../lib/anomaly/rolling";
 import type { SpanPoint } from "../../lib/downsample";
 import type { XAxis } from "./chart-settings";
 
@@ -119,9 +120,8 @@ export function pauseGaps(axis: XAxis, xs: readonly number[]): Set<number> {
   const gaps = new Set<number>();
   if ((axis !== "wall" && axis !== "relative") || xs.length < 3) return gaps;
   const dts = xs.slice(1).map((x, i) => x - xs[i]);
-  const sorted = dts.filter((d) => d > 0).sort((a, b) => a - b);
-  const median = sorted.length ? sorted[sorted.length >> 1] : 0;
-  const threshold = Math.max(PAUSE_MIN_S, PAUSE_FACTOR * median);
+  const positive = dts.filter((d) => d > 0);
+  const threshold = Math.max(PAUSE_MIN_S, PAUSE_FACTOR * (positive.length ? median(positive) : 0));
   dts.forEach((d, i) => d >= threshold && gaps.add(i));
   return gaps;
 }
