@@ -6,7 +6,7 @@ import { createGzip } from "node:zlib";
 import { TRPCError } from "@trpc/server";
 import { refusal, type Resolved } from "./auth/principal";
 import type { Services } from "./services";
-import { LOG_FILE } from "./services/supervisor";
+import { LOG_FILE } from "./services/trainer-log";
 import { filesUnder, tarStream } from "./tar";
 import { datasetsRoot, readManifest } from "../trainer/pipeline/manifest";
 

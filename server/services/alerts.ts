@@ -1,18 +1,10 @@
 import crypto from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import type { Alert, Db } from "../db";
-import type { AlertType, Anomaly, Severity } from "../../lib/anomaly/types";
+import type { AlertType, Anomaly } from "../../lib/anomaly/types";
+import { toAlertRow, type AlertRow } from "./alert-row";
 import type { Hub } from "./hub";
 import { SoloOwnership, type Ownership } from "./leases";
-
-/** What leaves the server about an alert. */
-export type AlertRow = Omit<Alert, "type" | "severity" | "createdAt" | "acknowledgedAt" | "dedupKey"> & {
-  type: AlertType;
-  severity: Severity;
-  runName: string;
-  createdAt: string;
-  acknowledgedAt: string | null;
-};
 
 /** Where alerts go besides the database and the browsers. */
 export interface AlertSink {
@@ -40,17 +32,6 @@ export function dedupKey(token: string, a: Anomaly): string {
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "P2002";
 
-export function toAlertRow(a: Alert & { run: { name: string } }): AlertRow {
-  const { run, createdAt, acknowledgedAt, dedupKey: _key, ...rest } = a;
-  return {
-    ...rest,
-    type: a.type as AlertType,
-    severity: a.severity as Severity,
-    runName: run.name,
-    createdAt: createdAt.toISOString(),
-    acknowledgedAt: acknowledgedAt?.toISOString() ?? null,
-  };
-}
 
 /** Stores alerts, pushes them to browsers, hands unmuted ones to the webhooks; acknowledge and mute. */
 export class AlertService {

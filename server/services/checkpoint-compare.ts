@@ -5,7 +5,7 @@ import type { CompareGenerateRequest } from "../../lib/generation";
 import type { Db } from "../db";
 import type { EvalService } from "./evals";
 import type { GenerateService } from "./generate";
-import { toSummary } from "./runs";
+import { toSummary } from "./run-summary";
 
 export interface CheckpointRef {
   runId: string;

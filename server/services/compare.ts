@@ -3,7 +3,7 @@ import { TASKS } from "../../lib/eval/tasks";
 import type { Db } from "../db";
 import { startsWith } from "./dialect";
 import { metricRange, type RangeSeries } from "./metrics";
-import { toSummary, type RunSummary } from "./runs";
+import { toSummary, type RunSummary } from "./run-summary";
 
 /** Metrics every run logs, in the order the compare page charts them. */
 export const BASE_METRICS = ["loss", "val_loss", "val_bpb", "lr", "grad_norm", "tokens_per_sec"] as const;

@@ -9,7 +9,8 @@ import { parseLayerKey, rowName, rowOrder } from "../../lib/layer-stats";
 import type { Db } from "../db";
 import { checkpointFile } from "./checkpoint-lookup";
 import type { CliJobs } from "./cli-jobs";
-import type { RunService, RunSummary } from "./runs";
+import type { RunService } from "./runs";
+import type { RunSummary } from "./run-summary";
 
 /** Replaying a long stretch between checkpoints and a forward pass per row: minutes at most on a CPU-sized model. */
 const TIMEOUT_MS = 10 * 60_000;

@@ -1,8 +1,8 @@
 import type { Server } from "socket.io";
 import { Adapter } from "socket.io-adapter";
 import { ALERTS_ROOM, DATASETS_ROOM, EV, roomOf, RUNS_ROOM, type MetricPoint } from "../../lib/protocol";
-import type { AlertRow } from "./alerts";
-import type { RunSummary } from "./runs";
+import type { AlertRow } from "./alert-row";
+import type { RunSummary } from "./run-summary";
 
 /** Live metric points are pushed about this often per run, in one message. */
 const METRIC_PUSH_MS = 100;

@@ -1,6 +1,7 @@
 import pg from "pg";
-import type { MetricDriver, PointRows } from "./metric-driver";
-import { POINT_INSERT, POINT_UPSERT, ROLLUP_INSERT, ROLLUP_UPSERT, type Sql } from "./rollup-sql";
+import type { MetricDriver, PointRows } from "./metric-driver-api";
+import { POINT_INSERT, POINT_UPSERT, ROLLUP_INSERT, ROLLUP_UPSERT } from "./rollup-sql";
+import type { Sql } from "./sql";
 import type { RollupRows } from "./rollup-state";
 
 /** `?` placeholders numbered as PostgreSQL wants them ($1, $2, …); the SQL holds no `?` of its own. */

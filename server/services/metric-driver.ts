@@ -1,34 +1,6 @@
-import type { RollupRows } from "./rollup-state";
-import type { Sql } from "./rollup-sql";
+import type { MetricDriver } from "./metric-driver-api";
 
-/** Metric rows to upsert, column by column. */
-export interface PointRows {
-  runId: string[];
-  key: string[];
-  step: number[];
-  value: (number | null)[];
-  wallTime: number[];
-}
-
-/**
- * What the metric store needs of a database: a transaction, plain statements, and the bulk writes
- * of points and rollup rows, which each engine does its own fastest way. `upsert` false: rows the
- * store knows are new (after a key's last step, in the transaction that checked it), written
- * with a plain INSERT, which PostgreSQL does 15–20% faster; should one exist after all, the flush
- * fails, nothing is acked, and the re-sent batch takes the upsert. One store uses one driver at a
- * time.
- */
-export interface MetricDriver {
-  readonly engine: "sqlite" | "postgresql";
-  begin(): Promise<void>;
-  commit(): Promise<void>;
-  rollback(): Promise<void>;
-  run(sql: Sql): Promise<void>;
-  all<R>(sql: Sql): Promise<R[]>;
-  writePoints(rows: PointRows, upsert: boolean): Promise<void>;
-  writeRollups(rows: RollupRows, upsert: boolean): Promise<void>;
-  close(): Promise<void>;
-}
+export type { MetricDriver, PointRows } from "./metric-driver-api";
 
 /** The engine of a database URL: file: is SQLite, postgres:// or postgresql:// is PostgreSQL. */
 export function engineOf(url: string): "sqlite" | "postgresql" {

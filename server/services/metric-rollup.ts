@@ -1,7 +1,7 @@
 import { Prisma } from "../db";
 import type { Bucket } from "../../lib/downsample";
 import type { Db } from "../db";
-import type { Sql } from "./rollup-sql";
+import type { Sql } from "./sql";
 
 /**
  * Bucket widths in steps, finest first, each 4× the one below. A chart query takes the coarsest

@@ -9,7 +9,8 @@ import { guessRole, ROLES, rolesFromTags, storedKey, type KeyRoles, type Role } 
 import type { Hub } from "./hub";
 import type { Ownership } from "./leases";
 import type { MetricWriter } from "./metrics";
-import type { RunService, RunSummary } from "./runs";
+import type { RunService } from "./runs";
+import type { RunSummary } from "./run-summary";
 import type { Watch } from "./watch";
 
 export type OutsideSource = "mlflow" | "tensorboard";

@@ -4,7 +4,7 @@ import { ACTIVE_STATUSES, EV, type RunStatus } from "../../lib/protocol";
 import type { RunConfig } from "../../lib/run-config";
 import { TrainerExitReport } from "../../lib/worker-protocol";
 import type { RunService } from "./runs";
-import { lastError } from "./supervisor";
+import { lastError } from "./trainer-log";
 import type { Watch } from "./watch";
 
 /** How often the owner looks at its remote runs' holds and exits. */

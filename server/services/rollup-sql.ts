@@ -1,14 +1,7 @@
 import { WIDTHS } from "./metric-rollup";
+import type { Sql } from "./sql";
 
-/**
- * The metric writer's SQL, as text with `?` placeholders, the same on SQLite and PostgreSQL (the
- * PostgreSQL driver numbers the placeholders). Widths are literals: a bound JS number may arrive
- * as REAL and turn `/` into real division.
- */
-export interface Sql {
-  text: string;
-  params: unknown[];
-}
+/** Widths are literals: a bound JS number may arrive as REAL and turn `/` into real division. */
 
 export const TOP = WIDTHS[WIDTHS.length - 1];
 const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");

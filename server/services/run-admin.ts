@@ -5,8 +5,9 @@ import type { Db } from "../db";
 import { ACTIVE_STATUSES, type RunStatus } from "../../lib/protocol";
 import type { RunAnnotation } from "../../lib/run-annotation";
 import type { Hub } from "./hub";
-import { LOG_FILE } from "./supervisor";
-import type { RunService, RunSummary } from "./runs";
+import { LOG_FILE } from "./trainer-log";
+import type { RunService } from "./runs";
+import type { RunSummary } from "./run-summary";
 
 /** Filing a run (name, notes, labels, project, star, archive) and deleting it with its files. */
 export class RunAdmin {

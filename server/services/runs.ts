@@ -2,48 +2,15 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Checkpoint, Run, Db } from "../db";
+import type { Run, Db } from "../db";
 import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
-import type { KeyRoles } from "../../lib/outside-metrics";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
 import { jsonText } from "./dialect";
 import type { Hub } from "./hub";
 import { SoloOwnership, type Ownership } from "./leases";
-import { LOG_FILE, PID_FILE, readTail } from "./supervisor";
-import type { TrainerExit } from "./watch";
-
-type Dates = "createdAt" | "startedAt" | "endedAt" | "lastLogAt";
-/** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */
-export type RunSummary = Omit<Run, "token" | "config" | "workerLeaseUntil" | "workerExit" | "keyRoles" | "labels" | Dates> & {
-  status: RunStatus;
-  labels: string[];
-  /** Outside runs: the original metric name of each role (lib/outside-metrics). */
-  keyRoles: KeyRoles;
-  lastLogAt: string | null;
-  config: RunConfig;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  /** Queued runs that start before this one, while it waits for a trainer slot; null otherwise. */
-  queueAhead: number | null;
-};
-
-export function toSummary(run: Run, queueAhead: number | null = null): RunSummary {
-  const { token: _token, workerLeaseUntil: _lease, workerExit: _exit, config, createdAt, startedAt, endedAt, lastLogAt, keyRoles, labels, ...rest } = run;
-  return {
-    ...rest,
-    queueAhead: run.status === "queued" ? queueAhead : null,
-    status: run.status as RunStatus,
-    config: RunConfig.parse(JSON.parse(config)),
-    createdAt: createdAt.toISOString(),
-    startedAt: startedAt?.toISOString() ?? null,
-    endedAt: endedAt?.toISOString() ?? null,
-    lastLogAt: lastLogAt?.toISOString() ?? null,
-    keyRoles: JSON.parse(keyRoles) as KeyRoles,
-    labels: JSON.parse(labels) as string[],
-  };
-}
+import { checkpointRow, toSummary, type RunSummary } from "./run-summary";
+import { LOG_FILE, PID_FILE, readTail, type TrainerExit } from "./trainer-log";
 
 const RESTART_BACKOFF_MS = 1000;
 const RESTART_BACKOFF_MAX_MS = 30_000;
@@ -444,10 +411,6 @@ function logScan(runId: string, scan: ScanResult) {
   if (scan.recorded.length) console.log(`run ${runId}: recorded checkpoints found on disk at steps ${scan.recorded.join(", ")}`);
   for (const r of scan.rejected) console.error(`run ${runId}: checkpoint at step ${r.step} not recorded: ${r.reason}`);
   if (scan.removed.length) console.log(`run ${runId}: removed abandoned ${scan.removed.join(", ")}`);
-}
-
-function checkpointRow(c: Checkpoint) {
-  return { ...c, createdAt: c.createdAt.toISOString() };
 }
 
 function newToken() {

@@ -8,15 +8,11 @@ import type { RemoteRuns } from "./remote-runs";
 import type { Launcher, RunService } from "./runs";
 import type { Watch } from "./watch";
 import { explainFailure } from "../../lib/anomaly/liveness";
+import { lastError, LOG_FILE, PID_FILE, readTail } from "./trainer-log";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const TAIL_LINES = 20;
-/** Bytes read back from the end of trainer.log for a dead trainer's last words. */
-const TAIL_BYTES = 16_384;
 /** How often an adopted trainer (not our child, so no exit event) is checked for life. */
 const ADOPTED_POLL_MS = 1000;
-export const LOG_FILE = "trainer.log";
-export const PID_FILE = "trainer.pid";
 
 type Launch = { id: string; token: string; config: RunConfig };
 
@@ -295,25 +291,4 @@ function signalPid(pid: number, signal: NodeJS.Signals) {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e; // already gone is fine
   }
-}
-
-/** The last lines of a trainer's log. */
-export function readTail(file: string): string[] {
-  if (!fs.existsSync(file)) return [];
-  const fd = fs.openSync(file, "r");
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buf = Buffer.alloc(length);
-    fs.readSync(fd, buf, 0, length, size - length);
-    return buf.toString("utf8").split("\n").filter(Boolean).slice(-TAIL_LINES);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** The most useful line of a dead trainer's output: its last error, else its last line. */
-export function lastError(tail: string[]): string {
-  const err = [...tail].reverse().find((l) => /error/i.test(l));
-  return (err ?? tail[tail.length - 1] ?? "no output").slice(0, 500);
 }

@@ -4,7 +4,8 @@ import { SEVERITY_OF, type Anomaly } from "../../lib/anomaly/types";
 import type { Heartbeat, MetricPoint, RecoveryEvent, TrainerDone } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import type { AlertService } from "./alerts";
-import type { RunSummary } from "./runs";
+import type { RunSummary } from "./run-summary";
+import type { TrainerExit } from "./trainer-log";
 
 const STALL_CHECK_MS = 500;
 /** Starting a trainer (imports, the wasm backend) can take a while on a busy machine; a hang at start is still caught. */
@@ -30,11 +31,6 @@ interface Watched {
 /** The run's stored metrics before a step (oldest first), the last perKey of each key. */
 export type HistoryLoader = (runId: string, beforeStep: number, perKey: number) => Promise<MetricPoint[]>;
 
-export interface TrainerExit {
-  code: number | null;
-  signal: string | null;
-  tail: string[];
-}
 
 /**
  * Runs the anomaly detectors on everything a run's trainer sends (metrics, heartbeats, its exit),
