@@ -5,7 +5,7 @@
  * epochs) than a large one: the mixture, not the domain sizes, sets what the model sees.
  */
 import type { Rng } from "../lib/rng";
-import { fromOriginal, toOriginal } from "./exclude-stream";
+import { fromOriginal, toOriginal } from "./stream-filter";
 
 export interface Batch {
   x: Int32Array; // [B, T] inputs

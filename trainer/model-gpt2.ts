@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { attend } from "./attention";
 import { gelu, layerNorm, linear } from "./layers";
-import type { Architecture, ParamSpec } from "./model";
+import type { Architecture, ParamSpec } from "./model-types";
 import { qkNorm, qkNormSpecs } from "./qk-norm";
 
 /** GPT-2: learned positions, pre-LayerNorm blocks with biases, fused QKV, 4x GELU MLP. */

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { swigluHidden } from "../lib/estimates";
 import { attend, rope } from "./attention";
 import { matmul, rmsNorm, swiglu } from "./layers";
-import type { Architecture, ParamSpec } from "./model";
+import type { Architecture, ParamSpec } from "./model-types";
 import { qkNorm, qkNormSpecs } from "./qk-norm";
 
 /**

@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Lookup } from "./checkpointing";
-import type { ModelConfig, ParamSpec } from "./model";
+import type { ModelConfig, ParamSpec } from "./model-types";
 import { type QkNormKind, qkNormalise } from "./stabilisers";
 
 /** A block's QK-norm gains (none when qkNorm is off); `p` is the block's "h.<l>." prefix. Ones draw nothing from the init rng. */

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { exclusionIssues } from "../../lib/exclusion";
 import { layerNormsAt, median, rollbackCaveats } from "../../lib/forensics";
 import { Rng } from "../../lib/rng";
-import { excludeData, filterStream, fromOriginal, toOriginal } from "../../trainer/exclude-stream";
+import { excludeData } from "../../trainer/exclude-stream";
+import { filterStream, fromOriginal, toOriginal } from "../../trainer/stream-filter";
 import { MixtureSampler } from "../../trainer/mixture";
 
 const stream = Uint16Array.from([1, 2, 9, 3, 4, 5, 9, 6, 9, 7, 8, 9]); // documents at 0, 3, 7, 9 (9 = end-of-text)
