@@ -14,7 +14,7 @@ import { RunConfig, type RunConfigInput } from "../lib/run-config";
 import { selectBackend } from "../trainer/backend";
 import { prepareRunEvals } from "../trainer/eval/mid-training";
 import { checkpointModel, readCheckpoint } from "../trainer/generate";
-import { readManifest } from "../trainer/pipeline/manifest";
+import { readManifest } from "../formats/dataset";
 import { train, type TrainHooks } from "../trainer/train";
 import { prepareBrown } from "../tests/helpers/brown-dataset";
 

@@ -9,7 +9,7 @@ export const BackendReport = z.object({
   /** The backend `auto` starts here. */
   auto: z.enum(EXPLICIT_BACKENDS),
   cores: z.number().int().min(1),
-  /** Memory a trainer here may use: the cgroup limit, else the machine's RAM (trainer/memory-limit.ts). */
+  /** Memory a trainer here may use: the cgroup limit, else the machine's RAM (host/memory-limit.ts). */
   memoryBytes: z.number().positive().optional(),
   backends: z.array(
     z.object({

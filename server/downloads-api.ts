@@ -8,7 +8,7 @@ import { refusal, type Resolved } from "./auth/principal";
 import type { Services } from "./services";
 import { LOG_FILE } from "./services/trainer-log";
 import { filesUnder, tarStream } from "./tar";
-import { datasetsRoot, readManifest } from "../trainer/pipeline/manifest";
+import { datasetsRoot, readManifest } from "../formats/dataset";
 
 /**
  * Downloads to the browser's machine (an export path on the server is no use from another one):

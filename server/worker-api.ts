@@ -10,7 +10,7 @@ import type { Services } from "./services";
 import { CheckpointUploads, UploadRefused } from "./services/checkpoint-uploads";
 import { datasetFile, defaultDatasetId } from "./services/worker-files";
 import { RunConfig } from "../lib/run-config";
-import { checkpointFile } from "../trainer/checkpoint";
+import { checkpointFile } from "../formats/checkpoint";
 
 /**
  * The workers' HTTP API (docs/workers.md), every route behind an API key with the write scope:

@@ -6,7 +6,7 @@ import type { BackendReport } from "../lib/backends";
 import type { BACKENDS } from "../lib/run-config";
 import { firstLine, startWebgpu } from "./backend-webgpu";
 import { nativeGemm, nativeGemmEnabled } from "./kernels/native-gemm";
-import { memoryLimitBytes } from "./memory-limit";
+import { memoryLimitBytes } from "../host/memory-limit";
 import { registerWasmKernels } from "./kernels/wasm";
 
 export type BackendChoice = (typeof BACKENDS)[number];

@@ -1,5 +1,5 @@
 // The model inside a checkpoint, without the optimizer state.
-import type { HostTensor } from "./checkpoint";
+import type { HostTensor } from "../formats/safetensors";
 
 /** Optimizer state is saved beside the weights under this prefix (see TrainState.tensors). */
 const OPTIM_PREFIX = "optim.";

@@ -12,7 +12,7 @@ import { fail, parseFlags } from "./cli-flags";
 import { formatEvalMetrics } from "./eval/mid-training";
 import { EvalSuite } from "./eval/run-evals";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "./generate";
-import { readManifest } from "./pipeline/manifest";
+import { readManifest } from "../formats/dataset";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

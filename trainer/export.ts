@@ -8,10 +8,12 @@ import path from "node:path";
 import { swigluHidden } from "../lib/estimates";
 import type { ExportResult } from "../lib/generation";
 import { writeDirAtomic } from "./atomic-dir";
-import { encodeSafetensors, loadCheckpoint, type TrainState } from "./checkpoint";
-import { dataDirOf, datasetFiles, resolveCheckpointFile } from "./checkpoint-locate";
+import { loadCheckpoint, type TrainState } from "./checkpoint";
+import { encodeSafetensors } from "../formats/safetensors";
+import { dataDirOf, resolveCheckpointFile } from "../formats/checkpoint";
+import { datasetFiles } from "../formats/dataset";
 import { modelTensors } from "./checkpoint-weights";
-import { TOKENIZER_FILE } from "./pipeline/manifest";
+import { TOKENIZER_FILE } from "../formats/dataset";
 
 export const EXPORT_FORMAT = "pretrain-dashboard/export";
 export const EXPORT_FORMAT_VERSION = 1;

@@ -12,7 +12,7 @@ import { windowPieces } from "./forensics/documents";
 import { rebuildBatch } from "./forensics/rebuild";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "./generate";
 import { objectiveLoss } from "./objectives";
-import { readManifest } from "./pipeline/manifest";
+import { readManifest } from "../formats/dataset";
 import { loadDomains } from "./train";
 
 const Flags = z.object({

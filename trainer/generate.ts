@@ -10,11 +10,12 @@ import type { GenerateBatchResult, GenerateResult, SamplingOptions } from "../li
 import { Rng } from "../lib/rng";
 import { selectBackend } from "./backend";
 import { loadCheckpoint, type TrainState } from "./checkpoint";
-import { dataDirOf, datasetFiles, resolveCheckpointFile } from "./checkpoint-locate";
+import { dataDirOf, resolveCheckpointFile } from "../formats/checkpoint";
+import { datasetFiles } from "../formats/dataset";
 import { modelTensors } from "./checkpoint-weights";
 import { hiddenStates, lmHead, modelConfig, type ModelConfig, type Params } from "./model";
 import { sampleToken } from "./sampling";
-import { BpeTokenizer } from "./tokenizer/bpe";
+import { BpeTokenizer } from "../lib/tokenizer/bpe";
 
 export interface Generator {
   readonly backend: string;

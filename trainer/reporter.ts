@@ -1,6 +1,6 @@
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
-import { memoryLimitBytes } from "./memory-limit";
+import { memoryLimitBytes } from "../host/memory-limit";
 import { JOURNAL_FILE, MetricJournal } from "./journal";
 import type { EvalPredictions } from "../lib/eval/contracts";
 import { z } from "zod";

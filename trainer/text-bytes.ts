@@ -1,9 +1,9 @@
 // Byte lengths of a prepared dataset's tokens, for bits per byte (lib/bpb.ts).
 import fs from "node:fs";
 import path from "node:path";
-import { datasetsRoot, TOKENIZER_FILE, type DatasetManifest } from "./pipeline/manifest";
-import { BpeTokenizer } from "./tokenizer/bpe";
-import { tokenByteLengths } from "./tokenizer/stats";
+import { datasetsRoot, TOKENIZER_FILE, type DatasetManifest } from "../formats/dataset";
+import { BpeTokenizer } from "../lib/tokenizer/bpe";
+import { tokenByteLengths } from "../lib/tokenizer/stats";
 
 /** Each token id's UTF-8 length from the dataset's tokenizer, or why there is none. */
 export function datasetByteLengths(dataDir: string, manifest: DatasetManifest): { lengths: Uint16Array } | { reason: string } {

@@ -3,8 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { RunConfig } from "../lib/run-config";
 import type { Assignment, FileEntry } from "../lib/worker-protocol";
-import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../trainer/checkpoint";
-import { datasetsRoot, MANIFEST_FILE } from "../trainer/pipeline/manifest";
+import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../formats/checkpoint";
+import { datasetsRoot, MANIFEST_FILE } from "../formats/dataset";
 import type { ServerApi } from "./server-api";
 
 /** Written after a dataset's files were all fetched and verified: its presence with the same list is a cache hit. */

@@ -4,7 +4,7 @@ import type http from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../../trainer/checkpoint";
+import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../../formats/checkpoint";
 import { sha256File } from "./checkpoint-integrity";
 
 /** A refused upload request, with its HTTP status. */

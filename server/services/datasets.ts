@@ -4,8 +4,8 @@ import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import type { Dataset, Db } from "../db";
 import { DatasetSpec } from "../../lib/dataset-spec";
-import { datasetId } from "../../trainer/pipeline/dataset-id";
-import { datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, type DatasetManifest } from "../../trainer/pipeline/manifest";
+import { datasetId } from "../../formats/dataset-id";
+import { datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, type DatasetManifest } from "../../formats/dataset";
 import { confinedPath } from "./confined";
 import type { Hub } from "./hub";
 

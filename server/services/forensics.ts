@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { type Exclusion, exclusionIssues } from "../../lib/exclusion";
-import { readManifest } from "../../trainer/pipeline/manifest";
+import { readManifest } from "../../formats/dataset";
 import type { RunConfigInput } from "../../lib/run-config";
 import { layerNormsAt, MEDIAN_WINDOW, RebuiltBatch, rollbackCaveats, type LayerNormRow } from "../../lib/forensics";
 import { parseLayerKey, rowName, rowOrder } from "../../lib/layer-stats";

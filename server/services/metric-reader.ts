@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { spawnWorker } from "../../trainer/parallel/spawn";
+import { spawnWorker } from "../../host/spawn-worker";
 import type { ReadReply, ReadRequest } from "./metric-read-worker";
 import type { RangeQuery, RangeSeries, SeriesPoint } from "./metrics";
 

@@ -5,7 +5,7 @@ import { Exclusion, exclusionIssues } from "../../lib/exclusion";
 import { checkMemory, memoryRefusal, type MemoryBackend } from "../../lib/memory-check";
 import { readPlanConfig } from "../../lib/planning/input";
 import { DEFAULT_DATASET, RunConfig, RunConfigFields } from "../../lib/run-config";
-import { memoryLimitBytes } from "../../trainer/memory-limit";
+import { memoryLimitBytes } from "../../host/memory-limit";
 import type { Db } from "../db";
 import type { BackendService } from "./backends";
 

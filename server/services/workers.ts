@@ -7,7 +7,7 @@ import { ACTIVE_STATUSES, type RunStatus } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import type { Assignment, HeartbeatAnswer, Registered, TrainerExitReport, WorkerHeartbeat, WorkerInfo } from "../../lib/worker-protocol";
 import { heartbeatFor } from "../../lib/worker-protocol";
-import { CHECKPOINT_FILE } from "../../trainer/checkpoint";
+import { CHECKPOINT_FILE } from "../../formats/checkpoint";
 import { sha256File } from "./checkpoint-integrity";
 import { datasetFiles, defaultDatasetId } from "./worker-files";
 import { jsonText } from "./dialect";

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { pyRstrip } from "../../lib/eval/preprocess";
 
 export const TEXTS = [

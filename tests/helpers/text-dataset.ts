@@ -2,8 +2,8 @@
 // of its stub, so checkpoints trained on it can be decoded to text.
 import fs from "node:fs";
 import path from "node:path";
-import { datasetsRoot, TOKENIZER_FILE, type DatasetManifest } from "../../trainer/pipeline/manifest";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { datasetsRoot, TOKENIZER_FILE, type DatasetManifest } from "../../formats/dataset";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { writeTokenDataset } from "./token-dataset";
 
 const TEXT = [

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatasetSpec, normaliseWeights } from "../../lib/dataset-spec";
 import { Rng } from "../../lib/rng";
-import { datasetsRoot, DATASET_FORMAT_VERSION, MANIFEST_FILE, TOKENIZER_FILE, type DatasetManifest } from "../../trainer/pipeline/manifest";
+import { datasetsRoot, DATASET_FORMAT_VERSION, MANIFEST_FILE, TOKENIZER_FILE, type DatasetManifest } from "../../formats/dataset";
 
 export interface SyntheticDomain {
   name: string;

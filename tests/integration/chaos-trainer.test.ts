@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { openTestDb } from "../helpers/db";
-import { decodeSafetensors } from "../../trainer/checkpoint";
+import { decodeSafetensors } from "../../formats/safetensors";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { alive, metricCounts, sleep, trainerPid } from "../helpers/trainer-proc";
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { GenerateResult } from "../../lib/generation";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("export-generate");

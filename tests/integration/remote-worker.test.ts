@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
-import { decodeSafetensors } from "../../trainer/checkpoint";
+import { decodeSafetensors } from "../../formats/safetensors";
 import { ADMIN_ENV } from "../helpers/auth";
 import { openTestDb } from "../helpers/db";
 import { SMALL_SPEC, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";

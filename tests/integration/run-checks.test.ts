@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { checkMemory, memoryRefusal } from "../../lib/memory-check";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import { memoryLimitBytes } from "../../trainer/memory-limit";
+import { memoryLimitBytes } from "../../host/memory-limit";
 import { openTestDb } from "../helpers/db";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bitsPerByte, textBytes } from "../../lib/bpb";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
-import { tokenByteLengths } from "../../trainer/tokenizer/stats";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { tokenByteLengths } from "../../lib/tokenizer/stats";
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} is not ${b}`);
 

@@ -5,7 +5,9 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { findLatest, type HostTensor, saveCheckpoint, SHA256_FILE, type TrainState } from "../../trainer/checkpoint";
+import { findLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { type HostTensor } from "../../formats/safetensors";
+import { SHA256_FILE } from "../../formats/checkpoint";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-verify-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -6,7 +6,9 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
-import { encodeSafetensors, type HostTensor, listCheckpoints, loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { encodeSafetensors, type HostTensor } from "../../formats/safetensors";
+import { listCheckpoints } from "../../formats/checkpoint";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
 import { selectBackend } from "../../trainer/backend";
 import { EvalSuite, seededSubset } from "../../trainer/eval/run-evals";
-import { syntheticSetFile } from "../../trainer/eval/synthetic-set";
+import { syntheticSetFile } from "../../formats/eval-sets";
 import { readDatasetTokenizer } from "../../trainer/generate";
 import { createParams, disposeParams, modelConfig } from "../../trainer/model";
 import { prepareBrown } from "../helpers/brown-dataset";

@@ -8,8 +8,8 @@ import { ExportResult } from "../../lib/generation";
 import { RunConfig } from "../../lib/run-config";
 import { loadCheckpoint } from "../../trainer/checkpoint";
 import { exportCheckpoint } from "../../trainer/export";
-import { datasetsRoot } from "../../trainer/pipeline/manifest";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
+import { datasetsRoot } from "../../formats/dataset";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { train, type TrainHooks } from "../../trainer/train";
 import { writeTextDataset } from "../helpers/text-dataset";
 

@@ -9,12 +9,13 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { RebuiltBatch } from "../../lib/forensics";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { listCheckpoints, loadCheckpoint } from "../../trainer/checkpoint";
+import { loadCheckpoint } from "../../trainer/checkpoint";
+import { listCheckpoints } from "../../formats/checkpoint";
 import { excludeData } from "../../trainer/exclude-stream";
 import { windowPieces } from "../../trainer/forensics/documents";
 import { rebuildBatch } from "../../trainer/forensics/rebuild";
 import { type Batch, MixtureSampler } from "../../trainer/mixture";
-import { readManifest } from "../../trainer/pipeline/manifest";
+import { readManifest } from "../../formats/dataset";
 import { loadDomains, type TrainHooks, train } from "../../trainer/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { datasetsRoot, TOKENIZER_FILE } from "../../trainer/pipeline/manifest";
+import { datasetsRoot, TOKENIZER_FILE } from "../../formats/dataset";
 import { type TrainHooks, train } from "../../trainer/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 

@@ -10,7 +10,7 @@ import { selectBackend } from "../../trainer/backend";
 import { MixtureSampler, type MixtureDomain } from "../../trainer/mixture";
 import { createParams, disposeParams, modelConfig, type ModelConfig } from "../../trainer/model";
 import { objectiveLoss } from "../../trainer/objectives";
-import { readShard } from "../../trainer/pipeline/manifest";
+import { readShard } from "../../formats/dataset";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 await selectBackend("wasm");

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { DatasetSource } from "../../lib/dataset-spec";
-import { CODE_ROOTS, loadSource, looksMinified, sourceFingerprint } from "../../trainer/pipeline/sources";
+import { loadSource, looksMinified } from "../../trainer/pipeline/sources";
+import { CODE_ROOTS, sourceFingerprint } from "../../formats/dataset-id";
 
 const src = (input: Record<string, unknown>) => DatasetSource.parse({ weight: 1, ...input });
 

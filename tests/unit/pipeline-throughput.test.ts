@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { cleanDocuments, STAGES } from "../../trainer/pipeline/run-stages";
 import { loadSource } from "../../trainer/pipeline/sources";
-import type { StepReport } from "../../trainer/pipeline/types";
+import type { StepReport } from "../../formats/dataset-report";
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "–");
 

@@ -13,7 +13,7 @@ import { loadLatest, type TrainState } from "../../trainer/checkpoint";
 import { exportCheckpoint } from "../../trainer/export";
 import { checkpointModel } from "../../trainer/generate";
 import { disposeParams, forward } from "../../trainer/model";
-import { readShard } from "../../trainer/pipeline/manifest";
+import { readShard } from "../../formats/dataset";
 import { type TrainHooks, train } from "../../trainer/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 

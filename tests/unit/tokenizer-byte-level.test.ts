@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BYTE_TO_CHAR, bytesToChars, charsToBytes, pretokenize } from "../../trainer/tokenizer/byte-level";
+import { BYTE_TO_CHAR, bytesToChars, charsToBytes, pretokenize } from "../../lib/tokenizer/byte-level";
 
 test("every byte maps to its own printable, non-space character, and back", () => {
   assert.equal(new Set(BYTE_TO_CHAR).size, 256);

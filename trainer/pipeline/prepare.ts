@@ -2,15 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatasetSpec, normaliseWeights } from "../../lib/dataset-spec";
 import { Rng } from "../../lib/rng";
-import { BpeTokenizer } from "../tokenizer/bpe";
-import { bytesPerToken, vocabularySummary } from "../tokenizer/stats";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 import {
   DATASET_FORMAT_VERSION, datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, TOKENIZER_FILE,
   type DatasetManifest, type DomainStats,
-} from "./manifest";
+} from "../../formats/dataset";
 import { cleanDocuments } from "./run-stages";
-import { datasetId } from "./dataset-id";
-import { loadSource, sourceFingerprint } from "./sources";
+import { datasetId } from "../../formats/dataset-id";
+import { loadSource } from "./sources";
+import { sourceFingerprint } from "../../formats/dataset-id";
 import type { Doc } from "./types";
 
 export interface PrepareProgress {

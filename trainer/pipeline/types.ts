@@ -1,3 +1,5 @@
+import type { StepReport } from "../../formats/dataset-report";
+
 /** One document moving through the cleaning stages; stages return new objects, never mutate. */
 export interface Doc {
   id: string;
@@ -5,29 +7,6 @@ export interface Doc {
   /** File path, or `package#index` for documents read through a package's API. */
   source: string;
   text: string;
-}
-
-/** A before/after sample shown in the dashboard; texts truncated to about 600 characters. */
-export interface Example {
-  id: string;
-  before: string;
-  after?: string;
-  reason?: string;
-}
-
-export interface StepReport {
-  step: string;
-  /** Set on the per-domain reports; absent on the report over all domains. */
-  domain?: string;
-  enabled: boolean;
-  docsIn: number;
-  docsOut: number;
-  /** UTF-8 byte lengths. */
-  bytesIn: number;
-  bytesOut: number;
-  /** Up to 5. */
-  examples: Example[];
-  extra?: Record<string, number>;
 }
 
 export interface StepResult {

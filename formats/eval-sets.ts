@@ -5,10 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { EvalTask } from "../../lib/eval/contracts";
-import { makeSyntheticHellaswag, makeSyntheticLambada, toJsonl } from "../../lib/eval/synthetic";
-import { Rng } from "../../lib/rng";
-import { datasetsRoot, readShard, type DatasetManifest } from "../pipeline/manifest";
+import type { EvalTask } from "../lib/eval/contracts";
+import { makeSyntheticHellaswag, makeSyntheticLambada, toJsonl } from "../lib/eval/synthetic";
+import { Rng } from "../lib/rng";
+import { datasetsRoot, readShard, type DatasetManifest } from "./dataset";
 
 /** Examples per synthetic set; runs draw their evalExamples subset from these. */
 export const SYNTHETIC_COUNT = 1000;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { DatasetSpec } from "../../lib/dataset-spec";
-import type { StepReport } from "./types";
+import type { DatasetSpec } from "../lib/dataset-spec";
+import type { StepReport } from "./dataset-report";
 
 /** Bump when preparation changes what it writes, so older caches are rebuilt. */
 export const DATASET_FORMAT_VERSION = 1;
@@ -60,4 +60,17 @@ export function readShard(dataDir: string, id: string, file: string): Uint16Arra
   const out = new Uint16Array(buf.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = buf.readUInt16LE(i * 2);
   return out;
+}
+
+export interface DatasetFiles {
+  manifest: DatasetManifest | null;
+  /** The dataset's tokenizer.json, or null when the dataset is not there or has none. */
+  tokenizerFile: string | null;
+}
+
+export function datasetFiles(dataDir: string, datasetId: string): DatasetFiles {
+  if (!/^ds-[0-9a-f]{16}$/.test(datasetId)) return { manifest: null, tokenizerFile: null }; // never a path outside datasets/
+  const manifest = readManifest(dataDir, datasetId);
+  const file = path.join(datasetsRoot(dataDir), datasetId, manifest?.tokenizer.file ?? TOKENIZER_FILE);
+  return { manifest, tokenizerFile: fs.existsSync(file) ? file : null };
 }
