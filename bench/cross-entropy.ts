@@ -1,9 +1,9 @@
-// Benchmark: the trainer's cross-entropy (gather + scatter, trainer/model.ts) against the one-hot
+// Benchmark: the trainer's cross-entropy (gather + scatter, trainer/model/model.ts) against the one-hot
 // form it replaced, forward + backward on [N, V] logits, on the chosen backend (default wasm).
 // `node --import tsx bench/cross-entropy.ts [wasm|cpu] [N]`. Prints ms per call and the ratio.
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../trainer/backend";
-import { crossEntropy } from "../trainer/model";
+import { selectBackend } from "../trainer/backend/backend";
+import { crossEntropy } from "../trainer/model/model";
 
 type Saver = (tensors: tf.Tensor[]) => void;
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];

@@ -11,7 +11,7 @@ import type { Anomaly } from "../lib/anomaly/types";
 import type { MetricPoint } from "../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
 import { COALESCE_STEPS } from "../server/services/alerts";
-import { train } from "../trainer/train";
+import { train } from "../trainer/loop/train";
 
 /** What the server would store: anomalies of one type within COALESCE_STEPS of the last are one alert. */
 function stored(alarms: Anomaly[]): Anomaly[] {

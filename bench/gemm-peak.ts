@@ -1,7 +1,7 @@
 // Our backend's best square 2-D matmul, for context beside the machine's GEMM peak: it bounds what
 // a step can reach without kernels of our own.
 import * as tf from "@tensorflow/tfjs";
-import { activeGemm } from "../trainer/kernels/native-gemm";
+import { activeGemm } from "../trainer/backend/kernels/native-gemm";
 
 export interface MatmulPeak {
   backend: string;

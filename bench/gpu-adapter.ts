@@ -1,6 +1,6 @@
 // Prints what Dawn sees on this machine as one JSON line: the adapter it would train on (GPU or
 // software) with its limits, or why there is none. Run by bench/gpu-check.sh before the benchmark.
-import { explainNoAdapter, firstLine, vulkanFacts } from "../trainer/backend-webgpu";
+import { explainNoAdapter, firstLine, vulkanFacts } from "../trainer/backend/webgpu";
 
 const vulkan = vulkanFacts();
 const report: Record<string, unknown> = { vulkan };

@@ -1,5 +1,5 @@
 // Child process of bench/ingest.ts: N simulated trainers on the /trainer namespace, speaking as
-// trainer/reporter.ts does (hello, numbered metric batches, a bounded number in flight, a batch
+// trainer/report/reporter.ts does (hello, numbered metric batches, a bounded number in flight, a batch
 // re-sent under the same number when its ack does not come in time, heartbeats every second).
 // Kept out of the parent so its JSON encoding and socket work cannot delay the API probes there.
 // It connects and says hello, reports "ready", and starts sending at the parent's "go".

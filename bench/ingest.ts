@@ -15,7 +15,7 @@ import { EV, roomOf } from "../lib/protocol";
 import { buildUiIfStale } from "../scripts/start";
 import type { AppRouter } from "../server/trpc/router";
 import { browserSocket, startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
-import { parseFlags } from "../trainer/cli-flags";
+import { parseFlags } from "../trainer/cli/flags";
 import { type RealTrainerReport, realTrainerReport, startRealTrainer } from "./ingest-real-trainer";
 import { createLiveRuns, createPgDatabase, type Engine, pgCeiling, pgHasSchema, sqliteCeiling } from "./ingest-db";
 import type { TrainerPlan, TrainerReport } from "./ingest-trainers";

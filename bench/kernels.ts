@@ -1,14 +1,14 @@
-// Micro-benchmark of the wasm kernels the trainer replaces (trainer/kernels/), stock against
+// Micro-benchmark of the wasm kernels the trainer replaces (trainer/backend/kernels/), stock against
 // replaced, interleaved call by call in one process so that load from other jobs hits both alike.
 // Shapes are the issue's tiny model: 4 layers, width 128, 4 heads, context 128, batch 8, vocab 512.
 //   node --import tsx bench/kernels.ts [--reps 30]
 // Prints medians and the p10-p90 spread; the spread is the noise. Whole training steps before and
 // after are `npm run bench:train` (docs/throughput.md, "Kernels").
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../trainer/backend";
-import { registerWasmKernels, useStockWasmKernels } from "../trainer/kernels/wasm";
-import { crossEntropy } from "../trainer/cross-entropy";
-import { gelu, type CustomGradFn, type Saver } from "../trainer/layers";
+import { selectBackend } from "../trainer/backend/backend";
+import { registerWasmKernels, useStockWasmKernels } from "../trainer/backend/kernels/wasm";
+import { crossEntropy } from "../trainer/model/cross-entropy";
+import { gelu, type CustomGradFn, type Saver } from "../trainer/model/layers";
 import { percentile } from "./train-throughput-report";
 
 const arg = (name: string) => process.argv.indexOf(name);

@@ -11,8 +11,8 @@ import fs from "node:fs";
 import { z } from "zod";
 import { LAYER_STATS_DEFAULT, RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
-import { parseFlags } from "../trainer/cli-flags";
-import { train } from "../trainer/train";
+import { parseFlags } from "../trainer/cli/flags";
+import { train } from "../trainer/loop/train";
 
 /** The form's defaults, and bench:train's tiny config. */
 const CONFIGS = {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import { buildUiIfStale } from "../scripts/start";
 import { startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
-import { parseFlags } from "../trainer/cli-flags";
+import { parseFlags } from "../trainer/cli/flags";
 import { createLiveRuns, createPgDatabase, type Engine } from "./ingest-db";
 import type { TrainerPlan, TrainerReport } from "./ingest-trainers";
 

@@ -16,10 +16,10 @@ import type { MetricPoint } from "../lib/protocol";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../lib/rng";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
-import { createParams, disposeParams } from "../trainer/model";
+import { createParams, disposeParams } from "../trainer/model/model";
 import { createOptimizer } from "../trainer/optimizers";
 import { prepareDataset } from "../trainer/pipeline/prepare";
-import { train } from "../trainer/train";
+import { train } from "../trainer/loop/train";
 
 const steps = Number(process.argv[2] ?? 400);
 const THROUGHPUT_STEPS = 25;

@@ -31,7 +31,7 @@ npx esbuild bench/train-throughput.ts bench/gpu-adapter.ts trainer/parallel/work
 
 cp bench/device-env.sh deploy/run-bundled-worker.sh "$D/"
 
-# Resolved at run time: Dawn's loader picks dist/<platform>-<arch>/dawn.node, and trainer/backend.ts
+# Resolved at run time: Dawn's loader picks dist/<platform>-<arch>/dawn.node, and trainer/backend/backend.ts
 # finds the wasm binaries beside the package's main file.
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$D/node_modules/webgpu/"
 gzip -9 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$D/node_modules/webgpu/dist/linux-x64/dawn.node.gz"

@@ -17,7 +17,7 @@ import { buildUiIfStale } from "../scripts/start";
 import { ADMIN_ENV, socketWith } from "../tests/helpers/auth";
 import { startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
 import { startWorker, writeKey, type TestWorker } from "../tests/helpers/worker";
-import { parseFlags } from "../trainer/cli-flags";
+import { parseFlags } from "../trainer/cli/flags";
 import { prepareDataset, timeToFirstStep, workerIdle, type StartTiming } from "./remote-workers-start";
 import { measureUploads, median, type UploadResult } from "./remote-workers-upload";
 

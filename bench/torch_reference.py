@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch side of bench/train-throughput.ts. Prints one JSON object on stdout.
 
-  train: the trainer's GPT-2 (trainer/model-gpt2.ts: learned positions, pre-LayerNorm, fused QKV,
+  train: the trainer's GPT-2 (trainer/model/gpt2.ts: learned positions, pre-LayerNorm, fused QKV,
          tanh-GELU MLP of 4d, biases, head tied to the token embedding, additive causal mask) and
          its step (AdamW with decay on matrices only, global-norm clip), timed per step.
   gemm:  a square fp32 matmul, the machine's GEMM peak for MFU.
@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MASKED = -1e9  # as trainer/attention.ts
+MASKED = -1e9  # as trainer/model/attention.ts
 
 
 class Block(nn.Module):

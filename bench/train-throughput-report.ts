@@ -18,7 +18,7 @@ export interface BenchModel {
 export type BenchConfig = BenchModel & { steps: number; warmup: number };
 
 /**
- * gpt2 architecture (trainer/model-gpt2.ts). large has 12.5× tiny's parameters and 12× its FLOPs
+ * gpt2 architecture (trainer/model/gpt2.ts). large has 12.5× tiny's parameters and 12× its FLOPs
  * per token (24× per step); it runs fewer steps by default because each of ours takes seconds on wasm.
  */
 export const CONFIGS = {

@@ -2,7 +2,7 @@
 // model in PyTorch, with MFU against a GEMM peak measured in the same run. Prints a table and writes
 // a JSON report (docs/throughput.md). Flags: --configs tiny,large --steps N --warmup N --rounds N
 // --backend <name> --no-torch --out <file>.
-// Our side runs trainer/train.ts itself (model, objective, accumulate, clip, AdamW, the loop's one
+// Our side runs trainer/loop/train.ts itself (model, objective, accumulate, clip, AdamW, the loop's one
 // read-back) on a synthetic token dataset, and times steps with the trainer's own tokens_per_sec.
 // Medians, because the machine may be shared; the cores other processes used are recorded for every side.
 import { spawnSync } from "node:child_process";
@@ -11,11 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
-import { selectBackend } from "../trainer/backend";
-import { nativeGemm, nativeGemmEnabled } from "../trainer/kernels/native-gemm";
+import { selectBackend } from "../trainer/backend/backend";
+import { nativeGemm, nativeGemmEnabled } from "../trainer/backend/kernels/native-gemm";
 import { type BlasInfo, classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "./blas";
-import { fail, parseFlags } from "../trainer/cli-flags";
-import { train } from "../trainer/train";
+import { fail, parseFlags } from "../trainer/cli/flags";
+import { train } from "../trainer/loop/train";
 import { ourMatmulPeak } from "./gemm-peak";
 import { cpuMark, otherCores } from "./other-cpu";
 import {

@@ -11,8 +11,8 @@ import path from "node:path";
 import { z } from "zod";
 import { BACKENDS, RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
-import { parseFlags } from "../trainer/cli-flags";
-import { train } from "../trainer/train";
+import { parseFlags } from "../trainer/cli/flags";
+import { train } from "../trainer/loop/train";
 import { cpuMark, otherCores } from "./other-cpu";
 import { CONFIGS, percentile } from "./train-throughput-report";
 

@@ -15,7 +15,7 @@ export function swigluHidden(dModel: number): number {
 }
 
 /**
- * Parameters of the model in trainer/model.ts. The LM head is tied to the token embedding in
+ * Parameters of the model in trainer/model/model.ts. The LM head is tied to the token embedding in
  * both architectures, so it adds nothing.
  * - gpt2: token and position embeddings; per block two LayerNorms, fused QKV, output projection
  *   and a 4d MLP, all with biases (12d² + 13d); a final LayerNorm.

@@ -28,7 +28,7 @@ export const ForensicRow = z.object({
 });
 export type ForensicRow = z.infer<typeof ForensicRow>;
 
-/** What trainer/forensics-cli.ts prints: one step's batch rebuilt from a checkpoint. */
+/** What trainer/cli/forensics.ts prints: one step's batch rebuilt from a checkpoint. */
 export const RebuiltBatch = z.object({
   step: z.number().int().min(0),
   checkpointStep: z.number().int().min(0),

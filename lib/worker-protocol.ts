@@ -39,7 +39,7 @@ export const WorkerInfo = z.object({
   cores: z.number().int().min(1).max(100_000),
   memoryBytes: z.number().int().min(0),
   gpus: z.array(GpuInfo).max(64),
-  /** Backends a trainer here starts (trainer/backends-cli.ts), in the order `auto` tries them, and the one `auto` takes. */
+  /** Backends a trainer here starts (trainer/cli/backends.ts), in the order `auto` tries them, and the one `auto` takes. */
   backends: z.array(z.string().min(1).max(32)).max(16),
   autoBackend: z.string().min(1).max(64).nullable(),
   queues: z.array(z.string().regex(QUEUE_NAME)).min(1).max(32),

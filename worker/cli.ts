@@ -2,13 +2,13 @@
 // A remote worker (docs/workers.md): it pulls queued runs of its queues from the dashboard and trains
 // them here. Two subcommands start this same program again as its children, so that one bundled file
 // (bench/prepare-device.sh) is the whole worker on a machine without Node.js installed:
-//   worker/cli.ts trainer <trainer flags>   the trainer (trainer/cli.ts)
+//   worker/cli.ts trainer <trainer flags>   the trainer (trainer/cli/train.ts)
 //   worker/cli.ts probe                     the backend report (which backends start here) as JSON
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { WorkerInfo } from "../lib/worker-protocol";
-import { fail } from "../trainer/cli-flags";
+import { fail } from "../trainer/cli/flags";
 import { Agent } from "./agent";
 import { WORKER_FLAG_OPTIONS, WorkerFlags, withEnvDefaults } from "./flags";
 import { machine, nvidiaGpus, probeBackends } from "./machine";
@@ -19,9 +19,9 @@ const sub = process.argv[2];
 if (sub === "trainer" || sub === "probe") {
   // The child's own flags follow the subcommand; its CLI reads process.argv as if started directly.
   process.argv.splice(2, 1);
-  if (sub === "trainer") await import("../trainer/cli");
+  if (sub === "trainer") await import("../trainer/cli/train");
   else {
-    const { probeBackends: probe } = await import("../trainer/backend");
+    const { probeBackends: probe } = await import("../trainer/backend/backend");
     console.log(JSON.stringify(await probe(os.availableParallelism())));
     process.exit(0);
   }

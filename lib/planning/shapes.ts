@@ -1,7 +1,7 @@
 import { swigluHidden, type ModelShape } from "../estimates";
 
 /**
- * Shapes of every weight of the model in trainer/model.ts, in the trainer's order ([in, out] for
+ * Shapes of every weight of the model in trainer/model/model.ts, in the trainer's order ([in, out] for
  * matrices). Adafactor's memory depends on them, not only on the count; the LM head is tied to wte.
  */
 export function paramShapes(c: ModelShape): number[][] {

@@ -7,7 +7,7 @@ import type { CliJobs } from "./cli-jobs";
 const TIMEOUT_MS = 60_000;
 
 /**
- * What each backend does on this machine, probed once in a child process (trainer/backends-cli.ts):
+ * What each backend does on this machine, probed once in a child process (trainer/cli/backends.ts):
  * the trainers the server starts run here, so an explicit backend that cannot start here is
  * refused before a run is created rather than failing it a few seconds later.
  */
@@ -17,7 +17,7 @@ export class BackendService {
   constructor(private jobs: CliJobs) {}
 
   report(): Promise<BackendReport> {
-    this.probe ??= this.jobs.run("backends-cli.ts", [], BackendReport, { what: "Probing the backends", timeoutMs: TIMEOUT_MS }).catch((e) => {
+    this.probe ??= this.jobs.run("backends.ts", [], BackendReport, { what: "Probing the backends", timeoutMs: TIMEOUT_MS }).catch((e) => {
       this.probe = null; // a failed probe is retried by the next caller
       throw e;
     });

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Db } from "../db";
 
-// The layout a trainer writes (trainer/checkpoint.ts): checkpoints/step-NNNNNN/ holding the
+// The layout a trainer writes (trainer/checkpoint/checkpoint.ts): checkpoints/step-NNNNNN/ holding the
 // weights and a sidecar with their sha256; `.tmp-step-…` while it is being written.
 const WEIGHTS = "checkpoint.safetensors";
 const SIDECAR = "checkpoint.sha256";

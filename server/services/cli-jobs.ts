@@ -21,7 +21,7 @@ export class CliJobs {
 
   run<T>(script: string, args: string[], result: z.ZodType<T>, opts: { what: string; timeoutMs: number; onStderrLine?: (line: string) => void }): Promise<T> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "trainer", script), ...args, "--json"], {
+      const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "trainer", "cli", script), ...args, "--json"], {
         cwd: root,
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -39,7 +39,7 @@ type JobLine =
 
 /**
  * Prepared datasets: rows in the database, files under DATA_DIR/datasets/<id>/. Preparation runs
- * in a child process (trainer/prepare-cli.ts) whose progress is stored and pushed live.
+ * in a child process (trainer/cli/prepare.ts) whose progress is stored and pushed live.
  */
 export class DatasetService {
   private jobs = new Map<string, { proc: ChildProcess; cancelled: boolean }>();
@@ -137,7 +137,7 @@ export class DatasetService {
     fs.mkdirSync(dir, { recursive: true });
     const specFile = path.join(dir, `.spec-${id}.json`);
     fs.writeFileSync(specFile, JSON.stringify(spec));
-    const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "trainer", "prepare-cli.ts"), "--spec", specFile, "--data-dir", this.dataDir, "--json"], {
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "trainer", "cli", "prepare.ts"), "--spec", specFile, "--data-dir", this.dataDir, "--json"], {
       cwd: root, stdio: ["ignore", "pipe", "pipe"],
     });
     const job = { proc, cancelled: false };

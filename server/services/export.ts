@@ -7,7 +7,7 @@ import type { CliJobs } from "./cli-jobs";
 
 const TIMEOUT_MS = 120_000;
 
-/** Exports a run's checkpoint with trainer/export-cli.ts, in a child process: reading and re-encoding large files would stall the event loop. */
+/** Exports a run's checkpoint with trainer/cli/export.ts, in a child process: reading and re-encoding large files would stall the event loop. */
 export class ExportService {
   /** One export per checkpoint at a time: a second request joins the first instead of racing its rename. */
   private inFlight = new Map<string, Promise<ExportResult>>();
@@ -24,7 +24,7 @@ export class ExportService {
     let job = this.inFlight.get(key);
     if (!job) {
       job = this.jobs
-        .run("export-cli.ts", ["--checkpoint", checkpoint.path, "--data-dir", this.dataDir], ExportResult, {
+        .run("export.ts", ["--checkpoint", checkpoint.path, "--data-dir", this.dataDir], ExportResult, {
           what: `Exporting step ${req.step}`,
           timeoutMs: TIMEOUT_MS,
         })

@@ -25,7 +25,7 @@ export type ForensicsAnswer =
   | ({ state: "done"; runId: string; loggedLoss: number | null; caveats: string[]; layers: LayerNormRow[]; layersNote: string | null; medianWindow: number } & RebuiltBatch);
 
 /**
- * Spike forensics (docs/forensics.md): a step's batch rebuilt by trainer/forensics-cli.ts in a
+ * Spike forensics (docs/forensics.md): a step's batch rebuilt by trainer/cli/forensics.ts in a
  * child process (the server loads no model), cached under the run's directory, with the step's
  * logged loss, per-layer gradient norms against their rolling medians, and what may make the
  * rebuild differ from what was trained.
@@ -95,7 +95,7 @@ export class ForensicsService {
       throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `${MAX_CONCURRENT} batch rebuilds are already running; try again when one finishes` });
     const job: Job = { fraction: 0, message: "starting", done: Promise.resolve() };
     job.done = this.cli
-      .run("forensics-cli.ts", ["--checkpoint", file, "--step", String(step), "--data-dir", this.runs.dataDir], RebuiltBatch, {
+      .run("forensics.ts", ["--checkpoint", file, "--step", String(step), "--data-dir", this.runs.dataDir], RebuiltBatch, {
         what: `Rebuilding the batch of step ${step}`, timeoutMs: TIMEOUT_MS,
         onStderrLine: (line) => {
           const m = /^progress (\d(?:\.\d+)?) (.*)$/.exec(line);

@@ -102,7 +102,7 @@ export class Supervisor implements Launcher {
     try {
       proc = spawn(
         process.execPath,
-        ["--import", "tsx", path.join(root, "trainer", "cli.ts"), "--config", configPath, "--run-dir", runDir,
+        ["--import", "tsx", path.join(root, "trainer", "cli", "train.ts"), "--config", configPath, "--run-dir", runDir,
           "--data-dir", this.runs.dataDir, "--server", this.dialList(), "--run-id", run.id],
         { cwd: root, env: { ...process.env, TRAINER_TOKEN: run.token }, stdio: ["ignore", log, log] },
       );
@@ -278,7 +278,7 @@ function isTrainer(pid: number, runId: string): boolean {
   try {
     if (/\) Z /.test(fs.readFileSync(`${proc}/stat`, "utf8"))) return false; // exited, not yet reaped
     const args = fs.readFileSync(`${proc}/cmdline`, "utf8").split("\0");
-    return args.includes(runId) && args.some((a) => a.endsWith(path.join("trainer", "cli.ts")));
+    return args.includes(runId) && args.some((a) => a.endsWith(path.join("trainer", "cli", "train.ts")));
   } catch {
     return false; // it exited while we looked
   }

@@ -2,7 +2,7 @@
 // weights), so that an off-by-one position or a wrong mask changes log-likelihoods visibly.
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model";
+import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model/model";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { pyRstrip } from "../../lib/eval/preprocess";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { io, type Socket } from "socket.io-client";
 import type { AppRouter } from "../../server/trpc/router";
-import { activeGemm } from "../../trainer/kernels/native-gemm";
+import { activeGemm } from "../../trainer/backend/kernels/native-gemm";
 import { databaseEnv } from "./db";
 
 const root = path.resolve(import.meta.dirname, "../..");

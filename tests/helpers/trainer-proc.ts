@@ -14,7 +14,7 @@ export function trainerPid(runId: string): number | null {
       continue; // it exited while we looked
     }
     const i = cmd.indexOf("--run-id");
-    if (i >= 0 && cmd[i + 1] === runId && cmd.some((a) => a.endsWith(path.join("trainer", "cli.ts"))) && !isZombie(Number(entry))) return Number(entry);
+    if (i >= 0 && cmd[i + 1] === runId && cmd.some((a) => a.endsWith(path.join("trainer", "cli", "train.ts"))) && !isZombie(Number(entry))) return Number(entry);
   }
   return null;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { io } from "socket.io-client";
 import { EV } from "../../lib/protocol";
-import { vulkanFacts } from "../../trainer/backend-webgpu";
+import { vulkanFacts } from "../../trainer/backend/webgpu";
 import { browserSocket, startServer, tempDataDir, TINY, type TestServer } from "../helpers/server";
 
 let server: TestServer;

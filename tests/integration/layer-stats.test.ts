@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { openTestDb } from "../helpers/db";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { layerKey } from "../../lib/layer-stats";
-import { layerStatKeys } from "../../trainer/layer-stats";
+import { layerStatKeys } from "../../trainer/loop/layer-stats";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("layer-stats");

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import { Server } from "socket.io";
 import { EV, type MetricBatch } from "../../lib/protocol";
-import { Reporter } from "../../trainer/reporter";
+import { Reporter } from "../../trainer/report/reporter";
 import { tempDataDir, waitFor } from "../helpers/server";
 
 const httpServer = http.createServer();

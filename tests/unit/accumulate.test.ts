@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { accumulateGradients, type Pass } from "../../trainer/accumulate";
-import { selectBackend } from "../../trainer/backend";
-import { clipByGlobalNorm } from "../../trainer/clip";
-import type { Batch } from "../../trainer/mixture";
-import { createParams, lossFn, type ModelConfig, type Params } from "../../trainer/model";
+import { accumulateGradients, type Pass } from "../../trainer/loop/accumulate";
+import { selectBackend } from "../../trainer/backend/backend";
+import { clipByGlobalNorm } from "../../trainer/loop/clip";
+import type { Batch } from "../../trainer/data/mixture";
+import { createParams, lossFn, type ModelConfig, type Params } from "../../trainer/model/model";
 import { AdamW } from "../../trainer/optimizers";
 
 await selectBackend("wasm");

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { explainNoAdapter, startWebgpu, vulkanFacts } from "../../trainer/backend-webgpu";
+import { explainNoAdapter, startWebgpu, vulkanFacts } from "../../trainer/backend/webgpu";
 
 test("each missing piece of Vulkan gets its own plain reason, without the summary's separator", () => {
   const none = { loader: false, drivers: [], gpuDevice: false, nvidia: false };
@@ -48,7 +48,7 @@ const swiftshader = fs.existsSync(`${CHROMIUM}/vk_swiftshader_icd.json`) ? false
 
 const CHILD = `
 const tf = await import("@tensorflow/tfjs");
-const { selectBackend } = await import(${JSON.stringify(path.resolve("trainer/backend.ts"))});
+const { selectBackend } = await import(${JSON.stringify(path.resolve("trainer/backend/backend.ts"))});
 const out = { auto: await selectBackend("auto"), webgpu: await selectBackend("webgpu") };
 const run = async () => {
   const a = tf.randomNormal([64, 48], 0, 1, "float32", 1), b = tf.randomNormal([48, 32], 0, 1, "float32", 2);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../trainer/backend";
-import { vulkanFacts } from "../../trainer/backend-webgpu";
-import { activeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/kernels/native-gemm";
+import { selectBackend } from "../../trainer/backend/backend";
+import { vulkanFacts } from "../../trainer/backend/webgpu";
+import { activeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/backend/kernels/native-gemm";
 
 // These machines have no GPU: webgpu finds no adapter, whatever Vulkan is installed.
 const noGpu = vulkanFacts().gpuDevice ? "this machine has a GPU device" : false;

@@ -35,7 +35,7 @@ test("the note under the field: checking, a failed probe, auto's skips, a backen
 });
 
 test("npm run backends prints a line per backend and auto's choice; --json prints the report; a bad flag exits 2", () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "trainer/backends-cli.ts", ...args], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+  const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "trainer/cli/backends.ts", ...args], { cwd: repo, encoding: "utf8", timeout: 120_000 });
   const json = cli("--json");
   assert.equal(json.status, 0, json.stderr);
   const parsed = BackendReport.parse(JSON.parse(json.stdout.trim().split("\n").pop()!));

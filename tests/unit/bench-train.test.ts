@@ -4,7 +4,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "../../bench/blas";
 import { cpuMark, otherCores } from "../../bench/other-cpu";
-import { countParams } from "../../trainer/model";
+import { countParams } from "../../trainer/model/model";
 import { CONFIGS, Flags, formatTable, mfu, modelFlops, percentile, prepareFlags, throughput, type ConfigResult } from "../../bench/train-throughput-report";
 
 const parse = (values: Record<string, unknown>) => Flags.safeParse(prepareFlags(values));

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { findLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { findLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
 import { type HostTensor } from "../../formats/safetensors";
 import { SHA256_FILE } from "../../formats/checkpoint";
 

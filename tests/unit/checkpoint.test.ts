@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
-import { loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint";
+import { loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
 import { encodeSafetensors, type HostTensor } from "../../formats/safetensors";
 import { listCheckpoints } from "../../formats/checkpoint";
 

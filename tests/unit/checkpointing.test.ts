@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { createParams, disposeParams, type ModelConfig, type Params } from "../../trainer/model";
-import { type LossBatch, objectiveLoss } from "../../trainer/objectives";
+import { selectBackend } from "../../trainer/backend/backend";
+import { createParams, disposeParams, type ModelConfig, type Params } from "../../trainer/model/model";
+import { type LossBatch, objectiveLoss } from "../../trainer/model/objectives";
 
 await selectBackend("wasm");
 

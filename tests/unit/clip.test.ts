@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../trainer/backend";
-import { clipByGlobalNorm, globalNorm } from "../../trainer/clip";
+import { selectBackend } from "../../trainer/backend/backend";
+import { clipByGlobalNorm, globalNorm } from "../../trainer/loop/clip";
 
 await selectBackend("wasm");
 const grads = () => new Map<string, tf.Tensor>([["a", tf.tensor1d([3, 4])], ["b", tf.tensor2d([[12]])]]); // norm 13

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { brownDocument, stripBrownTags } from "../../trainer/data";
+import { brownDocument, stripBrownTags } from "../../trainer/pipeline/brown-text";
 
 test("strips Brown part-of-speech tags and detokenizes", () => {
   assert.equal(stripBrownTags("The/at Fulton/np-tl County/nn-tl"), "The Fulton County");

@@ -6,10 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { EvalSample } from "../../lib/eval/contracts";
-import { selectBackend } from "../../trainer/backend";
+import { selectBackend } from "../../trainer/backend/backend";
 import { formatEvalMetrics } from "../../trainer/eval/mid-training";
 import { EvalSuite } from "../../trainer/eval/run-evals";
-import { disposeParams } from "../../trainer/model";
+import { disposeParams } from "../../trainer/model/model";
 import { peakedModel, referenceLoglik, smallTokenizer } from "../helpers/peaked-model";
 
 await selectBackend("wasm");

@@ -12,9 +12,9 @@ import { EvalPredictions, EvalSample } from "../../lib/eval/contracts";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import * as tf from "@tensorflow/tfjs";
-import { loadLatest } from "../../trainer/checkpoint";
-import { loadGenerator } from "../../trainer/generate";
-import { type TrainHooks, train } from "../../trainer/train";
+import { loadLatest } from "../../trainer/checkpoint/checkpoint";
+import { loadGenerator } from "../../trainer/inference/generate";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { prepareBrown } from "../helpers/brown-dataset";
 
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -69,7 +69,7 @@ test("benchmarks run at every eval step and checkpoint, once where they coincide
 });
 
 function evalCli(...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "eval-cli.ts"), ...args], { cwd: repo, encoding: "utf8" });
+  return spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "cli", "eval.ts"), ...args], { cwd: repo, encoding: "utf8" });
 }
 
 test("the eval CLI prints the metrics mid-training evaluation reported for the same checkpoint and subset", async () => {
@@ -237,7 +237,7 @@ test("the trainer CLI sends predictions as eval:predictions, and logs and goes o
     const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "trainer/cli.ts", "--config", configFile, "--data-dir", dataDir, "--run-dir", path.join(root, "cli-trainer"), "--server", url, "--run-id", "r1"],
+      ["--import", "tsx", "trainer/cli/train.ts", "--config", configFile, "--data-dir", dataDir, "--run-dir", path.join(root, "cli-trainer"), "--server", url, "--run-id", "r1"],
       { cwd: repo, env: { ...process.env, TRAINER_TOKEN: "t".repeat(32) } },
     );
     let stderr = "";

@@ -10,12 +10,12 @@ import path from "node:path";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../lib/run-config";
-import { selectBackend } from "../../trainer/backend";
-import { loadCheckpoint, saveCheckpoint } from "../../trainer/checkpoint";
-import { exportCheckpoint } from "../../trainer/export";
-import { checkpointModel } from "../../trainer/generate";
-import { disposeParams, forward } from "../../trainer/model";
-import { train, type TrainHooks } from "../../trainer/train";
+import { selectBackend } from "../../trainer/backend/backend";
+import { loadCheckpoint, saveCheckpoint } from "../../trainer/checkpoint/checkpoint";
+import { exportCheckpoint } from "../../trainer/checkpoint/export";
+import { checkpointModel } from "../../trainer/inference/generate";
+import { disposeParams, forward } from "../../trainer/model/model";
+import { train, type TrainHooks } from "../../trainer/loop/train";
 import { writeTextDataset } from "../helpers/text-dataset";
 
 const script = path.resolve(import.meta.dirname, "../python/forward.py");

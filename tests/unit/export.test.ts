@@ -6,11 +6,11 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { ExportResult } from "../../lib/generation";
 import { RunConfig } from "../../lib/run-config";
-import { loadCheckpoint } from "../../trainer/checkpoint";
-import { exportCheckpoint } from "../../trainer/export";
+import { loadCheckpoint } from "../../trainer/checkpoint/checkpoint";
+import { exportCheckpoint } from "../../trainer/checkpoint/export";
 import { datasetsRoot } from "../../formats/dataset";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
-import { train, type TrainHooks } from "../../trainer/train";
+import { train, type TrainHooks } from "../../trainer/loop/train";
 import { writeTextDataset } from "../helpers/text-dataset";
 
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -29,7 +29,7 @@ const stepDir = path.join(runDir, "checkpoints", "step-000003");
 const checkpointFile = path.join(stepDir, "checkpoint.safetensors");
 
 function exportCli(...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "export-cli.ts"), ...args], { cwd: repo, encoding: "utf8" });
+  return spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "cli", "export.ts"), ...args], { cwd: repo, encoding: "utf8" });
 }
 
 test("export writes the weights alone, byte for byte, with config.json and the tokenizer", () => {

@@ -9,14 +9,14 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { RebuiltBatch } from "../../lib/forensics";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { loadCheckpoint } from "../../trainer/checkpoint";
+import { loadCheckpoint } from "../../trainer/checkpoint/checkpoint";
 import { listCheckpoints } from "../../formats/checkpoint";
-import { excludeData } from "../../trainer/exclude-stream";
+import { excludeData } from "../../trainer/data/exclude-stream";
 import { windowPieces } from "../../trainer/forensics/documents";
 import { rebuildBatch } from "../../trainer/forensics/rebuild";
-import { type Batch, MixtureSampler } from "../../trainer/mixture";
+import { type Batch, MixtureSampler } from "../../trainer/data/mixture";
 import { readManifest } from "../../formats/dataset";
-import { loadDomains, type TrainHooks, train } from "../../trainer/train";
+import { loadDomains, type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "forensics-rebuild-"));
@@ -118,7 +118,7 @@ test("a step before the checkpoint is refused", () => {
 test("npm run forensics prints the rebuilt batch (--json) with each row's documents and loss; bad flags exit 2", () => {
   const runDir = path.join(dataDir, "runs", "clm");
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../trainer/forensics-cli.ts"), ...args], { encoding: "utf8" });
+    spawnSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../trainer/cli/forensics.ts"), ...args], { encoding: "utf8" });
   const step20 = checkpoints(runDir).find((c) => c.step === 20)!.file;
   const ok = cli("--checkpoint", path.dirname(step20), "--step", "22", "--data-dir", dataDir, "--json");
   assert.equal(ok.status, 0, ok.stderr);

@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { datasetsRoot, TOKENIZER_FILE } from "../../formats/dataset";
-import { type TrainHooks, train } from "../../trainer/train";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "fork-test-"));

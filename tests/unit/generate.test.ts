@@ -7,12 +7,12 @@ import { after, test } from "node:test";
 import { GenerateResult, SamplingOptions } from "../../lib/generation";
 import { Rng } from "../../lib/rng";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { selectBackend } from "../../trainer/backend";
-import { saveCheckpoint } from "../../trainer/checkpoint";
+import { selectBackend } from "../../trainer/backend/backend";
+import { saveCheckpoint } from "../../trainer/checkpoint/checkpoint";
 import { type HostTensor } from "../../formats/safetensors";
-import { generate, InputError, loadGenerator, type Generator } from "../../trainer/generate";
-import { createParams, disposeParams } from "../../trainer/model";
-import { argmax, sampleToken, topKIds } from "../../trainer/sampling";
+import { generate, InputError, loadGenerator, type Generator } from "../../trainer/inference/generate";
+import { createParams, disposeParams } from "../../trainer/model/model";
+import { argmax, sampleToken, topKIds } from "../../trainer/inference/sampling";
 import { writeTextDataset } from "../helpers/text-dataset";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
@@ -154,7 +154,7 @@ test("requests the checkpoint cannot serve fail clearly", async () => {
 test("the CLI prints the same result as a JSON line with --json, in its own process", async () => {
   const args = ["--checkpoint", path.dirname(file), "--prompt", "sea shells", "--temperature", "0.8", "--top-k", "20", "--max-tokens", "12", "--seed", "11"];
   const run = (...extra: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "generate-cli.ts"), ...args, ...extra], { cwd: repo, encoding: "utf8" });
+    spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "trainer", "cli", "generate.ts"), ...args, ...extra], { cwd: repo, encoding: "utf8" });
   const json = run("--json");
   assert.equal(json.status, 0, json.stderr);
   const result = GenerateResult.parse(JSON.parse(json.stdout.trim().split("\n").pop()!));

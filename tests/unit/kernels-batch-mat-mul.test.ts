@@ -5,8 +5,8 @@ import path from "node:path";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { loadNativeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/kernels/native-gemm";
+import { selectBackend } from "../../trainer/backend/backend";
+import { loadNativeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/backend/kernels/native-gemm";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const rng = new Rng(11);

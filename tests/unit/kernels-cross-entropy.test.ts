@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { crossEntropy } from "../../trainer/cross-entropy";
+import { selectBackend } from "../../trainer/backend/backend";
+import { crossEntropy } from "../../trainer/model/cross-entropy";
 
 await selectBackend("wasm");
 const rng = new Rng(31);

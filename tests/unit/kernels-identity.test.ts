@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../trainer/backend";
+import { selectBackend } from "../../trainer/backend/backend";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const dataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { asSwap } from "../../trainer/kernels/transpose";
+import { selectBackend } from "../../trainer/backend/backend";
+import { asSwap } from "../../trainer/backend/kernels/transpose";
 
 await selectBackend("wasm"); // registers the replacement kernel
 const rng = new Rng(5);

@@ -7,9 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { layerKey, modelRows } from "../../lib/layer-stats";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { loadLatest } from "../../trainer/checkpoint";
-import { layerStatKeys } from "../../trainer/layer-stats";
-import { type TrainHooks, train } from "../../trainer/train";
+import { loadLatest } from "../../trainer/checkpoint/checkpoint";
+import { layerStatKeys } from "../../trainer/loop/layer-stats";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "layer-stats-train-"));

@@ -4,10 +4,10 @@ import * as tf from "@tensorflow/tfjs";
 import { layerKey, modelRows, paramRow, rowName } from "../../lib/layer-stats";
 import type { MetricPoint } from "../../lib/protocol";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { globalNorm } from "../../trainer/clip";
-import { LayerStats, layerStatKeys } from "../../trainer/layer-stats";
-import { createParams, disposeParams, hiddenStates, lmHead, lossFn, type ModelConfig, type Params } from "../../trainer/model";
+import { selectBackend } from "../../trainer/backend/backend";
+import { globalNorm } from "../../trainer/loop/clip";
+import { LayerStats, layerStatKeys } from "../../trainer/loop/layer-stats";
+import { createParams, disposeParams, hiddenStates, lmHead, lossFn, type ModelConfig, type Params } from "../../trainer/model/model";
 import { AdamW } from "../../trainer/optimizers";
 
 await selectBackend("wasm");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
-import { apportion, MixtureSampler, type MixtureDomain } from "../../trainer/mixture";
+import { apportion, MixtureSampler, type MixtureDomain } from "../../trainer/data/mixture";
 
 /** Token values encode the domain (hundreds digit) and the split, so a window shows its origin. */
 const shard = (domainIndex: number, length: number, val = false) =>

@@ -4,9 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import { flopsPerToken, paramCount, swigluHidden } from "../../lib/estimates";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { rope } from "../../trainer/attention";
-import { selectBackend } from "../../trainer/backend";
-import { countParams, createParams, disposeParams, forward, lossFn, type ModelConfig } from "../../trainer/model";
+import { rope } from "../../trainer/model/attention";
+import { selectBackend } from "../../trainer/backend/backend";
+import { countParams, createParams, disposeParams, forward, lossFn, type ModelConfig } from "../../trainer/model/model";
 
 await selectBackend("wasm");
 const V = 300;

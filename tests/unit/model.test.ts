@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
+import { selectBackend } from "../../trainer/backend/backend";
 import { flopsPerToken, paramCount } from "../../lib/estimates";
-import { countParams, createParams, crossEntropy, disposeParams, forward, lossFn } from "../../trainer/model";
+import { countParams, createParams, crossEntropy, disposeParams, forward, lossFn } from "../../trainer/model/model";
 
 await selectBackend("wasm");
 // Not 256: the vocabulary comes from the config (the dataset's tokenizer), not a byte constant.

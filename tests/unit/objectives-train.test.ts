@@ -6,10 +6,10 @@ import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { selectBackend } from "../../trainer/backend";
-import { MixtureSampler, type MixtureDomain } from "../../trainer/mixture";
-import { createParams, disposeParams, modelConfig, type ModelConfig } from "../../trainer/model";
-import { objectiveLoss } from "../../trainer/objectives";
+import { selectBackend } from "../../trainer/backend/backend";
+import { MixtureSampler, type MixtureDomain } from "../../trainer/data/mixture";
+import { createParams, disposeParams, modelConfig, type ModelConfig } from "../../trainer/model/model";
+import { objectiveLoss } from "../../trainer/model/objectives";
 import { readShard } from "../../formats/dataset";
 import { writeTokenDataset } from "../helpers/token-dataset";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { RunConfig } from "../../lib/run-config";
-import { selectBackend } from "../../trainer/backend";
+import { selectBackend } from "../../trainer/backend/backend";
 import { Adafactor, AdamW, createOptimizer, Lion, LION_BETA2, type NamedOptimizer } from "../../trainer/optimizers";
 
 await selectBackend("wasm");

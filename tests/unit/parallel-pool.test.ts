@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import type { Batch } from "../../trainer/mixture";
-import { createParams, disposeParams, lossFn, type ModelConfig } from "../../trainer/model";
+import { selectBackend } from "../../trainer/backend/backend";
+import type { Batch } from "../../trainer/data/mixture";
+import { createParams, disposeParams, lossFn, type ModelConfig } from "../../trainer/model/model";
 import type { WorkerFault } from "../../trainer/parallel/messages";
 import { type PoolOptions, WorkerPool } from "../../trainer/parallel/pool";
 

@@ -6,8 +6,8 @@ import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { loadLatest, type TrainState } from "../../trainer/checkpoint";
-import { type TrainHooks, train } from "../../trainer/train";
+import { loadLatest, type TrainState } from "../../trainer/checkpoint/checkpoint";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "parallel-train-test-"));

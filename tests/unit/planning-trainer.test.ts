@@ -4,10 +4,10 @@ import { paramCount } from "../../lib/estimates";
 import { optimizerStateBytes, paramShapes } from "../../lib/planning";
 import { OPTIMIZERS, RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
-import { countParams, createParams, disposeParams, modelConfig } from "../../trainer/model";
-import { gpt2 } from "../../trainer/model-gpt2";
-import { llama } from "../../trainer/model-llama";
+import { selectBackend } from "../../trainer/backend/backend";
+import { countParams, createParams, disposeParams, modelConfig } from "../../trainer/model/model";
+import { gpt2 } from "../../trainer/model/gpt2";
+import { llama } from "../../trainer/model/llama";
 import { createOptimizer } from "../../trainer/optimizers";
 
 await selectBackend("cpu");

@@ -6,8 +6,8 @@ import { after, test } from "node:test";
 import type { CheckpointSaved, MetricPoint, RecoveryEvent } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { createSchedule } from "../../lib/schedule";
-import { loadCheckpoint, type TrainState } from "../../trainer/checkpoint";
-import { type TrainHooks, train } from "../../trainer/train";
+import { loadCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "recovery-test-"));

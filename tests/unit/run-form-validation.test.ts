@@ -5,7 +5,7 @@ import { formIssues, formMemoryVerdict } from "../../app/components/run-form-che
 import { DEFAULT_DOMAINS } from "../../lib/dataset-domains";
 import { checkMemory, WASM_HEAP_BYTES } from "../../lib/memory-check";
 import { RunConfig } from "../../lib/run-config";
-import { guardMemory } from "../../trainer/memory-guard";
+import { guardMemory } from "../../trainer/loop/memory-guard";
 
 const GiB = 2 ** 30;
 

@@ -1,4 +1,4 @@
-// Training stabilisers through the real trainer (trainer/train.ts): z-loss lowers |log Z| and is
+// Training stabilisers through the real trainer (trainer/loop/train.ts): z-loss lowers |log Z| and is
 // logged apart from the loss; a run with every stabiliser on resumes exactly, trains the same on
 // gradient workers, and its checkpoints are refused by a run of the other QK-norm kind and by export.
 import assert from "node:assert/strict";
@@ -9,12 +9,12 @@ import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { loadLatest, type TrainState } from "../../trainer/checkpoint";
-import { exportCheckpoint } from "../../trainer/export";
-import { checkpointModel } from "../../trainer/generate";
-import { disposeParams, forward } from "../../trainer/model";
+import { loadLatest, type TrainState } from "../../trainer/checkpoint/checkpoint";
+import { exportCheckpoint } from "../../trainer/checkpoint/export";
+import { checkpointModel } from "../../trainer/inference/generate";
+import { disposeParams, forward } from "../../trainer/model/model";
 import { readShard } from "../../formats/dataset";
-import { type TrainHooks, train } from "../../trainer/train";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "stabilisers-train-"));

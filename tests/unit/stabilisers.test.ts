@@ -7,11 +7,11 @@ import { paramCount } from "../../lib/estimates";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
 import { applies } from "../../lib/config-view";
-import { objectivePass } from "../../trainer/accumulate";
-import { selectBackend } from "../../trainer/backend";
-import { countParams, createParams, disposeParams, forward, type ModelConfig, type Params } from "../../trainer/model";
-import { objectiveLoss, objectiveTerms } from "../../trainer/objectives";
-import { checkQkNormWeights, logPartition, meanLogZSquared, qkNormalise, softCap } from "../../trainer/stabilisers";
+import { objectivePass } from "../../trainer/loop/accumulate";
+import { selectBackend } from "../../trainer/backend/backend";
+import { countParams, createParams, disposeParams, forward, type ModelConfig, type Params } from "../../trainer/model/model";
+import { objectiveLoss, objectiveTerms } from "../../trainer/model/objectives";
+import { checkQkNormWeights, logPartition, meanLogZSquared, qkNormalise, softCap } from "../../trainer/model/stabilisers";
 
 await selectBackend("wasm");
 const V = 40;

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
-import { brownDocument } from "../../trainer/data";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 

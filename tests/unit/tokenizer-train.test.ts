@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
-import { brownDocument } from "../../trainer/data";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
 import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";

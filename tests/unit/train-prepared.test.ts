@@ -9,7 +9,7 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import { prepareDataset } from "../../trainer/pipeline/prepare";
-import { resolveDataset, train } from "../../trainer/train";
+import { resolveDataset, train } from "../../trainer/loop/train";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-prepared-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

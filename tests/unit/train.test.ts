@@ -6,8 +6,8 @@ import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import type { CheckpointSaved, MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
-import { loadLatest, saveCheckpoint } from "../../trainer/checkpoint";
-import { type TrainHooks, train } from "../../trainer/train";
+import { loadLatest, saveCheckpoint } from "../../trainer/checkpoint/checkpoint";
+import { type TrainHooks, train } from "../../trainer/loop/train";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-test-"));

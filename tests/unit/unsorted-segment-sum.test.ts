@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { selectBackend } from "../../trainer/backend";
+import { selectBackend } from "../../trainer/backend/backend";
 
 await selectBackend("wasm"); // registers the kernel
 const rng = new Rng(3);

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { pyRstrip } from "../../lib/eval/preprocess";
 import type { LoglikRequest, LoglikResult } from "../../lib/eval/tasks";
-import { hiddenStates, lmHead, type ModelConfig, type Params } from "../model";
+import { hiddenStates, lmHead, type ModelConfig, type Params } from "../model/model";
 
 export type { LoglikRequest, LoglikResult };
 

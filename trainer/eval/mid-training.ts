@@ -3,7 +3,7 @@
  * config.evalBudget of the training time.
  */
 import type { RunConfig } from "../../lib/run-config";
-import { readDatasetTokenizer } from "../generate";
+import { readDatasetTokenizer } from "../inference/generate";
 import type { DatasetManifest } from "../../formats/dataset";
 import { EvalSuite } from "./run-evals";
 

@@ -6,7 +6,7 @@ import { SYNTHETIC, type EvalPredictions, type EvalSample, type EvalSource, type
 import { readTaskFile } from "../../lib/eval/read-file";
 import { aggregate, buildRequests, gold, scoreExample, type Example, type LoglikRequest, type ScoredExample } from "../../lib/eval/tasks";
 import { Rng } from "../../lib/rng";
-import type { ModelConfig, Params } from "../model";
+import type { ModelConfig, Params } from "../model/model";
 import type { DatasetManifest } from "../../formats/dataset";
 import { isUnscorable, prepareRequests, scorePrepared, type Encoder, type Prepared } from "./loglik";
 import { ensureSyntheticSet, NoSyntheticSet } from "../../formats/eval-sets";

@@ -3,7 +3,7 @@
  * (filtered) stream; it is split at each end-of-text, and each piece is placed in the stream as
  * prepared, where its document starts just after the previous end-of-text.
  */
-import { toOriginal } from "../stream-filter";
+import { toOriginal } from "../data/stream-filter";
 
 /** Tokens scanned back or forward from a window to find its documents' bounds. */
 const MAX_SCAN = 1_000_000;

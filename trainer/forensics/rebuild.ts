@@ -7,8 +7,8 @@
 import { Rng } from "../../lib/rng";
 import type { RunConfig } from "../../lib/run-config";
 import { batchSizeAt } from "../../lib/schedule";
-import { type Batch, MixtureSampler, type MixtureDomain, type WindowSource } from "../mixture";
-import { mlmCorrupt } from "../objectives";
+import { type Batch, MixtureSampler, type MixtureDomain, type WindowSource } from "../data/mixture";
+import { mlmCorrupt } from "../model/objectives";
 
 export interface ReplayStart {
   step: number;

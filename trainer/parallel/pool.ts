@@ -1,9 +1,9 @@
 import type { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../../lib/rng";
-import type { BackendChoice } from "../backend";
-import type { Batch } from "../mixture";
-import type { ModelConfig, Params } from "../model";
+import type { BackendChoice } from "../backend/backend";
+import type { Batch } from "../data/mixture";
+import type { ModelConfig, Params } from "../model/model";
 import { flatLayout, type Slot } from "./layout";
 import type { Job, Reply, WorkerFault, WorkerInit } from "./messages";
 import { shardRngStates } from "./shard-rng";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { CODE_ROOTS, packageDir } from "../../formats/dataset-id";
 import type { DatasetSource } from "../../lib/dataset-spec";
-import { brownDocument } from "../data";
+import { brownDocument } from "./brown-text";
 import { CODE_EXTENSIONS } from "./code-doc";
 import { decodeBytes } from "./decode";
 import { loadFolder } from "./folder-source";
