@@ -4,18 +4,14 @@
  * Id layout of a trained tokenizer: 0..255 are the byte tokens in byte order, then one id per
  * new token in the order its merge was learnt, then END_OF_TEXT last (eotId = vocabSize - 1).
  * A loaded file keeps its own ids (GPT-2's byte tokens are not in byte order, for example).
- *
- * Vocabulary size rule: the vocabulary always holds the 256 bytes and END_OF_TEXT, so the
- * smallest real vocabulary is 257. A requested vocabSize of 256 or 257 means "no merges" and
- * gives 257 tokens with eotId 256. Read the size back from `vocabSize`, never from the request.
+ * The vocabulary size rule is in vocab.ts, the file format in tokenizer-json.ts.
  */
-import { z } from "zod";
-import { AddedTokenJson, addedTokenToJson, specialToken, splitAddedTokens, type AddedToken } from "./added-tokens";
+import { specialToken, splitAddedTokens } from "./added-tokens";
 import { BYTE_TO_CHAR, charsToBytes, forEachPretoken } from "./byte-level";
-
-export const END_OF_TEXT = "<|endoftext|>";
-export const MIN_VOCAB_SIZE = 257;
-export const MAX_VOCAB_SIZE = 16384;
+import { learnMerges } from "./learn-merges";
+import { PairHeap } from "./pair-heap";
+import { type Parts, partsFromJson, partsToJson } from "./tokenizer-json";
+import { END_OF_TEXT, MAX_VOCAB_SIZE, MIN_VOCAB_SIZE } from "./vocab";
 
 /** Distinct words whose ids are kept: the 5.7 MB Brown corpus has 53k, Brown + nlp-corpus (14 MB) 101k. */
 const CACHE_ENTRIES = 100_000;
@@ -35,17 +31,6 @@ export interface TrainOptions {
   minFrequency?: number;
   /** Called after each new token with (new tokens so far, new tokens wanted). */
   onProgress?(merges: number, target: number): void;
-}
-
-interface Parts {
-  /** id → token string: byte-level characters, or the content of an added token. */
-  tokens: string[];
-  /** In rank order, as pairs of ids. */
-  merges: [number, number][];
-  added: AddedToken[];
-  /** Ids that were only in `added_tokens`, not in `model.vocab`. */
-  addedOnly: Set<number>;
-  ignoreMerges: boolean;
 }
 
 export class BpeTokenizer {
@@ -240,34 +225,7 @@ export class BpeTokenizer {
 
   /** Hugging Face `tokenizer.json`. Merges are written as [left, right] pairs, the form tokenizers ≥ 0.20 writes. */
   toJSON(): object {
-    const { tokens, merges, added, addedOnly, ignoreMerges } = this.parts;
-    const vocab: Record<string, number> = {};
-    tokens.forEach((t, id) => {
-      if (!addedOnly.has(id)) vocab[t] = id;
-    });
-    const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-    return {
-      version: "1.0",
-      truncation: null,
-      padding: null,
-      added_tokens: added.map(addedTokenToJson),
-      normalizer: null,
-      pre_tokenizer: byteLevel,
-      post_processor: byteLevel,
-      decoder: byteLevel,
-      model: {
-        type: "BPE",
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: null,
-        end_of_word_suffix: null,
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: ignoreMerges,
-        vocab,
-        merges: merges.map(([a, b]) => [tokens[a], tokens[b]]),
-      },
-    };
+    return partsToJson(this.parts);
   }
 
   /**
@@ -283,216 +241,3 @@ export class BpeTokenizer {
   }
 }
 
-/** Binary min-heap on (primary, secondary) number pairs; the popped pair is left in primary/secondary. */
-class PairHeap {
-  private p: number[] = [];
-  private s: number[] = [];
-  primary = 0;
-  secondary = 0;
-
-  private less(i: number, j: number): boolean {
-    return this.p[i] < this.p[j] || (this.p[i] === this.p[j] && this.s[i] < this.s[j]);
-  }
-
-  private swap(i: number, j: number): void {
-    const { p, s } = this;
-    [p[i], p[j]] = [p[j], p[i]];
-    [s[i], s[j]] = [s[j], s[i]];
-  }
-
-  push(primary: number, secondary: number): void {
-    let i = this.p.length;
-    this.p.push(primary);
-    this.s.push(secondary);
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (!this.less(i, up)) break;
-      this.swap(i, up);
-      i = up;
-    }
-  }
-
-  pop(): boolean {
-    const { p, s } = this;
-    if (p.length === 0) return false;
-    this.primary = p[0];
-    this.secondary = s[0];
-    const lastP = p.pop()!;
-    const lastS = s.pop()!;
-    if (p.length === 0) return true;
-    p[0] = lastP;
-    s[0] = lastS;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      let m = i;
-      if (l < p.length && this.less(l, m)) m = l;
-      if (l + 1 < p.length && this.less(l + 1, m)) m = l + 1;
-      if (m === i) return true;
-      this.swap(i, m);
-      i = m;
-    }
-  }
-}
-
-/** Trained ids stay below MAX_VOCAB_SIZE, so a pair key fits a small integer. */
-const SPAN = MAX_VOCAB_SIZE;
-
-/**
- * Learns up to `wanted` new tokens. Each word of the corpus is a symbol sequence weighted by
- * its count; per merge only the words that hold the pair are touched, and only the pairs next
- * to each merge site change count. The heap is lazy: an entry whose count is out of date is
- * re-queued when popped, and a pair whose count grew gets a fresh entry. Ties on count go to the
- * smaller (left id, right id): the pair of older tokens, and bytes in byte order.
- */
-function learnMerges(
-  texts: Iterable<string>,
-  wanted: number,
-  minFrequency: number,
-  onProgress?: (merges: number, target: number) => void,
-): { tokens: string[]; merges: [number, number][] } {
-  const wordCounts = new Map<string, number>();
-  for (const text of texts) forEachPretoken(text, (w) => wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1));
-  const words: number[][] = [];
-  const freq: number[] = [];
-  for (const [w, c] of wordCounts) {
-    words.push(Array.from(utf8Encoder.encode(w)));
-    freq.push(c);
-  }
-  wordCounts.clear();
-
-  const pairCount = new Map<number, number>();
-  const where = new Map<number, Set<number>>();
-  const grown = new Set<number>();
-  const bump = (key: number, delta: number, w: number) => {
-    const c = (pairCount.get(key) ?? 0) + delta;
-    if (c === 0) pairCount.delete(key);
-    else pairCount.set(key, c);
-    if (delta > 0) {
-      let set = where.get(key);
-      if (!set) where.set(key, (set = new Set()));
-      set.add(w);
-      grown.add(key);
-    }
-  };
-  words.forEach((sym, w) => {
-    for (let i = 0; i + 1 < sym.length; i++) bump(sym[i] * SPAN + sym[i + 1], freq[w], w);
-  });
-  grown.clear();
-  const heap = new PairHeap();
-  for (const [key, c] of pairCount) heap.push(-c, key);
-
-  const tokens = BYTE_TO_CHAR.slice();
-  const ids = new Map(tokens.map((t, id) => [t, id]));
-  const merges: [number, number][] = [];
-  while (tokens.length < 256 + wanted && heap.pop()) {
-    const key = heap.secondary;
-    const queued = -heap.primary;
-    const count = pairCount.get(key) ?? 0;
-    if (count !== queued) {
-      // A count that grew already has its own entry; one that shrank goes back in.
-      if (count > 0 && count < queued) heap.push(-count, key);
-      continue;
-    }
-    if (count < minFrequency) break;
-    const a = Math.floor(key / SPAN);
-    const b = key % SPAN;
-    const spelled = tokens[a] + tokens[b];
-    // Two different pairs can spell the same string ("a"+"bc", "ab"+"c"); they share one id.
-    let id = ids.get(spelled);
-    if (id === undefined) {
-      id = tokens.length;
-      tokens.push(spelled);
-      ids.set(spelled, id);
-      onProgress?.(tokens.length - 256, wanted);
-    }
-    merges.push([a, b]);
-    for (const w of where.get(key)!) {
-      const sym = words[w];
-      const c = freq[w];
-      let j = 0;
-      for (let i = 0; i < sym.length; ) {
-        if (sym[i] === a && sym[i + 1] === b) {
-          // sym[j - 1] is already rewritten (it may be the new token); sym[i + 2] is not yet.
-          if (j > 0) {
-            bump(sym[j - 1] * SPAN + a, -c, w);
-            bump(sym[j - 1] * SPAN + id, c, w);
-          }
-          if (i + 2 < sym.length) {
-            bump(b * SPAN + sym[i + 2], -c, w);
-            bump(id * SPAN + sym[i + 2], c, w);
-          }
-          sym[j++] = id;
-          i += 2;
-        } else sym[j++] = sym[i++];
-      }
-      sym.length = j;
-    }
-    where.delete(key);
-    pairCount.delete(key);
-    for (const k of grown) {
-      const c = pairCount.get(k);
-      if (c) heap.push(-c, k);
-    }
-    grown.clear();
-  }
-  return { tokens, merges };
-}
-
-const ByteLevelStep = z.looseObject({
-  type: z.literal("ByteLevel"),
-  add_prefix_space: z.literal(false, { error: "add_prefix_space true is not supported" }).optional(),
-  use_regex: z.literal(true, { error: "use_regex false is not supported" }).optional(),
-});
-
-const TokenizerJson = z.looseObject({
-  version: z.string().optional(),
-  added_tokens: z.array(AddedTokenJson).default([]),
-  normalizer: z.null({ error: "only a null normalizer is supported" }).optional(),
-  pre_tokenizer: ByteLevelStep,
-  // Byte-level decoding ignores the decoder's options; GPT-2's file sets add_prefix_space true there.
-  decoder: z.looseObject({ type: z.literal("ByteLevel") }).nullable().optional(),
-  model: z.looseObject({
-    type: z.literal("BPE").optional(),
-    dropout: z.union([z.null(), z.literal(0)], { error: "BPE dropout is not supported" }).optional(),
-    continuing_subword_prefix: z.union([z.null(), z.literal("")], { error: "continuing_subword_prefix is not supported" }).optional(),
-    end_of_word_suffix: z.union([z.null(), z.literal("")], { error: "end_of_word_suffix is not supported" }).optional(),
-    byte_fallback: z.literal(false, { error: "byte_fallback is not supported" }).optional(),
-    ignore_merges: z.boolean().default(false),
-    vocab: z.record(z.string(), z.number().int().min(0)),
-    merges: z.array(z.union([z.string(), z.tuple([z.string(), z.string()])])),
-  }),
-});
-
-function partsFromJson(raw: unknown): Parts {
-  const parsed = TokenizerJson.safeParse(raw);
-  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
-  const { model, added_tokens } = parsed.data;
-  const tokens: string[] = [];
-  const place = (token: string, id: number) => {
-    if (tokens[id] !== undefined && tokens[id] !== token)
-      throw new Error(`id ${id} is both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`);
-    tokens[id] = token;
-  };
-  for (const [token, id] of Object.entries(model.vocab)) place(token, id);
-  const inVocab = new Set(Object.values(model.vocab));
-  const addedOnly = new Set<number>();
-  for (const t of added_tokens) {
-    if (!inVocab.has(t.id)) addedOnly.add(t.id);
-    place(t.content, t.id);
-  }
-  for (let id = 0; id < tokens.length; id++) if (tokens[id] === undefined) throw new Error(`ids are not contiguous: id ${id} is missing`);
-  const ids = new Map(tokens.map((t, id) => [t, id]));
-  if (ids.size !== tokens.length) throw new Error("two ids spell the same token");
-  const merges = model.merges.map((m, rank): [number, number] => {
-    const pair = typeof m === "string" ? m.split(" ") : m;
-    if (pair.length !== 2) throw new Error(`merge ${rank} ${JSON.stringify(m)} is not two tokens separated by one space`);
-    const [a, b] = pair.map((t) => ids.get(t));
-    if (a === undefined || b === undefined) throw new Error(`merge ${rank} ${JSON.stringify(m)} uses a token that is not in the vocabulary`);
-    return [a, b];
-  });
-  const added = added_tokens;
-  // GPT-2's file lists <|endoftext|> in added_tokens; a file with it only in the vocabulary still marks it special.
-  const eot = ids.get(END_OF_TEXT);
-  if (eot !== undefined && !added.some((t) => t.id === eot)) added.push(specialToken(eot, END_OF_TEXT));
-  return { tokens, merges, added, addedOnly, ignoreMerges: model.ignore_merges };
-}

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../trainer/backend/backend";
 import { encodeRequest, isUnscorable, loglikelihoods, type LoglikRequest, type LoglikResult, type Unscorable } from "../../trainer/eval/loglik";
 import { disposeParams } from "../../trainer/model/model";
-import { END_OF_TEXT } from "../../lib/tokenizer/bpe";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 import { peakedModel, referenceLoglik, referenceLogProbs, smallTokenizer, TEXTS } from "../helpers/peaked-model";
 
 await selectBackend("wasm");

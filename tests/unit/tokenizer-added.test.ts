@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { splitAddedTokens, type AddedToken } from "../../lib/tokenizer/added-tokens";
-import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 import { smallTokenizer } from "../helpers/peaked-model";
 
 const tok = smallTokenizer();

