@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { diffConfigs, visibleRows, type Cell } from "../../lib/config-diff";
 import { LABELS } from "../../lib/run-config";
-import { ColumnHead, type Column, type Summary } from "./checkpoint-compare-view";
+import { ColumnHead, type Column, type Summary } from "./checkpoint-compare-column";
 
 const show = (v: Cell) => (v === null ? "—" : String(v));
 

@@ -6,7 +6,7 @@ import { CompareGenerateRequest, MAX_NEW_TOKENS, MAX_PROMPTS } from "../../lib/g
 import type { RouterOutputs } from "../../server/trpc/router";
 import type { CheckpointParams } from "../compare/checkpoints/params";
 import { serverFieldErrors, trpc } from "../lib/trpc";
-import { ColumnHead, type Column } from "./checkpoint-compare-view";
+import { ColumnHead, type Column } from "./checkpoint-compare-column";
 
 type Result = RouterOutputs["checkpointCompare"]["generate"]["columns"][number]["results"][number];
 type Cell = { results: Result[] } | { error: string };

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { MAX_COMPARED_CHECKPOINTS } from "../../lib/generation";
 import { refKey, type CheckpointRef } from "../compare/checkpoints/params";
 import { trpc } from "../lib/trpc";
-import { ColumnHead, type Column, type RunOption } from "./checkpoint-compare-view";
+import { ColumnHead, type Column, type RunOption } from "./checkpoint-compare-column";
 
 const control = "rounded-md border border-slate-700 bg-slate-950 px-2.5 py-1.5 text-sm text-slate-100 outline-none focus:ring-2 focus:ring-indigo-500/40 disabled:opacity-40";
 

@@ -1,5 +1,5 @@
 "use client";
-import { ColumnHead, type Column, type Summary } from "./checkpoint-compare-view";
+import { ColumnHead, type Column, type Summary } from "./checkpoint-compare-column";
 
 type Row = Summary["losses"][number];
 
