@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { AlertType } from "../../lib/anomaly/types";
 import { fmtTime, fmtWhen } from "../lib/format";
 import { SEVERITY_TONE, SeverityBadge } from "./severity-badge";
+import { smallButton } from "./small-button";
 import type { AlertRow } from "./use-alerts";
 
 const MUTE_FOR = [
@@ -10,8 +11,6 @@ const MUTE_FOR = [
   { label: "for 24 h", minutes: 24 * 60 },
   { label: "forever", minutes: null },
 ];
-
-export const smallButton = "rounded border border-slate-600 px-2 py-0.5 text-xs text-slate-200 hover:bg-slate-800 disabled:opacity-40";
 
 /** Alerts and recovery actions, newest first, each with acknowledge and mute-this-type. */
 export function AlertTimeline(props: {

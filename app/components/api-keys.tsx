@@ -5,8 +5,8 @@ import type { RouterOutputs } from "../../server/trpc/router";
 import { fmtTime } from "../lib/format";
 import { trpc } from "../lib/trpc";
 import { useMe } from "../lib/use-me";
-import { smallButton } from "./alert-timeline";
-import { messageOf } from "./auth-form";
+import { messageOf } from "./message-of";
+import { smallButton } from "./small-button";
 
 type Key = RouterOutputs["apiKey"]["list"][number];
 

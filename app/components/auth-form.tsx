@@ -6,10 +6,3 @@ export function FormError({ message }: { message: string | null }) {
   if (!message) return null;
   return <p role="alert" data-testid="form-error" className="rounded-md border border-rose-500/40 bg-rose-500/10 px-3 py-2 text-sm text-rose-200">{message}</p>;
 }
-
-/** The message a failed call should show: a field's own message when the server named one. */
-export function messageOf(e: unknown): string {
-  const fields = (e as { data?: { fieldErrors?: Record<string, string> } })?.data?.fieldErrors;
-  if (fields) return Object.values(fields).join("; ");
-  return e instanceof Error ? e.message : String(e);
-}

@@ -6,7 +6,7 @@ import type { RouterOutputs } from "../../server/trpc/router";
 import { useActionError } from "../lib/errors";
 import { fmtNumber } from "../lib/format";
 import { trpc } from "../lib/trpc";
-import { smallButton } from "./alert-timeline";
+import { smallButton } from "./small-button";
 
 type Answer = RouterOutputs["forensics"]["batch"];
 type Done = Extract<Answer, { state: "done" }>;

@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { fmtTime } from "../lib/format";
-import { smallButton } from "./alert-timeline";
+import { smallButton } from "./small-button";
 import type { Mute } from "./use-alerts";
 
 /** Mutes in force: which type, for which run (or every run), until when; each can be lifted. */

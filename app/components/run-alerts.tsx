@@ -1,7 +1,8 @@
 "use client";
 import { describeFirstLayer, type FirstLayer } from "../../lib/layer-first";
-import { AlertTimeline, smallButton } from "./alert-timeline";
+import { AlertTimeline } from "./alert-timeline";
 import { MuteList } from "./mute-list";
+import { smallButton } from "./small-button";
 import type { useAlerts } from "./use-alerts";
 import { WebhooksPanel } from "./webhooks-panel";
 

@@ -1,8 +1,8 @@
 "use client";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { trpc } from "../lib/trpc";
-import { smallButton } from "./alert-timeline";
-import { messageOf } from "./auth-form";
+import { messageOf } from "./message-of";
+import { smallButton } from "./small-button";
 
 /** Lines kept in the page; the whole log is one download away. */
 const KEEP_LINES = 20_000;

@@ -5,8 +5,8 @@ import { LABEL } from "../../lib/run-annotation";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { Markdown } from "../lib/markdown";
 import { trpc } from "../lib/trpc";
-import { smallButton } from "./alert-timeline";
-import { messageOf } from "./auth-form";
+import { messageOf } from "./message-of";
+import { smallButton } from "./small-button";
 
 type Run = RouterOutputs["run"]["get"];
 const input = "rounded border border-slate-700 bg-slate-900 px-2 py-1 text-sm text-slate-200";

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { SEVERITIES, type Severity } from "../../lib/anomaly/types";
 import type { RouterOutputs } from "../../server/trpc/router";
 import { serverFieldErrors, trpc } from "../lib/trpc";
-import { smallButton } from "./alert-timeline";
+import { smallButton } from "./small-button";
 
 type Hook = RouterOutputs["webhook"]["list"][number];
 type TestResult = RouterOutputs["webhook"]["test"];
