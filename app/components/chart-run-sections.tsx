@@ -1,11 +1,10 @@
 "use client";
 import { PALETTE } from "./bar-chart";
-import { RunChart, supersededLines, type LineSpec } from "./chart-run";
+import { RunChart, supersededLines, type LineSpec, type SupersededMap } from "./chart-run";
 import { ChartSection } from "./chart-section";
 import type { XMap } from "./chart-x";
 import { EvalCharts, evalKeys } from "./eval-panels";
 import type { Marker } from "./metric-chart";
-import type { SupersededMap } from "./use-live-run";
 
 /** One line per key under a prefix (e.g. data/share/<domain>), labelled by what follows it. */
 const byDomain = (keys: readonly string[], prefix: string): LineSpec[] =>

@@ -1,10 +1,10 @@
 "use client";
 import { spanOfPoint } from "../../lib/downsample";
+import type { RouterOutputs } from "../../server/trpc/router";
 import { useChartPage } from "./chart-context";
 import type { XMap } from "./chart-x";
 import { MetricChart, type ChartLine, type Marker } from "./metric-chart";
 import { useChartRange } from "./use-chart-range";
-import type { SupersededMap } from "./use-live-run";
 
 export interface LineSpec {
   key: string;
@@ -32,6 +32,9 @@ export function RunChart({ runId, id, title, subtitle, specs, xMap, markers, sup
   const raw = specs.every((s) => series[s.key]?.raw ?? true);
   return <MetricChart id={id} title={title} subtitle={subtitle} lines={[...lines, ...superseded]} raw={raw} loading={loading} error={error} markers={markers} unit={unit} note={note} />;
 }
+
+/** Per metric key, the points that rollbacks undid, each tagged with its attempt. */
+export type SupersededMap = RouterOutputs["alert"]["superseded"];
 
 /** The legend's name for points a rollback undid. */
 export const SUPERSEDED_LABEL = "undone by rollback";

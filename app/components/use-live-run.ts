@@ -5,11 +5,10 @@ import type { RouterOutputs } from "../../server/trpc/router";
 import { liveSocket } from "../lib/socket";
 import { trpc } from "../lib/trpc";
 import { LiveFeed } from "./chart-live-feed";
+import type { SupersededMap } from "./chart-run";
 
 type Run = RouterOutputs["run"]["get"];
 type Checkpoint = RouterOutputs["checkpoint"]["list"][number];
-/** Per metric key, the points that rollbacks undid, each tagged with its attempt. */
-export type SupersededMap = RouterOutputs["alert"]["superseded"];
 
 /**
  * A run's state, kept live. It joins the run's room and hands metric points to the page's charts
