@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { AccountMenu } from "./components/account-menu";
-import { AlertCenter } from "./components/alert-center";
-import { ConnectionBanner } from "./components/connection-banner";
-import { KeyboardShortcuts } from "./components/keyboard-shortcuts";
-import { LocalModeBanner } from "./components/local-mode-banner";
-import { SignedInOnly } from "./components/signed-out-shell";
-import { SiteNav } from "./components/site-nav";
+import { AccountMenu } from "./components/shell/account-menu";
+import { AlertCenter } from "./components/alerts/alert-center";
+import { ConnectionBanner } from "./components/shell/connection-banner";
+import { KeyboardShortcuts } from "./components/shell/keyboard-shortcuts";
+import { LocalModeBanner } from "./components/shell/local-mode-banner";
+import { SignedInOnly } from "./components/shell/signed-out-shell";
+import { SiteNav } from "./components/shell/site-nav";
 import "./globals.css";
 
 // Each page names its subject; the tab reads "<subject> · Pretrain".

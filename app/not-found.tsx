@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { NotFoundPanel } from "./components/not-found-panel";
+import { NotFoundPanel } from "./components/shell/not-found-panel";
 
 // The root segment is the layout's own, so its title template does not apply here.
 export const metadata: Metadata = { title: { absolute: "Page not found · Pretrain" } };

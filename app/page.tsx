@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { querySetsRemembered, viewFromQuery } from "../lib/run-filter";
-import { RunsTable } from "./components/runs-table";
+import { RunsTable } from "./components/runs/runs-table";
 import { caller } from "./lib/caller";
 
 export const dynamic = "force-dynamic";

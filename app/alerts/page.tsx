@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { AlertsView } from "../components/alerts-view";
+import { AlertsView } from "../components/alerts/alerts-view";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";

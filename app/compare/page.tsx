@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { CompareView } from "../components/compare-view";
+import { CompareView } from "../components/compare/compare-view";
 import { caller } from "../lib/caller";
 import { parseCompareParams } from "./params";
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import path from "node:path";
-import { ConnectSetup } from "../components/connect-setup";
+import { ConnectSetup } from "../components/connect/connect-setup";
 
 export const dynamic = "force-dynamic";
 

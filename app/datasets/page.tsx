@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { DatasetsTable } from "../components/datasets-table";
+import { DatasetsTable } from "../components/datasets/datasets-table";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";

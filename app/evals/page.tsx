@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { EvalSets } from "../components/eval-sets";
+import { EvalSets } from "../components/evals/eval-sets";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { LoginForm } from "../components/login-form";
+import { LoginForm } from "../components/auth/login-form";
 import { safeNext } from "../../lib/auth";
 
 export const dynamic = "force-dynamic";

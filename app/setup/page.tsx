@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { Caller } from "../../server/trpc/router";
-import { SetupForm } from "../components/setup-form";
+import { SetupForm } from "../components/auth/setup-form";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";

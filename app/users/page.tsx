@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { UsersAdmin } from "../components/users-admin";
+import { UsersAdmin } from "../components/auth/users-admin";
 
 export const dynamic = "force-dynamic";
 

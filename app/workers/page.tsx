@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import pkg from "../../package.json";
-import { WorkersTable } from "../components/workers-table";
+import { WorkersTable } from "../components/workers/workers-table";
 import { caller } from "../lib/caller";
 
 export const dynamic = "force-dynamic";

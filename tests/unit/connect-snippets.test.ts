@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { huggingFace, KEY_PLACEHOLDER, lightning, mlflowEnv, nanoGpt, type ConnectContext } from "../../app/components/connect-snippets";
+import { huggingFace, KEY_PLACEHOLDER, lightning, mlflowEnv, nanoGpt, type ConnectContext } from "../../app/components/connect/connect-snippets";
 
 const all = (c: ConnectContext) => [...mlflowEnv(c), ...huggingFace(c), ...lightning(c), ...nanoGpt(c)];
 const base = { url: "https://dash.example:3000", clientPath: "/srv/repo/clients/python", experiment: "gpt-small" };

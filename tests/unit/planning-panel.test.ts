@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
-import { PlanPanel } from "../../app/components/plan-panel";
+import { PlanPanel } from "../../app/components/run-form/plan-panel";
 
 const render = (config: Record<string, unknown>, vocabSize = 300, measuredTokensPerSec: number | null = null) =>
   renderToStaticMarkup(createElement(PlanPanel, { config, vocabSize, measuredTokensPerSec }));

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { CheckpointCompareView } from "../../components/checkpoint-compare-view";
+import { CheckpointCompareView } from "../../components/checkpoint-compare/checkpoint-compare-view";
 import { caller } from "../../lib/caller";
 import { parseCheckpointParams } from "./params";
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { DatasetView } from "../../components/dataset-view";
+import { DatasetView } from "../../components/datasets/dataset-view";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";

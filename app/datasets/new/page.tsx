@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { DatasetForm } from "../../components/dataset-form";
+import { DatasetForm } from "../../components/datasets/dataset-form";
 
 export const metadata: Metadata = { title: "New dataset" };
 

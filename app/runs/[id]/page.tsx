@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { parseChartSettings } from "../../components/chart-settings";
-import { OutsideRunView } from "../../components/outside-run-view";
-import { RunView } from "../../components/run-view";
+import { parseChartSettings } from "../../components/charts/chart-settings";
+import { OutsideRunView } from "../../components/outside/outside-run-view";
+import { RunView } from "../../components/run/run-view";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";

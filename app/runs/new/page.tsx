@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { RunForm } from "../../components/run-form";
+import { RunForm } from "../../components/run-form/run-form";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";

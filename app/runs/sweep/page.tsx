@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { SweepForm } from "../../components/sweep-form";
+import { SweepForm } from "../../components/sweep/sweep-form";
 import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
