@@ -13,7 +13,7 @@ import { excludeData } from "../../trainer/data/exclude-stream";
 import { toOriginal } from "../../trainer/data/stream-filter";
 import { rebuildBatch } from "../../trainer/forensics/rebuild";
 import { readManifest } from "../../formats/dataset";
-import { loadDomains } from "../../trainer/loop/train";
+import { loadDomains } from "../../trainer/data/load";
 import { openTestDb } from "../helpers/db";
 import { startServer, tempDataDir, waitFor, type TestServer } from "../helpers/server";
 import { writeTokenDataset } from "../helpers/token-dataset";

@@ -16,7 +16,8 @@ import { windowPieces } from "../../trainer/forensics/documents";
 import { rebuildBatch } from "../../trainer/forensics/rebuild";
 import { type Batch, MixtureSampler } from "../../trainer/data/mixture";
 import { readManifest } from "../../formats/dataset";
-import { loadDomains, type TrainHooks, train } from "../../trainer/loop/train";
+import { type TrainHooks, train } from "../../trainer/loop/train";
+import { loadDomains } from "../../trainer/data/load";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "forensics-rebuild-"));

@@ -9,7 +9,8 @@ import { DatasetSpec } from "../../lib/dataset-spec";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
 import { prepareDataset } from "../../trainer/pipeline/prepare";
-import { resolveDataset, train } from "../../trainer/loop/train";
+import { train } from "../../trainer/loop/train";
+import { resolveDataset } from "../../trainer/data/load";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-prepared-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

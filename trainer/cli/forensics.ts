@@ -13,7 +13,7 @@ import { rebuildBatch } from "../forensics/rebuild";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "../inference/generate";
 import { objectiveLoss } from "../model/objectives";
 import { readManifest } from "../../formats/dataset";
-import { loadDomains } from "../loop/train";
+import { loadDomains } from "../data/load";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

@@ -1,9 +1,6 @@
-import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { DatasetSpec } from "../../lib/dataset-spec";
 import { flopsPerToken } from "../../lib/estimates";
 import type { EvalPredictions } from "../../lib/eval/contracts";
 import { NO_VERIFIED_CHECKPOINT, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecordedCheckpoint, type RecoveryEvent } from "../../lib/protocol";
@@ -12,21 +9,20 @@ import type { RunConfig } from "../../lib/run-config";
 import { batchSizeAt, createSchedule } from "../../lib/schedule";
 import { accumulateGradients, objectivePass } from "./accumulate";
 import { type BackendChoice, selectBackend } from "../backend/backend";
-import { findLatest, loadCheckpoint, removeAbandoned, saveCheckpoint } from "../checkpoint/checkpoint";
+import { findLatest, removeAbandoned, saveCheckpoint } from "../checkpoint/checkpoint";
+import { forkParent, loadWeights, OPTIM_PREFIX, restore } from "../checkpoint/restore";
 import { type HostTensor } from "../../formats/safetensors";
-import { checkpointFile } from "../../formats/checkpoint";
 import { activeGemm } from "../backend/kernels/native-gemm";
 import { clipByGlobalNorm } from "./clip";
 import { EvalBudget, formatEvalMetrics, prepareRunEvals } from "../eval/mid-training";
 import { disrupt, FaultInjector, gradFactor, lossFactor } from "./faults";
-import { type Batch, MixtureSampler, type MixtureDomain } from "../data/mixture";
+import { type Batch, MixtureSampler } from "../data/mixture";
 import { countParams, createParams, disposeParams, modelConfig, type ModelConfig, type Params } from "../model/model";
 import { objectiveLoss } from "../model/objectives";
-import { checkQkNormWeights, zLossPoints } from "../model/stabilisers";
-import { createOptimizer, type NamedOptimizer, type NamedTensor, reportedLr } from "../optimizers";
+import { zLossPoints } from "../model/stabilisers";
+import { createOptimizer, reportedLr } from "../optimizers";
 import { WorkerPool } from "../parallel/pool";
 import { workerCount } from "../parallel/shards";
-import { datasetsRoot, readManifest, readShard, TOKENIZER_FILE, type DatasetManifest } from "../../formats/dataset";
 import { guardMemory } from "./memory-guard";
 import { Recovery } from "./recovery";
 import { LayerStats } from "./layer-stats";
@@ -34,6 +30,7 @@ import { wellFormed } from "../../lib/text-guard";
 import { bitsPerByte, textBytes } from "../../lib/bpb";
 import { datasetByteLengths } from "../data/text-bytes";
 import { excludeData } from "../data/exclude-stream";
+import { loadDomains, metricDomain, resolveDataset } from "../data/load";
 
 export interface TrainHooks {
   /** `workers`: threads computing gradients (config.workers resolved); 1 = the trainer's own. */
@@ -69,64 +66,6 @@ export interface TrainResult {
   step: number;
 }
 
-const OPTIM_PREFIX = "optim.";
-
-/** Log lines at most this often while the default dataset is prepared. */
-const PROGRESS_LOG_MS = 1000;
-
-/**
- * The run's prepared dataset: `default` is prepared on first use (cached by its id afterwards);
- * any other value must name a dataset already prepared under dataDir.
- */
-export async function resolveDataset(dataset: string, dataDir: string, log: (msg: string) => void): Promise<DatasetManifest> {
-  if (dataset === "default") {
-    // Loaded only here: preparation pulls in the cleaning pipeline and the BPE trainer.
-    const { prepareDataset } = await import("../pipeline/prepare");
-    let last = 0;
-    return prepareDataset(DatasetSpec.parse({ name: "default" }), {
-      dataDir,
-      onProgress: (p) => {
-        const now = Date.now();
-        const final = p.stage === "done" || p.stage === "cached";
-        if (!final && now - last < PROGRESS_LOG_MS) return;
-        last = now;
-        log(final ? p.message : `preparing the default dataset: ${Math.round(p.fraction * 100)}% (${p.stage}) ${p.message}`);
-      },
-    });
-  }
-  const manifest = readManifest(dataDir, dataset);
-  if (!manifest) throw new Error(`dataset ${dataset} is not prepared in ${datasetsRoot(dataDir)}; prepare it first or pick another`);
-  return manifest;
-}
-
-/**
- * The train and val shards of every weighted domain, checked against the manifest. `mix` overrides
- * the manifest's weights for the domains it names (a run's mixWeights).
- */
-export function loadDomains(manifest: DatasetManifest, dataDir: string, mix: Record<string, number> = {}): MixtureDomain[] {
-  const V = manifest.tokenizer.vocabSize;
-  const shard = (domain: string, split: "train" | "val") => {
-    const row = manifest.shards.find((s) => s.domain === domain && s.split === split);
-    if (!row) throw new Error(`dataset ${manifest.id} lists no ${split} shard for domain ${domain}`);
-    const tokens = readShard(dataDir, manifest.id, row.file);
-    if (tokens.length !== row.tokens)
-      throw new Error(`dataset ${manifest.id}: ${row.file} holds ${tokens.length} tokens, the manifest says ${row.tokens}; prepare it again`);
-    for (let i = 0; i < tokens.length; i++)
-      if (tokens[i] >= V) throw new Error(`dataset ${manifest.id}: ${row.file} has token id ${tokens[i]} at ${i}, outside the vocabulary of ${V}`);
-    return tokens;
-  };
-  const unknown = Object.keys(mix).filter((d) => !(d in manifest.domains));
-  if (unknown.length > 0)
-    throw new Error(`mixWeights names ${unknown.join(", ")}; dataset ${manifest.id} has the domains ${Object.keys(manifest.domains).join(", ")}`);
-  return Object.entries(manifest.domains)
-    .map(([name, d]) => ({ name, weight: mix[name] ?? d.weight }))
-    .filter((d) => d.weight > 0)
-    .map(({ name, weight }) => ({ name, weight, train: shard(name, "train"), val: shard(name, "val") }));
-}
-
-/** Metric-key form of a domain name (domains match /^[a-z][a-z0-9_-]*$/; keys allow no '-'). */
-export const metricDomain = (domain: string) => domain.replace(/-/g, "_");
-
 /** Mean loss over the fixed validation batches, read back with one sync. */
 async function evaluate(params: Params, model: ModelConfig, batches: Batch[], B: number, T: number): Promise<number> {
   const mean = tf.tidy(() => {
@@ -139,44 +78,6 @@ async function evaluate(params: Params, model: ModelConfig, batches: Batch[], B:
   const [value] = await mean.data(); // not dataSync: webgpu in Node can only read asynchronously
   mean.dispose();
   return value;
-}
-
-function loadWeights(params: Params, tensors: Map<string, HostTensor>): void {
-  checkQkNormWeights(tensors.keys(), params.keys());
-  for (const [name, p] of params) {
-    const saved = tensors.get(name);
-    if (!saved) throw new Error(`checkpoint lacks parameter ${name}; was it written by a different model?`);
-    if (!tf.util.arraysEqual(saved.shape, p.shape))
-      throw new Error(`checkpoint parameter ${name} has shape [${saved.shape}], the model needs [${p.shape}]; the model config changed`);
-    tf.tidy(() => p.assign(tf.tensor(saved.data, saved.shape)));
-  }
-}
-
-async function restore(params: Params, optim: NamedOptimizer, tensors: Map<string, HostTensor>, optimizerT: number): Promise<void> {
-  const weights: NamedTensor[] = [{ name: "iter", tensor: tf.scalar(optimizerT, "int32") }];
-  try {
-    loadWeights(params, tensors);
-    for (const [name, t] of tensors)
-      if (name.startsWith(OPTIM_PREFIX)) weights.push({ name: name.slice(OPTIM_PREFIX.length), tensor: tf.tensor(t.data, t.shape) });
-    await optim.setWeights(weights);
-  } finally {
-    tf.dispose(weights.map((w) => w.tensor));
-  }
-}
-
-/** The checkpoint a fork starts from, checked to share this run's tokenizer. */
-function forkParent(from: { runId: string; step: number }, dataDir: string, manifest: DatasetManifest) {
-  const file = checkpointFile(dataDir, from.runId, from.step);
-  if (!fs.existsSync(file)) throw new Error(`run ${from.runId} has no checkpoint at step ${from.step} (${file})`);
-  const parent = loadCheckpoint(file);
-  if (parent.datasetId !== manifest.id && tokenizerHash(dataDir, parent.datasetId) !== tokenizerHash(dataDir, manifest.id))
-    throw new Error(`the parent was trained on dataset ${parent.datasetId}, whose tokenizer differs from ${manifest.id}'s; fork onto the same dataset and change mixWeights instead`);
-  return parent;
-}
-
-function tokenizerHash(dataDir: string, datasetId: string): string | null {
-  const file = path.join(datasetsRoot(dataDir), datasetId, TOKENIZER_FILE);
-  return fs.existsSync(file) ? crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex") : null;
 }
 
 /**

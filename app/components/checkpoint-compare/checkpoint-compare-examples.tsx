@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import type { RouterOutputs } from "../../../server/trpc/router";
 import type { CheckpointParams } from "../../compare/checkpoints/params";
 import { trpc } from "../../lib/trpc";
-import { ColumnHead, type Column, type Summary } from "./checkpoint-compare-column";
+import { type Column, type Summary } from "./checkpoint-compare-column";
 
 type Diff = RouterOutputs["checkpointCompare"]["exampleDiff"];
 type Item = Diff["fixed"][number];
