@@ -18,13 +18,13 @@ strip "$D/node" 2>/dev/null || echo "strip failed; carrying node with its symbol
 gzip -9 "$D/node"
 
 # The bundles are ESM (.js under a "type": "module" package.json), all in one folder, so that
-# trainer/parallel/pool.ts finds its worker as ./worker.js beside it. require() is defined for the
+# trainer/loop/parallel/pool.ts finds its worker as ./worker.js beside it. require() is defined for the
 # CommonJS parts of tfjs, and __dirname for the wasm glue's default path (setWasmPaths overrides it).
 # The worker's bundle is named pretrain-worker.js because worker.js is the gradient thread's.
 echo '{ "type": "module" }' > "$D/package.json"
 if [ -e worker/cli.ts ]; then entry=pretrain-worker=worker/cli.ts; else
   entry=; echo "error: no worker/cli.ts here, so .device gets the bench bundles but no pretrain-worker.js"; fi
-npx esbuild bench/train-throughput.ts bench/gpu-adapter.ts trainer/parallel/worker.ts $entry \
+npx esbuild bench/train-throughput.ts bench/gpu-adapter.ts trainer/loop/parallel/worker.ts $entry \
   --bundle --splitting --format=esm --platform=node --target=node20 --outdir="$D" --entry-names='[name]' --log-level=warning \
   --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __dirname = import.meta.dirname;"

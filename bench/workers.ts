@@ -1,4 +1,4 @@
-// Training tokens/s on 1 worker against N (trainer/parallel), side by side in one invocation, on a
+// Training tokens/s on 1 worker against N (trainer/loop/parallel), side by side in one invocation, on a
 // reference config of bench:train (tiny: 4 layers, width 128, 4 heads, context 128, batch 8, vocab 512).
 // `node --import tsx bench/workers.ts [--config tiny|large] [--workers 1,2] [--steps 8] [--warmup 2] [--rounds 3] [--backend wasm]`
 // Each round runs every worker count once, in turn, so load from other jobs on the machine falls on

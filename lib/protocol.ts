@@ -25,7 +25,7 @@ export const TrainerHello = z.object({
   paramCount: z.number().int().min(0),
   startStep: z.number().int().min(0),
   warning: z.string().max(500).optional(),
-  /** Threads computing gradients (trainer/parallel); 1 or absent = the trainer's own thread. */
+  /** Threads computing gradients (trainer/loop/parallel); 1 or absent = the trainer's own thread. */
   workers: z.number().int().min(1).max(64).optional(),
 });
 export type TrainerHello = z.infer<typeof TrainerHello>;

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { CompareView } from "../components/compare/compare-view";
 import { caller } from "../lib/caller";
-import { parseCompareParams } from "./params";
+import { parseCompareParams } from "../components/compare/compare-params";
 
 export const dynamic = "force-dynamic";
 

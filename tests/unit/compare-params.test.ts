@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compareHref, isLogScale, parseCompareParams } from "../../app/compare/params";
+import { compareHref, isLogScale, parseCompareParams } from "../../app/components/compare/compare-params";
 
 test("the compare URL carries the selection and every chart setting", () => {
   const settings = { runs: ["a", "b"], metrics: ["loss", "lr"], log: ["lr"], smooth: 0.9, smoothBy: "steps" as const, x: "tokens" as const, range: [1000, 2500] as [number, number], collapsed: [], hideIdentical: false, group: "seed" as const };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RunConfig } from "../../lib/run-config";
-import { flatLayout } from "../../trainer/parallel/layout";
-import { splitRows, workerCount } from "../../trainer/parallel/shards";
+import { flatLayout } from "../../trainer/loop/parallel/layout";
+import { splitRows, workerCount } from "../../trainer/loop/parallel/shards";
 
 test("rows split into contiguous shards that differ by at most one, larger first, covering every row once", () => {
   assert.deepEqual(splitRows(5, 2), [{ start: 0, count: 3 }, { start: 3, count: 2 }]);

@@ -21,8 +21,8 @@ import { countParams, createParams, disposeParams, modelConfig, type ModelConfig
 import { objectiveLoss } from "../model/objectives";
 import { zLossPoints } from "../model/stabilisers";
 import { createOptimizer, reportedLr } from "../optimizers";
-import { WorkerPool } from "../parallel/pool";
-import { workerCount } from "../parallel/shards";
+import { WorkerPool } from "./parallel/pool";
+import { workerCount } from "./parallel/shards";
 import { guardMemory } from "./memory-guard";
 import { Recovery } from "./recovery";
 import { LayerStats } from "./layer-stats";

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { CheckpointCompareView } from "../../components/checkpoint-compare/checkpoint-compare-view";
 import { caller } from "../../lib/caller";
-import { parseCheckpointParams } from "./params";
+import { parseCheckpointParams } from "../../components/checkpoint-compare/checkpoint-params";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import type { RouterOutputs } from "../../../server/trpc/router";
-import type { CheckpointRef } from "../../compare/checkpoints/params";
+import type { CheckpointRef } from "./checkpoint-params";
 import { PALETTE } from "../charts/bar-chart";
 
 export type Summary = RouterOutputs["checkpointCompare"]["summary"];

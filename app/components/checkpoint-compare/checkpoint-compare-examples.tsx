@@ -1,7 +1,7 @@
 "use client";
 import { useEffect, useState } from "react";
 import type { RouterOutputs } from "../../../server/trpc/router";
-import type { CheckpointParams } from "../../compare/checkpoints/params";
+import type { CheckpointParams } from "./checkpoint-params";
 import { trpc } from "../../lib/trpc";
 import { type Column, type Summary } from "./checkpoint-compare-column";
 

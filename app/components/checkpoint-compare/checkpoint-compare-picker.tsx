@@ -1,7 +1,7 @@
 "use client";
 import { useEffect, useState } from "react";
 import { MAX_COMPARED_CHECKPOINTS } from "../../../lib/generation";
-import { refKey, type CheckpointRef } from "../../compare/checkpoints/params";
+import { refKey, type CheckpointRef } from "./checkpoint-params";
 import { trpc } from "../../lib/trpc";
 import { ColumnHead, type Column, type RunOption } from "./checkpoint-compare-column";
 

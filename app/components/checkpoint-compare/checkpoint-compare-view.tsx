@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "../../compare/checkpoints/params";
+import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "./checkpoint-params";
 import { columnsOf, type RunOption, type Summary } from "./checkpoint-compare-column";
 import { CheckpointCompareConfig } from "./checkpoint-compare-config";
 import { CheckpointCompareExamples } from "./checkpoint-compare-examples";

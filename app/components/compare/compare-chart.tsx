@@ -1,6 +1,6 @@
 "use client";
 import { meanSeries } from "../../../lib/run-groups";
-import { isSparse } from "../../compare/metrics";
+import { isSparse } from "./compare-metrics";
 import { useChartPage } from "../charts/chart-context";
 import { isLogScale } from "../charts/chart-settings";
 import type { XMap } from "../charts/chart-x";

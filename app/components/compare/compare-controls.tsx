@@ -1,6 +1,6 @@
 "use client";
-import { isLogScale, type CompareParams } from "../../compare/params";
-import { metricTitle } from "../../compare/metrics";
+import { isLogScale, type CompareParams } from "./compare-params";
+import { metricTitle } from "./compare-metrics";
 import { GROUP_BY, type GroupBy } from "../../../lib/run-groups";
 import { ChartToolbar } from "../charts/chart-toolbar";
 

@@ -2,8 +2,8 @@
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { runColors } from "../../../lib/run-colors";
-import { compareHref, type CompareParams } from "../../compare/params";
-import { metricTitle } from "../../compare/metrics";
+import { compareHref, type CompareParams } from "./compare-params";
+import { metricTitle } from "./compare-metrics";
 import { ChartPageProvider } from "../charts/chart-context";
 import type { ChartSettings } from "../charts/chart-settings";
 import { groupRuns } from "../../../lib/run-groups";

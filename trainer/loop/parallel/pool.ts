@@ -1,14 +1,14 @@
 import type { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../../lib/rng";
-import type { BackendChoice } from "../backend/backend";
-import type { Batch } from "../data/mixture";
-import type { ModelConfig, Params } from "../model/model";
+import type { Rng } from "../../../lib/rng";
+import type { BackendChoice } from "../../backend/backend";
+import type { Batch } from "../../data/mixture";
+import type { ModelConfig, Params } from "../../model/model";
 import { flatLayout, type Slot } from "./layout";
 import type { Job, Reply, WorkerFault, WorkerInit } from "./messages";
 import { shardRngStates } from "./shard-rng";
 import { splitRows } from "./shards";
-import { spawnWorker } from "../../host/spawn-worker";
+import { spawnWorker } from "../../../host/spawn-worker";
 
 const ENTRY = new URL(`./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 

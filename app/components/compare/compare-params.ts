@@ -1,8 +1,8 @@
-import { MAX_COMPARED_RUNS } from "../../lib/run-colors";
-import { GROUP_BY, type GroupBy } from "../../lib/run-groups";
-import { list, param, parseChartSettings, readableQuery, writeChartSettings, type ChartSettings, type UrlParams } from "../components/charts/chart-settings";
+import { MAX_COMPARED_RUNS } from "../../../lib/run-colors";
+import { GROUP_BY, type GroupBy } from "../../../lib/run-groups";
+import { list, param, parseChartSettings, readableQuery, writeChartSettings, type ChartSettings, type UrlParams } from "../charts/chart-settings";
 
-export { isLogScale, logByDefault, X_AXES, type XAxis } from "../components/charts/chart-settings";
+export { isLogScale, logByDefault, X_AXES, type XAxis } from "../charts/chart-settings";
 
 /** Everything the compare page shows is in its URL, so a copied link reproduces the view. */
 export interface CompareParams extends ChartSettings {

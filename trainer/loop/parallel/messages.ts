@@ -1,7 +1,7 @@
 // What the trainer's thread (pool.ts) and a gradient worker (worker.ts) say to each other. Bulk
 // data never goes in a message: parameters, tokens and gradients sit in SharedArrayBuffers.
-import type { BackendChoice } from "../backend/backend";
-import type { ModelConfig } from "../model/model";
+import type { BackendChoice } from "../../backend/backend";
+import type { ModelConfig } from "../../model/model";
 
 /** Test-only: make worker `worker` (0-based) misbehave at its `job`-th step (1-based). */
 export interface WorkerFault {

@@ -3,10 +3,10 @@
 // their mean gradient to its slot.
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../lib/rng";
-import { accumulateGradients, objectivePass } from "../loop/accumulate";
-import { selectBackend } from "../backend/backend";
-import type { Params } from "../model/model";
+import { Rng } from "../../../lib/rng";
+import { accumulateGradients, objectivePass } from "../accumulate";
+import { selectBackend } from "../../backend/backend";
+import type { Params } from "../../model/model";
 import { flatLayout } from "./layout";
 import type { Job, Reply, WorkerInit } from "./messages";
 

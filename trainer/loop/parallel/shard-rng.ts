@@ -1,6 +1,6 @@
-import type { Rng } from "../../lib/rng";
-import type { ModelConfig } from "../model/model";
-import { mlmCorrupt } from "../model/objectives";
+import type { Rng } from "../../../lib/rng";
+import type { ModelConfig } from "../../model/model";
+import { mlmCorrupt } from "../../model/objectives";
 import type { Shard } from "./shards";
 
 /**
