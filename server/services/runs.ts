@@ -1,21 +1,19 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import type { Run, Db } from "../db";
-import { FORK_LOCKED, RunConfig } from "../../lib/run-config";
+import type { RunConfig } from "../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../lib/protocol";
 import { scanCheckpoints, type ScanResult } from "./checkpoint-scan";
-import { jsonText } from "./dialect";
 import type { Hub } from "./hub";
 import { SoloOwnership, type Ownership } from "./leases";
 import { checkpointRow, toSummary, type RunSummary } from "./run-summary";
+import { RestartBackoff, RESTART_BACKOFF_MS } from "./restart-backoff";
+import { checkFork, forksOf } from "./run-forks";
+import { rewindTo, startOver, type RewindContext } from "./run-rewind";
+import { newToken, timingSafeEqual } from "./run-tokens";
 import { LOG_FILE, PID_FILE, readTail, type TrainerExit } from "./trainer-log";
 
-const RESTART_BACKOFF_MS = 1000;
-const RESTART_BACKOFF_MAX_MS = 30_000;
-/** A trainer that lived this long, or trained past where it started, was healthy: its crash restarts at the short delay. */
-const HEALTHY_MS = 5 * 60_000;
 /** A run in one of these needs no owner any more: its lease goes. */
 const ENDED: RunStatus[] = ["stopped", "completed", "failed"];
 
@@ -31,8 +29,7 @@ export interface Launcher {
 /** Run lifecycle: every status change goes through here, is stored, then pushed. */
 export class RunService {
   launcher: Launcher | null = null;
-  /** When and at which step each run's current trainer was started, and its crashes in a row without progress. */
-  private launches = new Map<string, { at: number; step: number; quickCrashes: number }>();
+  private backoff = new RestartBackoff((runId) => this.restart(runId));
   /** Raises the crash alert and says whether the restart policy restarts the run. */
   onCrash: ((run: RunSummary, exit: TrainerExit) => Promise<boolean>) | null = null;
   /** A launch's token was replaced: the trainer channel drops the old launch's sockets. */
@@ -76,38 +73,13 @@ export class RunService {
     return rows.map(checkpointRow);
   }
 
-  /** The model's shape must match the parent's for its weights to load; anything else may change. */
-  private async checkFork(config: RunConfig) {
-    if (!config.initFrom) return;
-    const { runId, step } = config.initFrom;
-    const parent = await this.db.run.findUnique({ where: { id: runId } });
-    if (!parent) throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot fork: no run with id ${runId}` });
-    if (!(await this.db.checkpoint.findUnique({ where: { runId_step: { runId, step } } })))
-      throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot fork: run ${parent.name} has no checkpoint at step ${step}` });
-    const parentConfig = RunConfig.parse(JSON.parse(parent.config));
-    const changed = FORK_LOCKED.filter((k) => parentConfig[k] !== config[k]);
-    if (changed.length > 0)
-      throw new TRPCError({
-        code: "BAD_REQUEST",
-        message: `Cannot fork: ${changed.map((k) => `${k} is ${config[k]}, the parent's is ${parentConfig[k]}`).join("; ")}; the weights only fit the same model shape`,
-      });
-    if (config.initFrom.continue) {
-      if (config.optimizer !== parentConfig.optimizer)
-        throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot continue run ${parent.name}: its optimizer is ${parentConfig.optimizer}, this run's is ${config.optimizer}; its state only fits the same one` });
-      if (config.steps <= step)
-        throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot continue run ${parent.name} from step ${step}: this run ends at step ${config.steps}; give it more steps` });
-    }
-  }
-
   /** Runs forked from this one, oldest first. */
   async forks(id: string): Promise<{ id: string; name: string; step: number; status: string }[]> {
-    const rows = await this.db.$queryRaw<{ id: string; name: string; status: string; config: string }[]>`
-      SELECT "id", "name", "status", "config" FROM "Run" WHERE ${jsonText(this.db, `"config"`, ["initFrom", "runId"])} = ${id} ORDER BY "createdAt"`;
-    return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, step: (JSON.parse(r.config) as RunConfig).initFrom!.step }));
+    return forksOf(this.db, id);
   }
 
   async create(config: RunConfig): Promise<RunSummary> {
-    await this.checkFork(config);
+    await checkFork(this.db, config);
     // Created with its lease, so no other instance ever finds it unowned and starts it too.
     const lease = this.ownership.newLease();
     const run = await this.db.run.create({
@@ -119,7 +91,7 @@ export class RunService {
       },
     });
     if (lease) this.ownership.hold(run.id);
-    this.noteLaunch(run.id, 0);
+    this.backoff.noteLaunch(run.id, 0);
     this.launcher?.launch({ id: run.id, token: run.token, config });
     // After the launch, so a run waiting for a slot is pushed with its place in the queue.
     this.hub.runChanged(this.summary(run));
@@ -172,8 +144,8 @@ export class RunService {
     if (ACTIVE_STATUSES.includes(run.status) || run.status === "completed")
       throw new TRPCError({ code: "CONFLICT", message: `Run is ${run.status}; only a stopped, failed or crashed run can be resumed` });
     if (opts.fromScratch && opts.step !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "Resume either from scratch or from a checkpoint step, not both" });
-    if (opts.fromScratch) await this.startOver(id);
-    if (opts.step !== undefined) await this.rewindTo(run, opts.step);
+    if (opts.fromScratch) await startOver(this.rewindContext(id), id);
+    if (opts.step !== undefined) await rewindTo(this.rewindContext(id), run, opts.step);
     const from = opts.fromScratch ? 0 : (opts.step ?? run.step);
     const resumed = await this.relaunch(opts.step === undefined ? run : { ...run, step: opts.step }, {});
     this.onLifecycle?.(id, { type: "resumed", step: from, message: opts.fromScratch ? "Resumed from scratch" : `Resumed at step ${from}` });
@@ -183,38 +155,8 @@ export class RunService {
   /** Supersedes a run's metrics after a step (-1: all of them); set by the services, which own the metric writer. */
   supersedeAfter: ((runId: string, afterStep: number) => Promise<void>) | null = null;
 
-  private async startOver(id: string) {
-    const checkpoints = path.join(this.runDir(id), "checkpoints");
-    // Kept, not deleted: they may still be worth a look by hand.
-    if (fs.existsSync(checkpoints)) fs.renameSync(checkpoints, path.join(this.runDir(id), `checkpoints-discarded-${Date.now()}`));
-    await this.db.checkpoint.deleteMany({ where: { runId: id } });
-    await this.supersedeAfter?.(id, -1);
-  }
-
-  /**
-   * Makes `step` the run's newest checkpoint, so its next trainer resumes there: the later
-   * checkpoint folders move to checkpoints-set-aside-<time>/ (kept for a look by hand, or to move
-   * back), their records go, and the metrics after the step are superseded.
-   */
-  private async rewindTo(run: RunSummary, step: number) {
-    const rows = await this.db.checkpoint.findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true } });
-    if (!rows.some((r) => r.step === step))
-      throw new TRPCError({
-        code: "BAD_REQUEST",
-        message: `Run ${run.name} has no checkpoint at step ${step}; ${rows.length ? `its checkpoints are at steps ${rows.map((r) => r.step).join(", ")}` : "it has none"}`,
-      });
-    const root = path.join(this.runDir(run.id), "checkpoints");
-    const later = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => Number(/^step-(\d+)$/.exec(d)?.[1] ?? -1) > step) : [];
-    if (later.length > 0) {
-      const aside = path.join(this.runDir(run.id), `checkpoints-set-aside-${Date.now()}`);
-      fs.mkdirSync(aside, { recursive: true });
-      for (const d of later) fs.renameSync(path.join(root, d), path.join(aside, d));
-      console.log(`run ${run.id}: resuming at step ${step}; set aside ${later.join(", ")} in ${aside}`);
-    }
-    await this.db.checkpoint.deleteMany({ where: { runId: run.id, step: { gt: step } } });
-    await this.supersedeAfter?.(run.id, step);
-    await this.db.run.update({ where: { id: run.id }, data: { step } });
-    this.hub.rollback(run.id, step);
+  private rewindContext(runId: string): RewindContext {
+    return { db: this.db, hub: this.hub, runDir: this.runDir(runId), supersedeAfter: this.supersedeAfter };
   }
 
   /** The restart policy: a crashed run goes on from its last checkpoint, counted against maxRestarts. */
@@ -242,28 +184,11 @@ export class RunService {
       // A new launch: no worker holds it yet (remote runs go back to their queue).
       data: { ...extra, status: "queued", token, error: null, endedAt: null, workerId: null, workerLeaseUntil: null, workerExit: null },
     });
-    this.noteLaunch(run.id, run.step);
+    this.backoff.noteLaunch(run.id, run.step);
     this.tokenRevoked?.(run.id);
     this.launcher?.launch({ id: run.id, token, config: run.config });
     this.hub.runChanged(this.summary(updated));
     return this.summary(updated);
-  }
-
-  private noteLaunch(runId: string, step: number) {
-    const quickCrashes = this.launches.get(runId)?.quickCrashes ?? 0;
-    this.launches.set(runId, { at: Date.now(), step, quickCrashes });
-  }
-
-  /**
-   * The delay before restarting a crashed run: doubling for a trainer that dies again and again
-   * without progress, back to the short one after a healthy stretch.
-   */
-  private restartDelay(runId: string, step: number): number {
-    const launch = this.launches.get(runId) ?? { at: Date.now(), step, quickCrashes: 0 };
-    const healthy = step > launch.step || Date.now() - launch.at > HEALTHY_MS;
-    const quickCrashes = healthy ? 0 : launch.quickCrashes + 1;
-    this.launches.set(runId, { ...launch, quickCrashes });
-    return Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** Math.max(0, quickCrashes - 1));
   }
 
   /** A launch's token works only while the run is active: it ends with its launch. */
@@ -302,11 +227,7 @@ export class RunService {
     if (run.status === "stopping" || !exit || !this.onCrash) return this.releaseLease(runId);
     if (!(await this.onCrash(crashed, exit))) return this.releaseLease(runId);
     // Backing off keeps a trainer that dies at once from spinning; the first restart is quick.
-    this.scheduleRestart(runId, this.restartDelay(runId, run.step));
-  }
-
-  private scheduleRestart(runId: string, delayMs: number) {
-    setTimeout(() => this.restart(runId).catch((e) => console.error(`restarting run ${runId} failed:`, e)), delayMs).unref();
+    this.backoff.scheduleRestart(runId, this.backoff.restartDelay(runId, run.step));
   }
 
   async recordCheckpoint(runId: string, c: CheckpointSaved) {
@@ -374,14 +295,14 @@ export class RunService {
     logScan(run.id, await scanCheckpoints(this.db, run.id, this.runDir(run.id), !adopted));
     if (!active) {
       // Its policy had decided on a restart that the last server did not live to make.
-      if (run.status === "crashed" && restartDue && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.scheduleRestart(run.id, RESTART_BACKOFF_MS);
+      if (run.status === "crashed" && restartDue && run.config.restartOnCrash && run.restarts < run.config.maxRestarts) this.backoff.scheduleRestart(run.id, RESTART_BACKOFF_MS);
       else if (this.ownership.owns(run.id)) await this.releaseLease(run.id);
       return;
     }
     if (adopted) {
       if (run.config.queue) console.log(`run ${run.id}: on queue ${run.config.queue}; a worker that holds it has one worker lease to reach this instance`);
       else console.log(`run ${run.id}: adopted its trainer, which kept running while ${this.ownership.clustered ? "no instance supervised it" : "the server was down"}`);
-      this.noteLaunch(run.id, run.step);
+      this.backoff.noteLaunch(run.id, run.step);
       if (run.status === "stopping") this.launcher?.requestStop(run.id);
       return;
     }
@@ -411,14 +332,4 @@ function logScan(runId: string, scan: ScanResult) {
   if (scan.recorded.length) console.log(`run ${runId}: recorded checkpoints found on disk at steps ${scan.recorded.join(", ")}`);
   for (const r of scan.rejected) console.error(`run ${runId}: checkpoint at step ${r.step} not recorded: ${r.reason}`);
   if (scan.removed.length) console.log(`run ${runId}: removed abandoned ${scan.removed.join(", ")}`);
-}
-
-function newToken() {
-  return crypto.randomBytes(24).toString("hex");
-}
-
-function timingSafeEqual(a: string, b: string) {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
