@@ -1,4 +1,3 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Socket } from "socket.io";
@@ -7,6 +6,7 @@ import { confine, PathRefused } from "../confine";
 import type { Db } from "../db";
 import type { AlertService } from "./alerts";
 import { sha256File } from "./checkpoint-integrity";
+import { timingSafeEqual } from "./run-tokens";
 
 /** A refused trainer message: its text goes back to the trainer, and nothing was written. */
 export class Refused extends Error {
@@ -255,10 +255,4 @@ export class TrainerChannel {
 
 function live(run: { token: string; status: string }, token: string) {
   return ACTIVE_STATUSES.includes(run.status as RunStatus) && timingSafeEqual(run.token, token);
-}
-
-function timingSafeEqual(a: string, b: string) {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
