@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { providerOf, schemaFile } from "./server/db-provider";
-import { cliPgAdapter, letEngineTimersExit } from "./server/pg-cli-adapter";
+import { providerOf, schemaFile } from "./server/db/db-provider";
+import { cliPgAdapter, letEngineTimersExit } from "./server/db/pg-cli-adapter";
 
 // The CLI (migrate deploy, db push) reaches the database the server uses: DATABASE_URL, else the
 // SQLite file in DATA_DIR. Its provider picks the rendered schema, whose migrations sit beside it.

@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import type { MetricPoint } from "../lib/protocol";
 import { RunConfig } from "../lib/run-config";
-import type { Db } from "../server/db";
-import { MetricWriter } from "../server/services/metrics";
+import type { Db } from "../server/db/db";
+import { MetricWriter } from "../server/services/metrics/metrics";
 
 export const SPIKE_VALUE = 40;
 export const spikeStep = (n: number) => Math.floor(n * 0.4321);

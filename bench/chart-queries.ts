@@ -8,12 +8,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Prisma } from "../server/db";
+import { Prisma } from "../server/db/db";
 import { mergeBuckets, pointBucket } from "../lib/downsample";
 import type { MetricPoint } from "../lib/protocol";
-import { migrate, openDb, type Db } from "../server/db";
+import { migrate, openDb, type Db } from "../server/db/db";
 import { loadEnv } from "../server/env";
-import { metricHistory, metricRange, MetricWriter } from "../server/services/metrics";
+import { metricHistory, metricRange, MetricWriter } from "../server/services/metrics/metrics";
 import { pointsAt as stepPoints, spikeStep } from "./chart-data";
 
 const N = Number(process.argv[2] ?? 1_000_000);

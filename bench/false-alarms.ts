@@ -10,7 +10,7 @@ import { RunMonitor } from "../lib/anomaly/monitor";
 import type { Anomaly } from "../lib/anomaly/types";
 import type { MetricPoint } from "../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
-import { COALESCE_STEPS } from "../server/services/alerts";
+import { COALESCE_STEPS } from "../server/services/alerts/alerts";
 import { train } from "../trainer/loop/train";
 
 /** What the server would store: anomalies of one type within COALESCE_STEPS of the last are one alert. */

@@ -8,7 +8,7 @@ export const TensorboardImportRequest = z.object({
 });
 export type TensorboardImportRequest = z.infer<typeof TensorboardImportRequest>;
 
-/** Upload batches are plain names (server/upload.ts puts them under DATA_DIR/uploads/tfevents/<batch>). */
+/** Upload batches are plain names (server/http/upload.ts puts them under DATA_DIR/uploads/tfevents/<batch>). */
 export const UploadBatch = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "an upload batch is a plain name").refine((s) => !s.includes(".."), "an upload batch is a plain name");
 
 export const TensorboardImportUpload = z.object({ batch: UploadBatch, name: z.string().trim().min(1).max(200).optional() });

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { providerOf, PROVIDERS, schemaFile, type Provider } from "../server/db-provider";
+import { providerOf, PROVIDERS, schemaFile, type Provider } from "../server/db/db-provider";
 
 export const SOURCE = "prisma/schema.prisma";
 const root = path.resolve(import.meta.dirname, "..");

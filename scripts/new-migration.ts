@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { migrationsDir, PROVIDERS, schemaFile, type Provider } from "../server/db-provider";
+import { migrationsDir, PROVIDERS, schemaFile, type Provider } from "../server/db/db-provider";
 import { prismaCli, renderSchema, SOURCE, writeSchemas } from "./db-schemas";
 
 const name = (process.argv[2] ?? "").trim();

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { dropOrphanDatabases, PG_ADMIN_URL, pgReachable, testProvider } from "../tests/helpers/db";
-import type { Provider } from "../server/db-provider";
+import type { Provider } from "../server/db/db-provider";
 import { buildUiIfStale } from "./start";
 
 const root = path.resolve(import.meta.dirname, "..");

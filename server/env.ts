@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { LoginName, passwordProblem } from "../lib/auth";
-import { providerOf, type Provider } from "./db-provider";
+import { providerOf, type Provider } from "./db/db-provider";
 import { clusterEnv, clusterEnvProblems } from "./env-cluster";
 
 const Env = z.object({

@@ -8,8 +8,8 @@ import { EvalPredictions } from "../lib/eval/contracts";
 import { fastMetricBatch } from "../lib/metric-batch-fast";
 import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
-import { NotOwner } from "./services/cluster";
-import { type Launch, Refused } from "./services/trainer-channel";
+import { NotOwner } from "./services/cluster/cluster";
+import { type Launch, Refused } from "./services/supervisor/trainer-channel";
 import { publicMessage } from "./trpc/errors";
 
 type Ack = (reply: { ok: true; [k: string]: unknown } | { ok: false; error: string }) => void;

@@ -19,7 +19,7 @@ export class ServerRefused extends Error {
 }
 
 /**
- * The worker's calls to the server's /api/workers routes (server/worker-api.ts), with its API key.
+ * The worker's calls to the server's /api/workers routes (server/http/worker-api.ts), with its API key.
  * A request that cannot reach one address goes to the next: the ones given on the command line,
  * then the cluster's instances as the server names them at registration.
  */

@@ -1,4 +1,4 @@
-/** Streams a file to the server's upload endpoint (server/upload.ts); answers with where it was stored. */
+/** Streams a file to the server's upload endpoint (server/http/upload.ts); answers with where it was stored. */
 export async function uploadFile(url: string, file: File): Promise<{ path: string; folder: string; bytes: number }> {
   const res = await fetch(url, { method: "PUT", body: file });
   const body = (await res.json().catch(() => ({ error: `Upload failed with HTTP ${res.status}` }))) as { path: string; folder: string; bytes: number; error?: string };

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { ROLE_SCOPES, SCOPES, type Role, type Scope } from "../../lib/auth";
-import type { Db } from "../db";
+import type { Db } from "../db/db";
 import type { Ended, UserInfo } from "./principal";
 import { randomToken, sameSecret, sha256 } from "./tokens";
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { TRPCError } from "@trpc/server";
-import type { Db } from "../db";
+import type { Db } from "../db/db";
 import type { Env } from "../env";
 import { ApiKeyService } from "./api-keys";
 import { clearedCookie, cookieValue, SESSION_COOKIE, sessionCookie } from "./cookies";

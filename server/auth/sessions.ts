@@ -1,4 +1,4 @@
-import type { Db } from "../db";
+import type { Db } from "../db/db";
 import type { Ended, UserInfo } from "./principal";
 import { randomToken, sha256 } from "./tokens";
 import type { Role } from "../../lib/auth";

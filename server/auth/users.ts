@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { Role } from "../../lib/auth";
-import type { Db } from "../db";
+import type { Db } from "../db/db";
 import { dummyHash, hashPassword, verifyPassword } from "./password";
 import type { Ended, UserInfo } from "./principal";
 import type { SessionService } from "./sessions";

@@ -1,4 +1,4 @@
-import type { Db } from "../db";
+import type { Db } from "../db/db";
 
 /**
  * Whether a webhook mutation touches a global webhook (one for every run): by its runId when it

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ALERT_TYPES } from "../../lib/anomaly/types";
-import { supersededHistory } from "../services/metrics";
+import { supersededHistory } from "../services/metrics/metrics";
 import { procedure, router } from "./init";
 
 const RunId = z.string().min(1).max(64);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
 import { CheckpointList, CompareGenerateRequest } from "../../lib/generation";
-import { CheckpointCompareService } from "../services/checkpoint-compare";
+import { CheckpointCompareService } from "../services/compare/checkpoint-compare";
 import type { Context } from "./init";
 import { procedure, router } from "./init";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MAX_COMPARED_RUNS } from "../../lib/run-colors";
-import { compareHistory, compareSummary, findRuns, latestByRun, metricKeys } from "../services/compare";
-import { scalingInputs } from "../services/scaling-inputs";
+import { compareHistory, compareSummary, findRuns, latestByRun, metricKeys } from "../services/compare/compare";
+import { scalingInputs } from "../services/compare/scaling-inputs";
 import { procedure, router } from "./init";
 
 const RunIds = z

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { Exclusion } from "../../lib/exclusion";
 import { ForensicsRequest } from "../../lib/forensics";
-import { checkFaults } from "../services/faults";
-import { forkWithExclusion } from "../services/forensics";
+import { checkFaults } from "../services/runs/faults";
+import { forkWithExclusion } from "../services/runs/forensics";
 import { procedure, router } from "./init";
 
 export const forensicsRouter = router({

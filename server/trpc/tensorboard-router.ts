@@ -2,7 +2,7 @@ import { z } from "zod";
 import { TensorboardImportRequest, TensorboardImportUpload, TensorboardStop } from "../../lib/tensorboard";
 import { procedure, router } from "./init";
 
-/** TensorBoard log directories as outside runs (server/services/tensorboard.ts). */
+/** TensorBoard log directories as outside runs (server/services/tensorboard/tensorboard.ts). */
 export const tensorboardRouter = router({
   import: procedure.input(TensorboardImportRequest).mutation(({ ctx, input }) => ctx.services.tensorboard.import(input)),
   importUpload: procedure.input(TensorboardImportUpload).mutation(({ ctx, input }) => ctx.services.tensorboard.importUpload(input.batch, input.name)),

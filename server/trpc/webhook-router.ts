@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SEVERITIES } from "../../lib/anomaly/types";
-import { WEBHOOK_FORMATS, webhookUrlProblem } from "../services/webhooks";
+import { WEBHOOK_FORMATS, webhookUrlProblem } from "../services/alerts/webhooks";
 import { globalWebhookNeedsAdmin, procedure, router } from "./init";
 
 const RunId = z.string().min(1).max(64);

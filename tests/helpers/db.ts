@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { PROVIDERS, type Provider } from "../../server/db-provider";
+import { PROVIDERS, type Provider } from "../../server/db/db-provider";
 
 /**
  * The engine the tests run on: TEST_DB=postgresql gives every data directory its own fresh

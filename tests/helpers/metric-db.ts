@@ -4,9 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { migrate } from "../../server/db";
+import { migrate } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { openDriver, type MetricDriver } from "../../server/services/metric-driver";
+import { openDriver, type MetricDriver } from "../../server/services/metrics/metric-driver";
 import { tempDataDir } from "./server";
 
 const root = path.resolve(import.meta.dirname, "../..");

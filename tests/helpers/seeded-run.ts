@@ -1,8 +1,8 @@
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
-import { migrate, openDb } from "../../server/db";
+import { migrate, openDb } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { MetricWriter } from "../../server/services/metrics";
+import { MetricWriter } from "../../server/services/metrics/metrics";
 import { databaseEnv } from "./db";
 
 export const SEEDED = {

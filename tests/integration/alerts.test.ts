@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import type { AlertRow } from "../../server/services/alert-row";
+import type { AlertRow } from "../../server/services/hub/alert-row";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 let server: TestServer;

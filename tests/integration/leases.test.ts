@@ -4,12 +4,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { RunConfig } from "../../lib/run-config";
-import { migrate, openDb, type Db } from "../../server/db";
+import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { AlertService } from "../../server/services/alerts";
-import { Hub } from "../../server/services/hub";
-import { Leases } from "../../server/services/leases";
-import { WebhookService } from "../../server/services/webhooks";
+import { AlertService } from "../../server/services/alerts/alerts";
+import { Hub } from "../../server/services/hub/hub";
+import { Leases } from "../../server/services/runs/leases";
+import { WebhookService } from "../../server/services/alerts/webhooks";
 import { tempDataDir, waitFor } from "../helpers/server";
 import { sleep } from "../helpers/trainer-proc";
 

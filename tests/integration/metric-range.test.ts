@@ -7,10 +7,10 @@ import { databaseEnv, testProvider } from "../helpers/db";
 import type { MetricPoint } from "../../lib/protocol";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { migrate, openDb, type Db } from "../../server/db";
+import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { WIDTHS } from "../../server/services/metric-rollup";
-import { MetricWriter } from "../../server/services/metrics";
+import { WIDTHS } from "../../server/services/metrics/metric-rollup";
+import { MetricWriter } from "../../server/services/metrics/metrics";
 import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("metric-range");

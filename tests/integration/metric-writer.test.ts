@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { MetricPoint } from "../../lib/protocol";
 import { Rng } from "../../lib/rng";
-import { WIDTHS } from "../../server/services/metric-rollup";
-import { MetricWriter } from "../../server/services/metric-writer";
+import { WIDTHS } from "../../server/services/metrics/metric-rollup";
+import { MetricWriter } from "../../server/services/metrics/metric-writer";
 import { type MetricDb, pgMetricDb, sqliteMetricDb } from "../helpers/metric-db";
 
 // The metric writer on each engine: SQLite always, PostgreSQL where a server answers (required

@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import type { Socket } from "socket.io-client";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import type { AlertRow } from "../../server/services/alert-row";
+import type { AlertRow } from "../../server/services/hub/alert-row";
 import { cleanRedis, clusterEnv, killRedisClients, RedisRelay, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { webhookReceiver } from "../helpers/webhook-receiver";

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import { io, type Socket } from "socket.io-client";
 import { EV, type MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
-import { openDb, type Db } from "../../server/db";
+import { openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
 import { databaseEnv } from "../helpers/db";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";

@@ -3,12 +3,12 @@ import fs from "node:fs";
 import { after, before, test } from "node:test";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
-import { migrate, openDb, type Db } from "../../server/db";
+import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { AlertService } from "../../server/services/alerts";
-import { Hub } from "../../server/services/hub";
-import { Watch } from "../../server/services/watch";
-import { recentHistory } from "../../server/services/watch-history";
+import { AlertService } from "../../server/services/alerts/alerts";
+import { Hub } from "../../server/services/hub/hub";
+import { Watch } from "../../server/services/supervisor/watch";
+import { recentHistory } from "../../server/services/supervisor/watch-history";
 import { databaseEnv } from "../helpers/db";
 import { tempDataDir, waitFor } from "../helpers/server";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addressProblem } from "../../server/services/outbound";
+import { addressProblem } from "../../server/services/alerts/outbound";
 
 test("loopback, private, CGNAT and unique-local addresses are refused unless private targets are allowed", () => {
   for (const ip of ["127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "::1", "fd00::1", "fc12::3", "fd00:ec2::254"]) {

@@ -7,8 +7,8 @@ import { encodeEvent, type TfEvent } from "../../lib/tfevents/events";
 import { DT, emptyTensor } from "../../lib/tfevents/tensor";
 import { encodeRecord } from "../../lib/tfevents/tfrecord";
 import { FILE_VERSION } from "../../lib/tfevents/writer";
-import { RunTail, type TailPoint } from "../../server/services/tensorboard-follower";
-import { findRunDirs } from "../../server/services/tensorboard-scan";
+import { RunTail, type TailPoint } from "../../server/services/tensorboard/tensorboard-follower";
+import { findRunDirs } from "../../server/services/tensorboard/tensorboard-scan";
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tb-${label}-`));
 const scalar = (tag: string, step: number, value: number, wallTime = 1700000000 + step): Buffer =>

@@ -11,7 +11,7 @@ class Permanent extends Error {}
 
 /**
  * Sends a checkpoint a trainer on a remote worker wrote to the server's copy of the run's
- * directory (server/services/checkpoint-uploads.ts), in chunks. After any failure it asks the
+ * directory (server/services/checkpoints/checkpoint-uploads.ts), in chunks. After any failure it asks the
  * server how much it has and goes on from there, trying each server address in turn; the server
  * checks the whole file's sha256 at the commit. Returns the checkpoint as the server now holds it,
  * which is what checkpoint:saved reports.

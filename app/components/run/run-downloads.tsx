@@ -1,6 +1,6 @@
 "use client";
 
-/** A run's metrics as files, under their original names (server/run-export-api.ts). */
+/** A run's metrics as files, under their original names (server/http/run-export-api.ts). */
 export function RunDownloads({ runId }: { runId: string }) {
   const base = `/api/runs/${encodeURIComponent(runId)}/metrics`;
   return (
