@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { defineConfig } from "prisma/config";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { defineConfig } from "prisma/config";
 import { providerOf, schemaFile } from "./server/db/db-provider";
 import { cliPgAdapter, letEngineTimersExit } from "./server/db/pg-cli-adapter";
 

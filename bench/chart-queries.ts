@@ -8,9 +8,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Prisma } from "../server/db/db";
 import { mergeBuckets, pointBucket } from "../lib/downsample";
 import type { MetricPoint } from "../lib/protocol";
+import { Prisma } from "../server/db/db";
 import { migrate, openDb, type Db } from "../server/db/db";
 import { loadEnv } from "../server/env";
 import { metricHistory, metricRange, MetricWriter } from "../server/services/metrics/metrics";

@@ -9,14 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { readManifest } from "../formats/dataset";
 import { DEFAULT_EVALS } from "../lib/eval/contracts";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
+import { prepareBrown } from "../tests/helpers/brown-dataset";
 import { selectBackend } from "../trainer/backend/backend";
 import { prepareRunEvals } from "../trainer/eval/mid-training";
 import { checkpointModel, readCheckpoint } from "../trainer/inference/generate";
-import { readManifest } from "../formats/dataset";
 import { train, type TrainHooks } from "../trainer/loop/train";
-import { prepareBrown } from "../tests/helpers/brown-dataset";
 
 if (!isMainThread) {
   await selectBackend("wasm");

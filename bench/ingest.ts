@@ -16,8 +16,8 @@ import { buildUiIfStale } from "../scripts/start";
 import type { AppRouter } from "../server/trpc/router";
 import { browserSocket, startServer, tempDataDir, type TestServer } from "../tests/helpers/server";
 import { parseFlags } from "../trainer/cli/flags";
-import { type RealTrainerReport, realTrainerReport, startRealTrainer } from "./ingest-real-trainer";
 import { createLiveRuns, createPgDatabase, type Engine, pgCeiling, pgHasSchema, sqliteCeiling } from "./ingest-db";
+import { type RealTrainerReport, realTrainerReport, startRealTrainer } from "./ingest-real-trainer";
 import type { TrainerPlan, TrainerReport } from "./ingest-trainers";
 
 const int = (name: string, min: number, max: number) =>

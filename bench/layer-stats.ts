@@ -5,9 +5,9 @@
 // A step's time is the gap between consecutive loss points, so it holds everything the loop does.
 // Both wall time and this process's CPU time are printed: on a shared machine the wall time
 // swings with other processes' load, the CPU time much less (the wasm backend runs on one thread).
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import fs from "node:fs";
 import { z } from "zod";
 import { LAYER_STATS_DEFAULT, RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";

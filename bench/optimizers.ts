@@ -11,15 +11,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { DatasetSpec } from "../lib/dataset-spec";
 import type { MetricPoint } from "../lib/protocol";
-import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../lib/rng";
 import { RunConfig, type RunConfigInput } from "../lib/run-config";
+import { train } from "../trainer/loop/train";
 import { createParams, disposeParams } from "../trainer/model/model";
 import { createOptimizer } from "../trainer/optimizers";
 import { prepareDataset } from "../trainer/pipeline/prepare";
-import { train } from "../trainer/loop/train";
 
 const steps = Number(process.argv[2] ?? 400);
 const THROUGHPUT_STEPS = 25;

@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { UPLOAD_CHUNK_BYTES } from "../lib/worker-protocol";
-import { CheckpointUploader } from "../trainer/checkpoint/upload";
 import { bearer } from "../tests/helpers/auth";
 import { TINY } from "../tests/helpers/server";
+import { CheckpointUploader } from "../trainer/checkpoint/upload";
 import type { KeyedApi } from "./remote-workers-start";
 
 const MB = 1e6;

@@ -13,9 +13,9 @@ import { RunConfig } from "../lib/run-config";
 import { writeTokenDataset } from "../tests/helpers/token-dataset";
 import { selectBackend } from "../trainer/backend/backend";
 import { nativeGemm, nativeGemmEnabled } from "../trainer/backend/kernels/native-gemm";
-import { type BlasInfo, classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "./blas";
 import { fail, parseFlags } from "../trainer/cli/flags";
 import { train } from "../trainer/loop/train";
+import { type BlasInfo, classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "./blas";
 import { ourMatmulPeak } from "./gemm-peak";
 import { cpuMark, otherCores } from "./other-cpu";
 import {

@@ -9,8 +9,8 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { dropOrphanDatabases, PG_ADMIN_URL, pgReachable, testProvider } from "../tests/helpers/db";
 import type { Provider } from "../server/db/db-provider";
+import { dropOrphanDatabases, PG_ADMIN_URL, pgReachable, testProvider } from "../tests/helpers/db";
 import { buildUiIfStale } from "./start";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -1,11 +1,11 @@
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
+import { EvalPredictions } from "../lib/eval/contracts";
+import { fastMetricBatch } from "../lib/metric-batch-fast";
 import {
   ALERTS_ROOM, CheckpointCorrupt, CheckpointListRequest, CheckpointSaved, DATASETS_ROOM, EV, Heartbeat, MetricBatch, RecoveryEvent, roomOf, RunRoom, RUNS_ROOM, TrainerAuth, TrainerDone,
   TrainerHello, TrainerLog, type TrainerRedirect,
 } from "../lib/protocol";
-import { EvalPredictions } from "../lib/eval/contracts";
-import { fastMetricBatch } from "../lib/metric-batch-fast";
 import { describeBadText, findBadText } from "../lib/text-guard";
 import type { Services } from "./services";
 import { NotOwner } from "./services/cluster/cluster";

@@ -1,10 +1,10 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { RunConfig } from "../lib/run-config";
-import type { Assignment, FileEntry } from "../lib/worker-protocol";
 import { CHECKPOINT_FILE, SHA256_FILE, stepDirName as stepDir } from "../formats/checkpoint";
 import { datasetsRoot, MANIFEST_FILE } from "../formats/dataset";
+import type { RunConfig } from "../lib/run-config";
+import type { Assignment, FileEntry } from "../lib/worker-protocol";
 import type { ServerApi } from "./server-api";
 
 /** Written after a dataset's files were all fetched and verified: its presence with the same list is a cache hit. */

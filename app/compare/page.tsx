@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { parseCompareParams } from "../components/compare/compare-params";
 import { CompareView } from "../components/compare/compare-view";
 import { caller } from "../lib/caller";
-import { parseCompareParams } from "../components/compare/compare-params";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
-import type { Metadata } from "next";
 import path from "node:path";
+import type { Metadata } from "next";
 import { ConnectSetup } from "../components/connect/connect-setup";
 
 export const dynamic = "force-dynamic";

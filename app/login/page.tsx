@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import { LoginForm } from "../components/auth/login-form";
 import { safeNext } from "../../lib/auth";
+import { LoginForm } from "../components/auth/login-form";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
-import { PairHeap } from "./pair-heap";
 import { BYTE_TO_CHAR, forEachPretoken } from "./byte-level";
+import { PairHeap } from "./pair-heap";
 import { MAX_VOCAB_SIZE } from "./vocab";
 
 const utf8Encoder = new TextEncoder();

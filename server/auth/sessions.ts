@@ -1,7 +1,7 @@
+import type { Role } from "../../lib/auth";
 import type { Db } from "../db/db";
 import type { Ended, UserInfo } from "./principal";
 import { randomToken, sha256 } from "./tokens";
-import type { Role } from "../../lib/auth";
 
 // Refresh lastSeenAt (and slide the expiry) at most this often, so reads don't each write.
 const TOUCH_MS = 60_000;

@@ -4,11 +4,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import Database from "better-sqlite3";
 import { PrismaClient as PostgresClient } from "../../generated/postgresql/client";
 import { PrismaClient } from "../../generated/sqlite/client";
-import type { Provider } from "./db-provider";
-import Database from "better-sqlite3";
 import type { Env } from "../env";
+import type { Provider } from "./db-provider";
 
 /**
  * The database client. Each provider has its own generated client (scripts/db-schemas.ts), with

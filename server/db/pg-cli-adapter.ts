@@ -1,5 +1,5 @@
-import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 
 /**
  * PostgreSQL system types that @prisma/adapter-pg 6.19 cannot map, by OID, with the type to report

@@ -4,11 +4,11 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { TRPCError } from "@trpc/server";
+import { datasetsRoot, readManifest } from "../../formats/dataset";
 import { refusal, type Resolved } from "../auth/principal";
 import type { Services } from "../services";
 import { LOG_FILE } from "../services/runs/trainer-log";
 import { filesUnder, tarStream } from "./tar";
-import { datasetsRoot, readManifest } from "../../formats/dataset";
 
 /**
  * Downloads to the browser's machine (an export path on the server is no use from another one):

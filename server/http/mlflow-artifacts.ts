@@ -4,8 +4,8 @@ import type http from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { invalid, missing, MlflowError } from "../../lib/mlflow/errors";
-import { confine, PathRefused } from "../confine";
 import { refusal, type Resolved } from "../auth/principal";
+import { confine, PathRefused } from "../confine";
 import type { Services } from "../services";
 
 /**

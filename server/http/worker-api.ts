@@ -4,13 +4,13 @@ import type http from "node:http";
 import { pipeline } from "node:stream/promises";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { checkpointFile } from "../../formats/checkpoint";
+import { RunConfig } from "../../lib/run-config";
 import { TrainerExitReport, WorkerHeartbeat, WorkerInfo, WORKERS_PREFIX } from "../../lib/worker-protocol";
 import { refusal, type Resolved } from "../auth/principal";
 import type { Services } from "../services";
 import { CheckpointUploads, UploadRefused } from "../services/checkpoints/checkpoint-uploads";
 import { datasetFile, defaultDatasetId } from "../services/workers/worker-files";
-import { RunConfig } from "../../lib/run-config";
-import { checkpointFile } from "../../formats/checkpoint";
 
 /**
  * The workers' HTTP API (docs/workers.md), every route behind an API key with the write scope:

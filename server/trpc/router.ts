@@ -1,12 +1,12 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import { z } from "zod";
 import { DatasetSpec } from "../../lib/dataset-spec";
-import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { EVAL_TASKS } from "../../lib/eval/contracts";
-import { RunConfig, type RunConfigInput } from "../../lib/run-config";
+import { ExportRequest, GenerateRequest } from "../../lib/generation";
 import { RunAnnotation } from "../../lib/run-annotation";
-import { checkFaults } from "../services/runs/faults";
+import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { runMetricKeys } from "../services/metrics/metric-keys";
+import { checkFaults } from "../services/runs/faults";
 import { alertRouter } from "./alert-router";
 import { apiKeyRouter, authRouter, userRouter } from "./auth-router";
 import { checkpointCompareRouter } from "./checkpoint-compare-router";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
-import { RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
+import { RunConfig } from "../../lib/run-config";
 import { optimalSplit, predictND, type ParametricLaw } from "../../lib/scaling";
 import { migrate, openDb } from "../../server/db/db";
 import { loadEnv } from "../../server/env";

@@ -1,7 +1,7 @@
 // A small prepared dataset of real prose (Brown corpus books) with a large held-out share, so that
 // synthetic LAMBADA and HellaSwag sets can be cut from its val shard.
-import { DatasetSpec } from "../../lib/dataset-spec";
 import type { DatasetManifest } from "../../formats/dataset";
+import { DatasetSpec } from "../../lib/dataset-spec";
 import { prepareDataset } from "../../trainer/pipeline/prepare";
 
 export function prepareBrown(dataDir: string, vocabSize = 512, documents = 30): Promise<DatasetManifest> {

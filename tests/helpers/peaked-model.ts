@@ -1,10 +1,10 @@
 // A tiny fixed GPT-2 whose next-token distributions are far from uniform (scaled-up random
 // weights), so that an off-by-one position or a wrong mask changes log-likelihoods visibly.
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../lib/rng";
-import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model/model";
-import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { pyRstrip } from "../../lib/eval/preprocess";
+import { Rng } from "../../lib/rng";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { createParams, forward, type ModelConfig, type Params } from "../../trainer/model/model";
 
 export const TEXTS = [
   "The quick brown fox jumps over the lazy dog near the river bank.",

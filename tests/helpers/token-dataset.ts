@@ -4,9 +4,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { datasetsRoot, DATASET_FORMAT_VERSION, MANIFEST_FILE, TOKENIZER_FILE, type DatasetManifest } from "../../formats/dataset";
 import { DatasetSpec, normaliseWeights } from "../../lib/dataset-spec";
 import { Rng } from "../../lib/rng";
-import { datasetsRoot, DATASET_FORMAT_VERSION, MANIFEST_FILE, TOKENIZER_FILE, type DatasetManifest } from "../../formats/dataset";
 
 export interface SyntheticDomain {
   name: string;

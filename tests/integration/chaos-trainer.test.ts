@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
-import { openTestDb } from "../helpers/db";
 import { decodeSafetensors } from "../../formats/safetensors";
+import { openTestDb } from "../helpers/db";
 import { prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 import { alive, metricCounts, sleep, trainerPid } from "../helpers/trainer-proc";
 

@@ -4,10 +4,10 @@ import path from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { migrationsDir } from "../../server/db/db-provider";
-import { migrate } from "../../server/db/db";
-import { loadEnv } from "../../server/env";
 import { prismaCli, readSource, renderSchema } from "../../scripts/db-schemas";
+import { migrate } from "../../server/db/db";
+import { migrationsDir } from "../../server/db/db-provider";
+import { loadEnv } from "../../server/env";
 import { createPgDatabase, dropPgDatabase, testProvider } from "../helpers/db";
 import { tempDataDir } from "../helpers/server";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { openTestDb } from "../helpers/db";
-import { EV, type MetricPoint } from "../../lib/protocol";
 import { layerKey } from "../../lib/layer-stats";
+import { EV, type MetricPoint } from "../../lib/protocol";
 import { layerStatKeys } from "../../trainer/loop/layer-stats";
+import { openTestDb } from "../helpers/db";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("layer-stats");

@@ -7,9 +7,9 @@ import { RunConfig } from "../../lib/run-config";
 import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
 import { AlertService } from "../../server/services/alerts/alerts";
+import { WebhookService } from "../../server/services/alerts/webhooks";
 import { Hub } from "../../server/services/hub/hub";
 import { Leases } from "../../server/services/runs/leases";
-import { WebhookService } from "../../server/services/alerts/webhooks";
 import { tempDataDir, waitFor } from "../helpers/server";
 import { sleep } from "../helpers/trainer-proc";
 

@@ -3,7 +3,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
-import { databaseEnv, testProvider } from "../helpers/db";
 import type { MetricPoint } from "../../lib/protocol";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
@@ -11,6 +10,7 @@ import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
 import { WIDTHS } from "../../server/services/metrics/metric-rollup";
 import { MetricWriter } from "../../server/services/metrics/metrics";
+import { databaseEnv, testProvider } from "../helpers/db";
 import { startServer, tempDataDir, type TestServer } from "../helpers/server";
 
 const dataDir = tempDataDir("metric-range");

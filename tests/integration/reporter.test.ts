@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { after, test } from "node:test";
 import { Server } from "socket.io";
 import { EV, type MetricBatch } from "../../lib/protocol";

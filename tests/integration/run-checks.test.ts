@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { memoryLimitBytes } from "../../host/memory-limit";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { checkMemory, memoryRefusal } from "../../lib/memory-check";
 import { EV, type MetricPoint } from "../../lib/protocol";
-import { memoryLimitBytes } from "../../host/memory-limit";
 import { openTestDb } from "../helpers/db";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
 

@@ -7,8 +7,8 @@ import { EV, type MetricPoint } from "../../lib/protocol";
 import type { AlertRow } from "../../server/services/hub/alert-row";
 import { cleanRedis, clusterEnv, killRedisClients, RedisRelay, redisMissing, redisPrefix, startInstances } from "../helpers/cluster";
 import { browserSocket, prepareSmall, startServer, tempDataDir, TINY, waitFor, type TestServer } from "../helpers/server";
-import { webhookReceiver } from "../helpers/webhook-receiver";
 import { alive, loggedSteps, sleep, trainerPid } from "../helpers/trainer-proc";
+import { webhookReceiver } from "../helpers/webhook-receiver";
 
 const skip = await redisMissing();
 const prefix = redisPrefix("scale-out");

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, test } from "node:test";
+import { LOCAL } from "../../server/auth/principal";
 import { migrate, openDb, type Db } from "../../server/db/db";
 import { loadEnv } from "../../server/env";
-import { databaseEnv } from "../helpers/db";
 import type { Services } from "../../server/services";
 import { WebhookService, type DeliveryRow, type WebhookOptions } from "../../server/services/alerts/webhooks";
-import { LOCAL } from "../../server/auth/principal";
 import { createCallerFactory } from "../../server/trpc/init";
 import { webhookRouter } from "../../server/trpc/webhook-router";
+import { databaseEnv } from "../helpers/db";
 import { tempDataDir } from "../helpers/server";
 
 type Reply = { status: number; delayMs?: number; headers?: Record<string, string> };

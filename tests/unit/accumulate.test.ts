@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { accumulateGradients, type Pass } from "../../trainer/loop/accumulate";
 import { selectBackend } from "../../trainer/backend/backend";
-import { clipByGlobalNorm } from "../../trainer/loop/clip";
 import type { Batch } from "../../trainer/data/mixture";
+import { accumulateGradients, type Pass } from "../../trainer/loop/accumulate";
+import { clipByGlobalNorm } from "../../trainer/loop/clip";
 import { createParams, lossFn, type ModelConfig, type Params } from "../../trainer/model/model";
 import { AdamW } from "../../trainer/optimizers";
 

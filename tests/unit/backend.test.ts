@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../trainer/backend/backend";
-import { vulkanFacts } from "../../trainer/backend/webgpu";
 import { activeGemm, nativeGemm, nativeGemmEnabled, useNativeGemm } from "../../trainer/backend/kernels/native-gemm";
+import { vulkanFacts } from "../../trainer/backend/webgpu";
 
 // These machines have no GPU: webgpu finds no adapter, whatever Vulkan is installed.
 const noGpu = vulkanFacts().gpuDevice ? "this machine has a GPU device" : false;

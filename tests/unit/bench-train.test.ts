@@ -4,8 +4,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { classifyBlas, describeBlas, ourBlas, torchBlasRefusal } from "../../bench/blas";
 import { cpuMark, otherCores } from "../../bench/other-cpu";
-import { countParams } from "../../trainer/model/model";
 import { CONFIGS, Flags, formatTable, mfu, modelFlops, percentile, prepareFlags, throughput, type ConfigResult } from "../../bench/train-throughput-report";
+import { countParams } from "../../trainer/model/model";
 
 const parse = (values: Record<string, unknown>) => Flags.safeParse(prepareFlags(values));
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { spanOfPoint } from "../../lib/downsample";
 import { constantValue, type ChartLine } from "../../app/components/charts/chart-datasets";
 import { logCeil, logFloor, logLabelled, smoothable, unitBounds, unitInterval } from "../../app/components/charts/chart-kinds";
 import { xMap } from "../../app/components/charts/chart-x";
+import { spanOfPoint } from "../../lib/downsample";
 
 test("noisy training metrics are smoothed; schedules and evaluations never are", () => {
   for (const k of ["loss", "grad_norm", "tokens_per_sec", "model_gflops", "train/loss", "data/share"]) assert.equal(smoothable(k), true, k);

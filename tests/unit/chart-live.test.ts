@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { appendLive, mergeBuckets, pointBucket, spanOfPoint, type SpanPoint } from "../../lib/downsample";
 import { BUDGET, withLive, type RangeSeries } from "../../app/components/charts/use-chart-range";
+import { appendLive, mergeBuckets, pointBucket, spanOfPoint, type SpanPoint } from "../../lib/downsample";
 
 const pt = (step: number, value: number | null) => ({ step, key: "loss", value, wallTime: 1000 + step });
 const spans = (from: number, to: number, value = (s: number) => s as number | null) => Array.from({ length: to - from + 1 }, (_, i) => spanOfPoint(pt(from + i, value(from + i))));

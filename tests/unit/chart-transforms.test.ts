@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { spanOfPoint, type SpanPoint } from "../../lib/downsample";
-import { emaSmooth, emaSmoothBySteps } from "../../lib/smoothing";
 import { chartMax, drawnSeries, nearestIndex, type ChartLine } from "../../app/components/charts/chart-datasets";
 import { parseChartSettings, writeChartSettings } from "../../app/components/charts/chart-settings";
 import { formatX, stepAtTokens, tokenAnchors, tokensAt, xAtStep, xMap } from "../../app/components/charts/chart-x";
+import { spanOfPoint, type SpanPoint } from "../../lib/downsample";
+import { emaSmooth, emaSmoothBySteps } from "../../lib/smoothing";
 
 const raw = (values: (number | null)[], step0 = 0): SpanPoint[] => values.map((v, i) => spanOfPoint({ step: step0 + i, value: v, wallTime: 100 + 2 * i }));
 const bucket = (fromStep: number, toStep: number, min: number, max: number, last: number, nan = false): SpanPoint =>

@@ -3,11 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { SHA256_FILE } from "../../formats/checkpoint";
+import { type HostTensor } from "../../formats/safetensors";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
 import { findLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
-import { type HostTensor } from "../../formats/safetensors";
-import { SHA256_FILE } from "../../formats/checkpoint";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-verify-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

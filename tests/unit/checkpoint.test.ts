@@ -4,11 +4,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { RunConfig } from "../../lib/run-config";
-import { Rng } from "../../lib/rng";
-import { loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
-import { encodeSafetensors, type HostTensor } from "../../formats/safetensors";
 import { listCheckpoints } from "../../formats/checkpoint";
+import { encodeSafetensors, type HostTensor } from "../../formats/safetensors";
+import { Rng } from "../../lib/rng";
+import { RunConfig } from "../../lib/run-config";
+import { loadLatest, saveCheckpoint, type TrainState } from "../../trainer/checkpoint/checkpoint";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

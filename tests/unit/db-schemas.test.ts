@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { PROVIDERS, schemaFile } from "../../server/db/db-provider";
 import { readSource, renderSchema } from "../../scripts/db-schemas";
+import { PROVIDERS, schemaFile } from "../../server/db/db-provider";
 
 const root = path.resolve(import.meta.dirname, "../..");
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 import { selectBackend } from "../../trainer/backend/backend";
 import { encodeRequest, isUnscorable, loglikelihoods, type LoglikRequest, type LoglikResult, type Unscorable } from "../../trainer/eval/loglik";
 import { disposeParams } from "../../trainer/model/model";
-import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
 import { peakedModel, referenceLoglik, referenceLogProbs, smallTokenizer, TEXTS } from "../helpers/peaked-model";
 
 await selectBackend("wasm");

@@ -4,8 +4,8 @@ import { exclusionIssues } from "../../lib/exclusion";
 import { layerNormsAt, median, rollbackCaveats } from "../../lib/forensics";
 import { Rng } from "../../lib/rng";
 import { excludeData } from "../../trainer/data/exclude-stream";
-import { filterStream, fromOriginal, toOriginal } from "../../trainer/data/stream-filter";
 import { MixtureSampler } from "../../trainer/data/mixture";
+import { filterStream, fromOriginal, toOriginal } from "../../trainer/data/stream-filter";
 
 const stream = Uint16Array.from([1, 2, 9, 3, 4, 5, 9, 6, 9, 7, 8, 9]); // documents at 0, 3, 7, 9 (9 = end-of-text)
 

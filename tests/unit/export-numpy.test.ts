@@ -14,8 +14,8 @@ import { selectBackend } from "../../trainer/backend/backend";
 import { loadCheckpoint, saveCheckpoint } from "../../trainer/checkpoint/checkpoint";
 import { exportCheckpoint } from "../../trainer/checkpoint/export";
 import { checkpointModel } from "../../trainer/inference/generate";
-import { disposeParams, forward } from "../../trainer/model/model";
 import { train, type TrainHooks } from "../../trainer/loop/train";
+import { disposeParams, forward } from "../../trainer/model/model";
 import { writeTextDataset } from "../helpers/text-dataset";
 
 const script = path.resolve(import.meta.dirname, "../python/forward.py");

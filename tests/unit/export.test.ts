@@ -4,12 +4,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { datasetsRoot } from "../../formats/dataset";
 import { ExportResult } from "../../lib/generation";
 import { RunConfig } from "../../lib/run-config";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { loadCheckpoint } from "../../trainer/checkpoint/checkpoint";
 import { exportCheckpoint } from "../../trainer/checkpoint/export";
-import { datasetsRoot } from "../../formats/dataset";
-import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { train, type TrainHooks } from "../../trainer/loop/train";
 import { writeTextDataset } from "../helpers/text-dataset";
 

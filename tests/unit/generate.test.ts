@@ -4,15 +4,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { type HostTensor } from "../../formats/safetensors";
 import { GenerateResult, SamplingOptions } from "../../lib/generation";
 import { Rng } from "../../lib/rng";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { selectBackend } from "../../trainer/backend/backend";
 import { saveCheckpoint } from "../../trainer/checkpoint/checkpoint";
-import { type HostTensor } from "../../formats/safetensors";
 import { generate, InputError, loadGenerator, type Generator } from "../../trainer/inference/generate";
-import { createParams, disposeParams } from "../../trainer/model/model";
 import { argmax, sampleToken, topKIds } from "../../trainer/inference/sampling";
+import { createParams, disposeParams } from "../../trainer/model/model";
 import { writeTextDataset } from "../helpers/text-dataset";
 import { writeTokenDataset } from "../helpers/token-dataset";
 

@@ -4,8 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { flopsPerToken, paramCount, swigluHidden } from "../../lib/estimates";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { rope } from "../../trainer/model/attention";
 import { selectBackend } from "../../trainer/backend/backend";
+import { rope } from "../../trainer/model/attention";
 import { countParams, createParams, disposeParams, forward, lossFn, type ModelConfig } from "../../trainer/model/model";
 
 await selectBackend("wasm");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { flopsPerToken, paramCount } from "../../lib/estimates";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend/backend";
-import { flopsPerToken, paramCount } from "../../lib/estimates";
 import { countParams, createParams, crossEntropy, disposeParams, forward, lossFn } from "../../trainer/model/model";
 
 await selectBackend("wasm");

@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { readShard } from "../../formats/dataset";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
 import { selectBackend } from "../../trainer/backend/backend";
 import { MixtureSampler, type MixtureDomain } from "../../trainer/data/mixture";
 import { createParams, disposeParams, modelConfig, type ModelConfig } from "../../trainer/model/model";
 import { objectiveLoss } from "../../trainer/model/objectives";
-import { readShard } from "../../formats/dataset";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 await selectBackend("wasm");

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
-import { prefixLength } from "../../trainer/model/attention";
 import { selectBackend } from "../../trainer/backend/backend";
+import { prefixLength } from "../../trainer/model/attention";
 import { createParams, disposeParams, forward, lossFn, type ModelConfig, type Objective, type Params } from "../../trainer/model/model";
 import { mlmCorrupt, objectiveLoss } from "../../trainer/model/objectives";
 

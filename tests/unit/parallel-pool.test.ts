@@ -4,9 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/rng";
 import { selectBackend } from "../../trainer/backend/backend";
 import type { Batch } from "../../trainer/data/mixture";
-import { createParams, disposeParams, lossFn, type ModelConfig } from "../../trainer/model/model";
 import type { WorkerFault } from "../../trainer/loop/parallel/messages";
 import { type PoolOptions, WorkerPool } from "../../trainer/loop/parallel/pool";
+import { createParams, disposeParams, lossFn, type ModelConfig } from "../../trainer/model/model";
 
 await selectBackend("wasm");
 const model: ModelConfig = { nLayer: 1, nHead: 2, dModel: 16, contextLength: 8, vocabSize: 32 };

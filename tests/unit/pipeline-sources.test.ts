@@ -3,9 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { CODE_ROOTS, sourceFingerprint } from "../../formats/dataset-id";
 import { DatasetSource } from "../../lib/dataset-spec";
 import { loadSource, looksMinified } from "../../trainer/pipeline/sources";
-import { CODE_ROOTS, sourceFingerprint } from "../../formats/dataset-id";
 
 const src = (input: Record<string, unknown>) => DatasetSource.parse({ weight: 1, ...input });
 

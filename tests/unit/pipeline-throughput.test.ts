@@ -2,10 +2,10 @@
 // assertions check only that the reports add up, never a timing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { StepReport } from "../../formats/dataset-report";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import { cleanDocuments, STAGES } from "../../trainer/pipeline/run-stages";
 import { loadSource } from "../../trainer/pipeline/sources";
-import type { StepReport } from "../../formats/dataset-report";
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "–");
 

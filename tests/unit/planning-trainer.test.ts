@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { paramCount } from "../../lib/estimates";
 import { optimizerStateBytes, paramShapes } from "../../lib/planning";
-import { OPTIMIZERS, RunConfig } from "../../lib/run-config";
 import { Rng } from "../../lib/rng";
+import { OPTIMIZERS, RunConfig } from "../../lib/run-config";
 import { selectBackend } from "../../trainer/backend/backend";
-import { countParams, createParams, disposeParams, modelConfig } from "../../trainer/model/model";
 import { gpt2 } from "../../trainer/model/gpt2";
 import { llama } from "../../trainer/model/llama";
+import { countParams, createParams, disposeParams, modelConfig } from "../../trainer/model/model";
 import { createOptimizer } from "../../trainer/optimizers";
 
 await selectBackend("cpu");

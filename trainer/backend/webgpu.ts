@@ -1,9 +1,9 @@
 // The webgpu backend in Node: @tensorflow/tfjs-backend-webgpu on Dawn from the `webgpu` package,
 // whose native binary ships inside the npm package, so it installs offline. On Linux Dawn reaches a
 // GPU only through Vulkan; when it finds no adapter, explainNoAdapter says why in plain words.
-import * as tf from "@tensorflow/tfjs";
 import fs from "node:fs";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 
 type Dawn = { create(flags: string[]): GPU; globals: object };
 export type WebgpuStart = { ok: true; adapter: string; software: boolean } | { ok: false; reason: string };

@@ -6,10 +6,10 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { CheckpointSaved } from "../../lib/protocol";
-import { RunConfig } from "../../lib/run-config";
 import { CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, checkpointPath, listCheckpoints, SHA256_FILE, stepDirName } from "../../formats/checkpoint";
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from "../../formats/safetensors";
+import type { CheckpointSaved } from "../../lib/protocol";
+import { RunConfig } from "../../lib/run-config";
 import { writeDirAtomic } from "./atomic-dir";
 
 /** Everything needed to continue a run exactly. */

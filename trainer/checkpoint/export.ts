@@ -5,15 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { dataDirOf, resolveCheckpointFile } from "../../formats/checkpoint";
+import { datasetFiles, TOKENIZER_FILE } from "../../formats/dataset";
+import { encodeSafetensors } from "../../formats/safetensors";
 import { swigluHidden } from "../../lib/estimates";
 import type { ExportResult } from "../../lib/generation";
 import { writeDirAtomic } from "./atomic-dir";
 import { loadCheckpoint, type TrainState } from "./checkpoint";
-import { encodeSafetensors } from "../../formats/safetensors";
-import { dataDirOf, resolveCheckpointFile } from "../../formats/checkpoint";
-import { datasetFiles } from "../../formats/dataset";
 import { modelTensors } from "./weights";
-import { TOKENIZER_FILE } from "../../formats/dataset";
 
 export const EXPORT_FORMAT = "pretrain-dashboard/export";
 export const EXPORT_FORMAT_VERSION = 1;

@@ -6,13 +6,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { readManifest } from "../../formats/dataset";
 import { EVAL_TASKS, SYNTHETIC, type EvalSample } from "../../lib/eval/contracts";
 import { selectBackend } from "../backend/backend";
-import { fail, parseFlags } from "./flags";
 import { formatEvalMetrics } from "../eval/mid-training";
 import { EvalSuite } from "../eval/run-evals";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "../inference/generate";
-import { readManifest } from "../../formats/dataset";
+import { fail, parseFlags } from "./flags";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

@@ -1,7 +1,7 @@
 // `npm run export -- --checkpoint <checkpoint.safetensors | step dir> [--out <dir>] [--data-dir <dir>] [--json]`
 import { z } from "zod";
-import { fail, parseFlags } from "./flags";
 import { exportCheckpoint, UnsupportedExportError } from "../checkpoint/export";
+import { fail, parseFlags } from "./flags";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

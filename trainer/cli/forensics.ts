@@ -4,16 +4,16 @@
 // the row's loss with the checkpoint's weights. Progress goes to stderr as `progress <0..1> <what>`.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import { readManifest } from "../../formats/dataset";
 import { MAX_PIECE_CHARS, type RebuiltBatch } from "../../lib/forensics";
 import { selectBackend } from "../backend/backend";
-import { fail, parseFlags } from "./flags";
 import { excludeData } from "../data/exclude-stream";
+import { loadDomains } from "../data/load";
 import { windowPieces } from "../forensics/documents";
 import { rebuildBatch } from "../forensics/rebuild";
 import { checkpointDataDir, checkpointModel, readCheckpoint, readDatasetTokenizer } from "../inference/generate";
 import { objectiveLoss } from "../model/objectives";
-import { readManifest } from "../../formats/dataset";
-import { loadDomains } from "../data/load";
+import { fail, parseFlags } from "./flags";
 
 const Flags = z.object({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

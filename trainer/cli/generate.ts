@@ -5,8 +5,8 @@
 import { z } from "zod";
 import { formNumber } from "../../lib/form-number";
 import { SamplingOptions, type GenerateResult } from "../../lib/generation";
-import { fail, parseFlags } from "./flags";
 import { generateMany, InputError } from "../inference/generate";
+import { fail, parseFlags } from "./flags";
 
 const Flags = SamplingOptions.omit({ prompt: true }).extend({
   checkpoint: z.string({ error: "--checkpoint <checkpoint.safetensors or its step directory> is required" }).min(1),

@@ -4,16 +4,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { explainFailure } from "../../lib/anomaly/liveness";
 import { EV, type CheckpointSaved, type MetricPoint, type TrainerDone } from "../../lib/protocol";
 import { BACKENDS, RunConfig } from "../../lib/run-config";
+import { wellFormed } from "../../lib/text-guard";
 import { HANDED_BACK } from "../../lib/worker-protocol";
 import { CheckpointUploader } from "../checkpoint/upload";
-import { fail, parseFlags } from "./flags";
 import { formatProgress } from "../loop/progress";
-import { Reporter } from "../report/reporter";
 import { train } from "../loop/train";
-import { wellFormed } from "../../lib/text-guard";
-import { explainFailure } from "../../lib/anomaly/liveness";
+import { Reporter } from "../report/reporter";
+import { fail, parseFlags } from "./flags";
 
 const Flags = z.object({
   config: z.string({ error: "--config <file.json> is required" }).min(1),

@@ -2,9 +2,9 @@
  * Benchmarks during training: the run's suite, and the time budget that keeps evaluation to
  * config.evalBudget of the training time.
  */
+import type { DatasetManifest } from "../../formats/dataset";
 import type { RunConfig } from "../../lib/run-config";
 import { readDatasetTokenizer } from "../inference/generate";
-import type { DatasetManifest } from "../../formats/dataset";
 import { EvalSuite } from "./run-evals";
 
 /**

@@ -2,14 +2,14 @@
  * The benchmarks of one run: each task's examples loaded once, a fixed seeded subset picked, and
  * scored on demand (mid-training, or by the eval CLI) within a time budget.
  */
+import type { DatasetManifest } from "../../formats/dataset";
+import { ensureSyntheticSet, NoSyntheticSet } from "../../formats/eval-sets";
 import { SYNTHETIC, type EvalPredictions, type EvalSample, type EvalSource, type EvalTask } from "../../lib/eval/contracts";
 import { readTaskFile } from "../../lib/eval/read-file";
 import { aggregate, buildRequests, gold, scoreExample, type Example, type LoglikRequest, type ScoredExample } from "../../lib/eval/tasks";
 import { Rng } from "../../lib/rng";
 import type { ModelConfig, Params } from "../model/model";
-import type { DatasetManifest } from "../../formats/dataset";
 import { isUnscorable, prepareRequests, scorePrepared, type Encoder, type Prepared } from "./loglik";
-import { ensureSyntheticSet, NoSyntheticSet } from "../../formats/eval-sets";
 
 /** Seeds the subset: fixed, so every round and every run on the same file scores the same examples. */
 const SUBSET_SEED = 0xe7a1;

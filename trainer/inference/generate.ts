@@ -6,16 +6,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { GenerateBatchResult, GenerateResult, SamplingOptions } from "../../lib/generation";
-import { Rng } from "../../lib/rng";
-import { selectBackend } from "../backend/backend";
-import { loadCheckpoint, type TrainState } from "../checkpoint/checkpoint";
 import { dataDirOf, resolveCheckpointFile } from "../../formats/checkpoint";
 import { datasetFiles } from "../../formats/dataset";
+import type { GenerateBatchResult, GenerateResult, SamplingOptions } from "../../lib/generation";
+import { Rng } from "../../lib/rng";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { selectBackend } from "../backend/backend";
+import { loadCheckpoint, type TrainState } from "../checkpoint/checkpoint";
 import { modelTensors } from "../checkpoint/weights";
 import { hiddenStates, lmHead, modelConfig, type ModelConfig, type Params } from "../model/model";
 import { sampleToken } from "./sampling";
-import { BpeTokenizer } from "../../lib/tokenizer/bpe";
 
 export interface Generator {
   readonly backend: string;

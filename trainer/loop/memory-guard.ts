@@ -1,7 +1,7 @@
+import { memoryLimitBytes } from "../../host/memory-limit";
 import { OUT_OF_MEMORY } from "../../lib/anomaly/liveness";
 import { checkMemory, MEMORY_ADVICE, type MemoryBackend } from "../../lib/memory-check";
 import type { RunConfig } from "../../lib/run-config";
-import { memoryLimitBytes } from "../../host/memory-limit";
 
 /**
  * Checks the Plan's memory estimate against this process's limit and the backend's before any

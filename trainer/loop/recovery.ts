@@ -1,5 +1,5 @@
-import type { Anomaly } from "../../lib/anomaly/types";
 import { RunMonitor } from "../../lib/anomaly/monitor";
+import type { Anomaly } from "../../lib/anomaly/types";
 import type { RunConfig } from "../../lib/run-config";
 
 /** The anomalies a recovery policy acts on; the rest only raise alerts (on the server). */

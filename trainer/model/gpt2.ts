@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { attend } from "./attention";
 import { gelu, layerNorm, linear } from "./layers";
-import type { Architecture, ParamSpec } from "./types";
 import { qkNorm, qkNormSpecs } from "./qk-norm";
+import type { Architecture, ParamSpec } from "./types";
 
 /** GPT-2: learned positions, pre-LayerNorm blocks with biases, fused QKV, 4x GELU MLP. */
 export const gpt2: Architecture = {

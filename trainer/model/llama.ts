@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { swigluHidden } from "../../lib/estimates";
 import { attend, rope } from "./attention";
 import { matmul, rmsNorm, swiglu } from "./layers";
-import type { Architecture, ParamSpec } from "./types";
 import { qkNorm, qkNormSpecs } from "./qk-norm";
+import type { Architecture, ParamSpec } from "./types";
 
 /**
  * Llama: no position table (rotary q and k instead), pre-RMSNorm blocks, no biases anywhere,

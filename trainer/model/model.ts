@@ -2,13 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../../lib/rng";
 import type { RunConfig } from "../../lib/run-config";
 import { attentionMask, type Objective } from "./attention";
-import { checkpointed, type Lookup } from "./gradient-checkpointing";
 import { crossEntropy } from "./cross-entropy";
-import { matmul } from "./layers";
 import { gpt2 } from "./gpt2";
+import { checkpointed, type Lookup } from "./gradient-checkpointing";
+import { matmul } from "./layers";
 import { llama } from "./llama";
-import type { Arch, Architecture, BlockCtx, ModelConfig, ModelProbe, Params } from "./types";
 import { softCap } from "./stabilisers";
+import type { Arch, Architecture, BlockCtx, ModelConfig, ModelProbe, Params } from "./types";
 
 export { crossEntropy };
 export type { Lookup, Objective };

@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Lookup } from "./gradient-checkpointing";
-import type { ModelConfig, ParamSpec } from "./types";
 import { type QkNormKind, qkNormalise } from "./stabilisers";
+import type { ModelConfig, ParamSpec } from "./types";
 
 /** A block's QK-norm gains (none when qkNorm is off); `p` is the block's "h.<l>." prefix. Ones draw nothing from the init rng. */
 export function qkNormSpecs(p: string, cfg: ModelConfig): ParamSpec[] {

@@ -1,17 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { DatasetSpec, normaliseWeights } from "../../lib/dataset-spec";
-import { Rng } from "../../lib/rng";
-import { BpeTokenizer } from "../../lib/tokenizer/bpe";
-import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 import {
   DATASET_FORMAT_VERSION, datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, TOKENIZER_FILE,
   type DatasetManifest, type DomainStats,
 } from "../../formats/dataset";
+import { datasetId, sourceFingerprint } from "../../formats/dataset-id";
+import { DatasetSpec, normaliseWeights } from "../../lib/dataset-spec";
+import { Rng } from "../../lib/rng";
+import { BpeTokenizer } from "../../lib/tokenizer/bpe";
+import { bytesPerToken, vocabularySummary } from "../../lib/tokenizer/stats";
 import { cleanDocuments } from "./run-stages";
-import { datasetId } from "../../formats/dataset-id";
 import { loadSource } from "./sources";
-import { sourceFingerprint } from "../../formats/dataset-id";
 import type { Doc } from "./types";
 
 export interface PrepareProgress {

@@ -1,5 +1,5 @@
-import type { Doc, StepResult } from "./types";
 import type { Example, StepReport } from "../../formats/dataset-report";
+import type { Doc, StepResult } from "./types";
 
 const EXAMPLE_CHARS = 600;
 const EXAMPLES_PER_REPORT = 5;

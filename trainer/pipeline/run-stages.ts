@@ -1,3 +1,4 @@
+import type { StepReport } from "../../formats/dataset-report";
 import type { DatasetSpec } from "../../lib/dataset-spec";
 import { dedupExact, dedupNear, dedupParagraphs } from "./dedup";
 import { markupStage } from "./markup";
@@ -5,7 +6,6 @@ import { normalizeStage } from "./normalize";
 import { qualityStage } from "./quality";
 import { safetyStage } from "./safety";
 import type { Doc, Flagged, StepResult } from "./types";
-import type { StepReport } from "../../formats/dataset-report";
 
 export const STAGES = ["markup", "normalize", "dedup-exact", "dedup-paragraph", "dedup-near", "quality", "safety"] as const;
 export type StageName = (typeof STAGES)[number];

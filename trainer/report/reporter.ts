@@ -1,14 +1,14 @@
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
-import { memoryLimitBytes } from "../../host/memory-limit";
-import { JOURNAL_FILE, MetricJournal } from "./journal";
-import type { EvalPredictions } from "../../lib/eval/contracts";
 import { z } from "zod";
+import { memoryLimitBytes } from "../../host/memory-limit";
+import type { EvalPredictions } from "../../lib/eval/contracts";
 import {
   EV, RecordedCheckpoint, TrainerRedirect, type CheckpointCorrupt, type CheckpointSaved, type Heartbeat, type MetricPoint, type RecoveryEvent, type TrainerDone, type TrainerHello,
 } from "../../lib/protocol";
-import type { CheckpointVerification } from "../loop/train";
 import { wellFormed } from "../../lib/text-guard";
+import type { CheckpointVerification } from "../loop/train";
+import { JOURNAL_FILE, MetricJournal } from "./journal";
 
 type Payload = TrainerHello | CheckpointSaved | TrainerDone | EvalPredictions | RecoveryEvent | CheckpointCorrupt | Record<string, never>;
 type Reply = { ok: boolean; error?: string; seq?: number; [k: string]: unknown };

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { CheckpointCompareView } from "../../components/checkpoint-compare/checkpoint-compare-view";
-import { caller } from "../../lib/caller";
 import { parseCheckpointParams } from "../../components/checkpoint-compare/checkpoint-params";
+import { caller } from "../../lib/caller";
 
 export const dynamic = "force-dynamic";
 

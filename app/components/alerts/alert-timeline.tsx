@@ -2,8 +2,8 @@
 import Link from "next/link";
 import type { AlertType } from "../../../lib/anomaly/types";
 import { fmtTime, fmtWhen } from "../../lib/format";
-import { SEVERITY_TONE, SeverityBadge } from "./severity-badge";
 import { smallButton } from "../common/small-button";
+import { SEVERITY_TONE, SeverityBadge } from "./severity-badge";
 import type { AlertRow } from "./use-alerts";
 
 const MUTE_FOR = [

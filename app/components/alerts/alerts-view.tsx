@@ -2,10 +2,10 @@
 import { useState } from "react";
 import { SEVERITIES, type Severity } from "../../../lib/anomaly/types";
 import type { RouterOutputs } from "../../../server/trpc/router";
+import { smallButton } from "../common/small-button";
 import { AlertTimeline } from "./alert-timeline";
 import { DeliveryLog } from "./delivery-log";
 import { MuteList } from "./mute-list";
-import { smallButton } from "../common/small-button";
 import { useAlerts, type AlertRow } from "./use-alerts";
 import { WebhooksPanel } from "./webhooks-panel";
 

@@ -1,8 +1,8 @@
 "use client";
 import { describeFirstLayer, type FirstLayer } from "../../../lib/layer-first";
+import { smallButton } from "../common/small-button";
 import { AlertTimeline } from "./alert-timeline";
 import { MuteList } from "./mute-list";
-import { smallButton } from "../common/small-button";
 import type { useAlerts } from "./use-alerts";
 import { WebhooksPanel } from "./webhooks-panel";
 

@@ -1,8 +1,8 @@
 "use client";
 import { useState } from "react";
 import { trpc } from "../../lib/trpc";
-import { field, FormError, primaryButton } from "./auth-form";
 import { messageOf } from "../common/message-of";
+import { field, FormError, primaryButton } from "./auth-form";
 
 /** Signs in, then goes where the visitor was headed (a path on this site, checked by the server page). */
 export function LoginForm({ next }: { next: string }) {

@@ -2,8 +2,8 @@
 import { useState } from "react";
 import { MIN_PASSWORD } from "../../../lib/auth";
 import { trpc } from "../../lib/trpc";
-import { field, FormError, primaryButton } from "./auth-form";
 import { messageOf } from "../common/message-of";
+import { field, FormError, primaryButton } from "./auth-form";
 
 /** Creates the first admin and signs in as them; from then on everyone signs in. */
 export function SetupForm({ token, needsToken }: { token: string; needsToken: boolean }) {

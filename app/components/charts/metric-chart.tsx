@@ -6,8 +6,8 @@ import {
 import { useEffect, useRef } from "react";
 import { useChartPage } from "./chart-context";
 import { chartMax, constantValue, drawnSeries, nearestIndex, type ChartLine, type DrawnSeries } from "./chart-datasets";
-import { logCeil, logFloor, logLabelled, smoothable, unitBounds, unitInterval } from "./chart-kinds";
 import { attachGestures } from "./chart-gestures";
+import { logCeil, logFloor, logLabelled, smoothable, unitBounds, unitInterval } from "./chart-kinds";
 import { markerPlugin, overlayPlugin, paintMarkPlugin, type OverlaidChart } from "./chart-plugins";
 import { isLogScale, X_LABELS, type XAxis } from "./chart-settings";
 import { formatX, xAtStep } from "./chart-x";

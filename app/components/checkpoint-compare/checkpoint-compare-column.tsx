@@ -1,6 +1,6 @@
 import type { RouterOutputs } from "../../../server/trpc/router";
-import type { CheckpointRef } from "./checkpoint-params";
 import { PALETTE } from "../charts/bar-chart";
+import type { CheckpointRef } from "./checkpoint-params";
 
 export type Summary = RouterOutputs["checkpointCompare"]["summary"];
 export type RunOption = { id: string; name: string; status: string };

@@ -1,9 +1,9 @@
 "use client";
 import { useEffect, useState } from "react";
 import type { RouterOutputs } from "../../../server/trpc/router";
-import type { CheckpointParams } from "./checkpoint-params";
 import { trpc } from "../../lib/trpc";
 import { type Column, type Summary } from "./checkpoint-compare-column";
+import type { CheckpointParams } from "./checkpoint-params";
 
 type Diff = RouterOutputs["checkpointCompare"]["exampleDiff"];
 type Item = Diff["fixed"][number];

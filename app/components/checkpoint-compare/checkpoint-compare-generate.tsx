@@ -4,9 +4,9 @@ import type { ZodError } from "zod";
 import { formNumber } from "../../../lib/form-number";
 import { CompareGenerateRequest, MAX_NEW_TOKENS, MAX_PROMPTS } from "../../../lib/generation";
 import type { RouterOutputs } from "../../../server/trpc/router";
-import type { CheckpointParams } from "./checkpoint-params";
 import { serverFieldErrors, trpc } from "../../lib/trpc";
 import { ColumnHead, type Column } from "./checkpoint-compare-column";
+import type { CheckpointParams } from "./checkpoint-params";
 
 type Result = RouterOutputs["checkpointCompare"]["generate"]["columns"][number]["results"][number];
 type Cell = { results: Result[] } | { error: string };

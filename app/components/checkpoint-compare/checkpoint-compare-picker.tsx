@@ -1,9 +1,9 @@
 "use client";
 import { useEffect, useState } from "react";
 import { MAX_COMPARED_CHECKPOINTS } from "../../../lib/generation";
-import { refKey, type CheckpointRef } from "./checkpoint-params";
 import { trpc } from "../../lib/trpc";
 import { ColumnHead, type Column, type RunOption } from "./checkpoint-compare-column";
+import { refKey, type CheckpointRef } from "./checkpoint-params";
 
 const control = "rounded-md border border-slate-700 bg-slate-950 px-2.5 py-1.5 text-sm text-slate-100 outline-none focus:ring-2 focus:ring-indigo-500/40 disabled:opacity-40";
 

@@ -2,13 +2,13 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "./checkpoint-params";
 import { columnsOf, type RunOption, type Summary } from "./checkpoint-compare-column";
 import { CheckpointCompareConfig } from "./checkpoint-compare-config";
 import { CheckpointCompareExamples } from "./checkpoint-compare-examples";
 import { CheckpointCompareGenerate } from "./checkpoint-compare-generate";
 import { CheckpointComparePicker } from "./checkpoint-compare-picker";
 import { CheckpointCompareScores } from "./checkpoint-compare-scores";
+import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "./checkpoint-params";
 
 export function CheckpointCompareView(props: { runs: RunOption[]; params: CheckpointParams; summary: Summary | null; error: string | null; dropped: string[] }) {
   const router = useRouter();

@@ -1,11 +1,11 @@
 "use client";
 import { meanSeries } from "../../../lib/run-groups";
-import { isSparse } from "./compare-metrics";
 import { useChartPage } from "../charts/chart-context";
 import { isLogScale } from "../charts/chart-settings";
 import type { XMap } from "../charts/chart-x";
 import { MetricChart, type ChartLine } from "../charts/metric-chart";
 import { useChartRange, type Ranges } from "../charts/use-chart-range";
+import { isSparse } from "./compare-metrics";
 
 export interface RunLine {
   runId: string;

@@ -1,8 +1,8 @@
 "use client";
-import { isLogScale, type CompareParams } from "./compare-params";
-import { metricTitle } from "./compare-metrics";
 import { GROUP_BY, type GroupBy } from "../../../lib/run-groups";
 import { ChartToolbar } from "../charts/chart-toolbar";
+import { metricTitle } from "./compare-metrics";
+import { isLogScale, type CompareParams } from "./compare-params";
 
 const GROUP_LABELS: Record<GroupBy, string> = { none: "none", seed: "same config but the seed", project: "project", labels: "labels" };
 

@@ -2,8 +2,8 @@
 import { useEffect, useRef, useState } from "react";
 import { ACTIVE_STATUSES, EV, type MetricPoint } from "../../../lib/protocol";
 import type { RouterOutputs } from "../../../server/trpc/router";
-import { liveSocket } from "../../lib/socket";
 import { errorText } from "../../lib/errors";
+import { liveSocket } from "../../lib/socket";
 import { trpc } from "../../lib/trpc";
 import { LiveFeed } from "../charts/chart-live-feed";
 

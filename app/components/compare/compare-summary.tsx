@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
 import { fmtInt, fmtNumber } from "../../lib/format";
-import type { SummaryRow } from "./compare-live";
 import { StatusBadge } from "../common/status-badge";
+import type { SummaryRow } from "./compare-live";
 
 /** 1234567 → "1.23M": token counts span six orders of magnitude between runs. */
 function fmtCompact(n: number | null): string {

@@ -2,20 +2,20 @@
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { runColors } from "../../../lib/run-colors";
-import { compareHref, type CompareParams } from "./compare-params";
-import { metricTitle } from "./compare-metrics";
+import { groupRuns } from "../../../lib/run-groups";
 import { ChartPageProvider } from "../charts/chart-context";
 import type { ChartSettings } from "../charts/chart-settings";
-import { groupRuns } from "../../../lib/run-groups";
+import { useXMaps } from "../charts/use-chart-x";
+import { SourceBadge } from "../common/source-badge";
+import { StatusBadge } from "../common/status-badge";
 import { CompareChart, type GroupLine, type RunLine } from "./compare-chart";
 import { CompareConfigDiff } from "./compare-config-diff";
 import { CompareControls } from "./compare-controls";
 import { useCompareLive, type Histories, type Run, type SummaryRow } from "./compare-live";
+import { metricTitle } from "./compare-metrics";
+import { compareHref, type CompareParams } from "./compare-params";
 import { CompareSummary } from "./compare-summary";
 import { ScalingPanel } from "./scaling-panel";
-import { SourceBadge } from "../common/source-badge";
-import { StatusBadge } from "../common/status-badge";
-import { useXMaps } from "../charts/use-chart-x";
 
 /** Runs often share a name (a re-run); the legend needs them apart. */
 function uniqueLabels(runs: Run[]): Map<string, string> {

@@ -1,5 +1,5 @@
-import type { Snippet } from "./connect-snippets";
 import { ConnectCode } from "./connect-code";
+import type { Snippet } from "./connect-snippets";
 
 /** A numbered set-up on the Connect page: what it is for, its snippets, and any notes under them. */
 export function ConnectSection({ id, step, title, intro, snippets, children }: {

@@ -5,9 +5,9 @@ import { useEffect, useState } from "react";
 import { ROLE_SCOPES } from "../../../lib/auth";
 import { trpc } from "../../lib/trpc";
 import { useMe } from "../../lib/use-me";
+import { messageOf } from "../common/message-of";
 import { ConnectSection } from "./connect-section";
 import { huggingFace, KEY_PLACEHOLDER, lightning, mlflowEnv, nanoGpt, type ConnectContext } from "./connect-snippets";
-import { messageOf } from "../common/message-of";
 import { TensorboardImport } from "./tensorboard-import";
 
 const input = "rounded-md border border-slate-700 bg-slate-950 px-2 py-1 text-sm text-slate-100";

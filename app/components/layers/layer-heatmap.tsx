@@ -1,7 +1,7 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { rowLabel, rowName, type LayerRow } from "../../../lib/layer-stats";
 import { columnOfStep, rampColor, scalePosition, scaleTicks, type ColorScale, type HeatGrid } from "../../../lib/layer-grid";
+import { rowLabel, rowName, type LayerRow } from "../../../lib/layer-stats";
 
 const LABEL_WIDTH = 72;
 const HEIGHT = 320;

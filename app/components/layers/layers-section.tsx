@@ -7,9 +7,9 @@ import { useChartPage } from "../charts/chart-context";
 import { RunChart } from "../charts/chart-run";
 import { ChartSection } from "../charts/chart-section";
 import type { XMap } from "../charts/chart-x";
-import { LayerHeatmap } from "./layer-heatmap";
 import type { Marker } from "../charts/metric-chart";
 import { useChartRange } from "../charts/use-chart-range";
+import { LayerHeatmap } from "./layer-heatmap";
 import { chunks, RANGE_KEYS } from "./use-first-layers";
 
 const STAT_LABELS: Record<LayerStat, string> = {

@@ -1,17 +1,19 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
-import { flopsPerToken, paramCount, tokensPerStep } from "../../../lib/estimates";
 import { THRESHOLD_HINTS, THRESHOLD_LABELS, type AnomalyThresholds } from "../../../lib/anomaly/thresholds";
 import { backendChoices, backendNote } from "../../../lib/backends";
+import { DEFAULT_DOMAINS } from "../../../lib/dataset-domains";
+import { DatasetSpec } from "../../../lib/dataset-spec";
+import { flopsPerToken, paramCount, tokensPerStep } from "../../../lib/estimates";
+import { formBoolean, formNumber } from "../../../lib/form-number";
 import {
   ARCHITECTURES, FORK_LOCKED, HINTS, LABELS, OBJECTIVES, OPTIMIZERS, RECOVERY_POLICIES, RunConfig, RunConfigFields, SCHEDULES, type RunConfigKey,
 } from "../../../lib/run-config";
-import { DatasetSpec } from "../../../lib/dataset-spec";
-import { DEFAULT_DOMAINS } from "../../../lib/dataset-domains";
-import { formBoolean, formNumber } from "../../../lib/form-number";
 import { formFieldErrors, formFieldsOf, issueErrors } from "../../lib/field-errors";
 import { fmtInt } from "../../lib/format";
+import { serverFieldErrors, trpc } from "../../lib/trpc";
+import { usePolled } from "../common/use-polled";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
 import { fieldClass } from "./field-class";
@@ -19,8 +21,6 @@ import { PlanPanel } from "./plan-panel";
 import { QueueField, THIS_SERVER } from "./queue-field";
 import { formIssues, formMemoryVerdict } from "./run-form-checks";
 import { useBackendReport } from "./use-backend-report";
-import { usePolled } from "../common/use-polled";
-import { serverFieldErrors, trpc } from "../../lib/trpc";
 
 const GROUPS: { title: string; keys: RunConfigKey[]; withThresholds?: boolean }[] = [
   { title: "Model", keys: ["arch", "nLayer", "nHead", "dModel", "contextLength"] },

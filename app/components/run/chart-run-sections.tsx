@@ -3,8 +3,8 @@ import { PALETTE } from "../charts/bar-chart";
 import { RunChart, supersededLines, type LineSpec, type SupersededMap } from "../charts/chart-run";
 import { ChartSection } from "../charts/chart-section";
 import type { XMap } from "../charts/chart-x";
-import { EvalCharts, evalKeys } from "./eval-panels";
 import type { Marker } from "../charts/metric-chart";
+import { EvalCharts, evalKeys } from "./eval-panels";
 
 /** One line per key under a prefix (e.g. data/share/<domain>), labelled by what follows it. */
 const byDomain = (keys: readonly string[], prefix: string): LineSpec[] =>

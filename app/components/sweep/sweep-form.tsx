@@ -5,9 +5,9 @@ import { fmtCount, fmtDuration, fmtSci } from "../../../lib/planning/format";
 import { ARCHITECTURES, RunConfigFields } from "../../../lib/run-config";
 import { parseBudget } from "../../../lib/scaling/budget";
 import type { RouterOutputs } from "../../../server/trpc/router";
-import { compareHref } from "../compare/compare-params";
 import { errorText } from "../../lib/errors";
 import { trpc } from "../../lib/trpc";
+import { compareHref } from "../compare/compare-params";
 
 type Plan = RouterOutputs["sweep"]["plan"];
 type Made = RouterOutputs["sweep"]["create"];

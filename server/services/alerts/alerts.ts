@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import type { Alert, Db } from "../../db/db";
 import type { AlertType, Anomaly } from "../../../lib/anomaly/types";
+import type { Alert, Db } from "../../db/db";
 import { toAlertRow, type AlertRow } from "../hub/alert-row";
 import type { Hub } from "../hub/hub";
 import { SoloOwnership, type Ownership } from "../runs/leases";

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
-import type { Alert, Webhook, WebhookDelivery, Db } from "../../db/db";
 import { SEVERITIES, type Severity } from "../../../lib/anomaly/types";
+import type { Alert, Webhook, WebhookDelivery, Db } from "../../db/db";
 import { guardedPost, OutboundRefused } from "./outbound";
 
 export interface WebhookOptions {

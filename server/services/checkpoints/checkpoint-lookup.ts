@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
+import { confinedPath } from "../../confined";
 import type { Db } from "../../db/db";
 import { assertIntact } from "./checkpoint-integrity";
-import { confinedPath } from "../../confined";
 
 /** The run's checkpoint at `step`, from its Checkpoint row, so only recorded files inside the run's directory are ever opened. */
 export async function findCheckpoint(db: Db, dataDir: string, runId: string, step: number) {

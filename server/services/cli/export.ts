@@ -1,8 +1,8 @@
 import path from "node:path";
 import { ExportResult, type ExportRequest } from "../../../lib/generation";
+import { confinedPath } from "../../confined";
 import type { Db } from "../../db/db";
 import { findCheckpoint } from "../checkpoints/checkpoint-lookup";
-import { confinedPath } from "../../confined";
 import type { CliJobs } from "./cli-jobs";
 
 const TIMEOUT_MS = 120_000;

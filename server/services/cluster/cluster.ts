@@ -1,9 +1,9 @@
-import type { Instances } from "./instances";
+import type { WebhookService } from "../alerts/webhooks";
 import type { Leases } from "../runs/leases";
 import type { RunService } from "../runs/runs";
 import type { Supervisor } from "../supervisor/supervisor";
 import type { TrainerChannel } from "../supervisor/trainer-channel";
-import type { WebhookService } from "../alerts/webhooks";
+import type { Instances } from "./instances";
 
 export interface ClusterOptions {
   renewMs: number;

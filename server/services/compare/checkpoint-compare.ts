@@ -3,8 +3,8 @@ import type { EvalTask } from "../../../lib/eval/contracts";
 import { buildRequests, gold, type Example } from "../../../lib/eval/tasks";
 import type { CompareGenerateRequest } from "../../../lib/generation";
 import type { Db } from "../../db/db";
-import type { EvalService } from "../evals/evals";
 import type { GenerateService } from "../cli/generate";
+import type { EvalService } from "../evals/evals";
 import { toSummary } from "../hub/run-summary";
 
 export interface CheckpointRef {

@@ -1,9 +1,9 @@
-import { Prisma } from "../../db/db";
 import { TASKS } from "../../../lib/eval/tasks";
+import { Prisma } from "../../db/db";
 import type { Db } from "../../db/db";
 import { startsWith } from "../../db/dialect";
-import { metricRange, type RangeSeries } from "../metrics/metrics";
 import { toSummary, type RunSummary } from "../hub/run-summary";
+import { metricRange, type RangeSeries } from "../metrics/metrics";
 
 /** Metrics every run logs, in the order the compare page charts them. */
 export const BASE_METRICS = ["loss", "val_loss", "val_bpb", "lr", "grad_norm", "tokens_per_sec"] as const;

@@ -1,7 +1,7 @@
 import type { ScalingRunInput } from "../../../lib/scaling/runs";
 import type { Db } from "../../db/db";
-import { compareSummary } from "./compare";
 import type { OutsideRuns } from "../outside/outside-runs";
+import { compareSummary } from "./compare";
 
 /** Params an outside run may log its N and D under (MLflow log_param), first match wins. */
 export const OUTSIDE_PARAM_KEYS = ["n_params", "num_params", "param_count", "parameters"] as const;

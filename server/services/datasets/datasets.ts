@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Dataset, Db } from "../../db/db";
-import { DatasetSpec } from "../../../lib/dataset-spec";
-import { datasetId } from "../../../formats/dataset-id";
 import { datasetsRoot, FLAGGED_FILE, MANIFEST_FILE, readManifest, type DatasetManifest } from "../../../formats/dataset";
+import { datasetId } from "../../../formats/dataset-id";
+import { DatasetSpec } from "../../../lib/dataset-spec";
 import { confinedPath } from "../../confined";
+import type { Dataset, Db } from "../../db/db";
 import type { Hub } from "../hub/hub";
 
 const root = path.resolve(import.meta.dirname, "../../..");

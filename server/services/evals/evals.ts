@@ -2,18 +2,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
+import { datasetFiles } from "../../../formats/dataset";
+import { ensureSyntheticSet } from "../../../formats/eval-sets";
 import { SYNTHETIC, type EvalPredictions, type EvalSource, type EvalTask } from "../../../lib/eval/contracts";
 import { readTaskFile } from "../../../lib/eval/read-file";
 import { parseTaskLines } from "../../../lib/eval/readers";
 import type { Example } from "../../../lib/eval/tasks";
 import type { RunConfig } from "../../../lib/run-config";
-import { datasetFiles } from "../../../formats/dataset";
-import { ensureSyntheticSet } from "../../../formats/eval-sets";
 import { BpeTokenizer } from "../../../lib/tokenizer/bpe";
 import { confine } from "../../confine";
+import { confinedPath } from "../../confined";
 import type { Db } from "../../db/db";
 import { checkpointFile } from "../checkpoints/checkpoint-lookup";
-import { confinedPath } from "../../confined";
 
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** Parsed example files kept in memory; a benchmark file is parsed once, not per request. */

@@ -1,5 +1,5 @@
-import type { Alert } from "../../db/db";
 import type { AlertType, Severity } from "../../../lib/anomaly/types";
+import type { Alert } from "../../db/db";
 
 /** What leaves the server about an alert. */
 export type AlertRow = Omit<Alert, "type" | "severity" | "createdAt" | "acknowledgedAt" | "dedupKey"> & {

@@ -1,7 +1,7 @@
-import type { Checkpoint, Run } from "../../db/db";
-import { RunConfig } from "../../../lib/run-config";
 import type { KeyRoles } from "../../../lib/outside-metrics";
 import type { RunStatus } from "../../../lib/protocol";
+import { RunConfig } from "../../../lib/run-config";
+import type { Checkpoint, Run } from "../../db/db";
 
 type Dates = "createdAt" | "startedAt" | "endedAt" | "lastLogAt";
 /** What leaves the server about a run: no token, parsed config, and dates as ISO strings (as JSON sends them). */

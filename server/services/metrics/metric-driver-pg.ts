@@ -1,8 +1,8 @@
 import pg from "pg";
 import type { MetricDriver, PointRows } from "./metric-driver-api";
 import { POINT_INSERT, POINT_UPSERT, ROLLUP_INSERT, ROLLUP_UPSERT } from "./rollup-sql";
-import type { Sql } from "./sql";
 import type { RollupRows } from "./rollup-state";
+import type { Sql } from "./sql";
 
 /** `?` placeholders numbered as PostgreSQL wants them ($1, $2, …); the SQL holds no `?` of its own. */
 const numbered = new Map<string, string>();

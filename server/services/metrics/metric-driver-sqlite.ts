@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import type { MetricDriver, PointRows } from "./metric-driver-api";
 import { POINT_INSERT, POINT_UPSERT, ROLLUP_COLUMNS, ROLLUP_INSERT, ROLLUP_UPSERT } from "./rollup-sql";
-import type { Sql } from "./sql";
 import type { RollupRows } from "./rollup-state";
+import type { Sql } from "./sql";
 
 /** Rows per multi-row statement at most; a bulk write is cut into powers of two so few statements are ever prepared. */
 const MAX_ROWS = 512;

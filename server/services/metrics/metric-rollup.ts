@@ -1,5 +1,5 @@
-import { Prisma } from "../../db/db";
 import type { Bucket } from "../../../lib/downsample";
+import { Prisma } from "../../db/db";
 import type { Db } from "../../db/db";
 import type { Sql } from "./sql";
 

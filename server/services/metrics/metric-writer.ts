@@ -1,6 +1,6 @@
 import type { Worker } from "node:worker_threads";
-import type { MetricPoint } from "../../../lib/protocol";
 import { spawnWorker } from "../../../host/spawn-worker";
+import type { MetricPoint } from "../../../lib/protocol";
 import { IngestStats } from "../stats/ingest-stats";
 import type { PointsOp, WriteOp } from "./metric-store";
 import type { WorkerReply, WorkerRequest } from "./metric-worker";

@@ -1,5 +1,5 @@
-import type { Db } from "../../db/db";
 import { invalid, missing, MlflowError } from "../../../lib/mlflow/errors";
+import type { Db } from "../../db/db";
 
 export type ExperimentRow = NonNullable<Awaited<ReturnType<Db["experiment"]["findUnique"]>>>;
 export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";

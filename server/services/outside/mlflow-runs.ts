@@ -1,9 +1,9 @@
 import { TRPCError } from "@trpc/server";
-import type { Db, Run } from "../../db/db";
+import type { Metric, Param, RunStatus as MlflowStatus, Tag } from "../../../lib/mlflow/contracts";
 import { invalid, missing } from "../../../lib/mlflow/errors";
 import { matches, parseFilter, type Subject } from "../../../lib/mlflow/filter";
-import type { Metric, Param, RunStatus as MlflowStatus, Tag } from "../../../lib/mlflow/contracts";
 import type { RunStatus } from "../../../lib/protocol";
+import type { Db, Run } from "../../db/db";
 import { DEFAULT_EXPERIMENT, lifecycleWhere, type ExperimentService, type ViewType } from "./experiments";
 import type { OutsidePoint, OutsideRuns } from "./outside-runs";
 

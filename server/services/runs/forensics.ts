@@ -1,16 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import { type Exclusion, exclusionIssues } from "../../../lib/exclusion";
 import { readManifest } from "../../../formats/dataset";
-import type { RunConfigInput } from "../../../lib/run-config";
+import { type Exclusion, exclusionIssues } from "../../../lib/exclusion";
 import { layerNormsAt, MEDIAN_WINDOW, RebuiltBatch, rollbackCaveats, type LayerNormRow } from "../../../lib/forensics";
 import { parseLayerKey, rowName, rowOrder } from "../../../lib/layer-stats";
+import type { RunConfigInput } from "../../../lib/run-config";
 import type { Db } from "../../db/db";
 import { checkpointFile } from "../checkpoints/checkpoint-lookup";
 import type { CliJobs } from "../cli/cli-jobs";
-import type { RunService } from "./runs";
 import type { RunSummary } from "../hub/run-summary";
+import type { RunService } from "./runs";
 
 /** Replaying a long stretch between checkpoints and a forward pass per row: minutes at most on a CPU-sized model. */
 const TIMEOUT_MS = 10 * 60_000;

@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Db } from "../../db/db";
 import { ACTIVE_STATUSES, type RunStatus } from "../../../lib/protocol";
 import type { RunAnnotation } from "../../../lib/run-annotation";
+import type { Db } from "../../db/db";
 import type { Hub } from "../hub/hub";
-import { LOG_FILE } from "./trainer-log";
-import type { RunService } from "./runs";
 import type { RunSummary } from "../hub/run-summary";
+import type { RunService } from "./runs";
+import { LOG_FILE } from "./trainer-log";
 
 /** Filing a run (name, notes, labels, project, star, archive) and deleting it with its files. */
 export class RunAdmin {

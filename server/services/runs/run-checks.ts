@@ -1,11 +1,11 @@
 import { TRPCError } from "@trpc/server";
-import { DatasetSpec } from "../../../lib/dataset-spec";
+import { memoryLimitBytes } from "../../../host/memory-limit";
 import { DEFAULT_DOMAINS, unknownDomainIssues } from "../../../lib/dataset-domains";
+import { DatasetSpec } from "../../../lib/dataset-spec";
 import { Exclusion, exclusionIssues } from "../../../lib/exclusion";
 import { checkMemory, memoryRefusal, type MemoryBackend } from "../../../lib/memory-check";
 import { readPlanConfig } from "../../../lib/planning/input";
 import { DEFAULT_DATASET, RunConfig, RunConfigFields } from "../../../lib/run-config";
-import { memoryLimitBytes } from "../../../host/memory-limit";
 import type { Db } from "../../db/db";
 import type { BackendService } from "../cli/backends";
 

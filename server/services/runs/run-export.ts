@@ -1,7 +1,7 @@
-import type { Db } from "../../db/db";
 import { encodeEvent } from "../../../lib/tfevents/events";
 import { encodeRecord } from "../../../lib/tfevents/tfrecord";
 import { FILE_VERSION } from "../../../lib/tfevents/writer";
+import type { Db } from "../../db/db";
 
 export interface StoredPoint {
   key: string;

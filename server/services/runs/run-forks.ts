@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
-import type { Db } from "../../db/db";
 import { FORK_LOCKED, RunConfig } from "../../../lib/run-config";
+import type { Db } from "../../db/db";
 import { jsonText } from "../../db/dialect";
 
 /** The model's shape must match the parent's for its weights to load; anything else may change. */

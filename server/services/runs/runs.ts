@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import type { Run, Db } from "../../db/db";
-import type { RunConfig } from "../../../lib/run-config";
 import { ACTIVE_STATUSES, type CheckpointSaved, type RunStatus, type TrainerDone, type TrainerHello } from "../../../lib/protocol";
+import type { RunConfig } from "../../../lib/run-config";
+import type { Run, Db } from "../../db/db";
 import { scanCheckpoints, type ScanResult } from "../checkpoints/checkpoint-scan";
 import type { Hub } from "../hub/hub";
-import { SoloOwnership, type Ownership } from "./leases";
 import { checkpointRow, toSummary, type RunSummary } from "../hub/run-summary";
+import { SoloOwnership, type Ownership } from "./leases";
 import { RestartBackoff, RESTART_BACKOFF_MS } from "./restart-backoff";
 import { checkFork, forksOf } from "./run-forks";
 import { rewindTo, startOver, type RewindContext } from "./run-rewind";

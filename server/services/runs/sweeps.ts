@@ -1,9 +1,9 @@
 import { TRPCError } from "@trpc/server";
+import type { z } from "zod";
 import { flopsPerToken } from "../../../lib/estimates";
 import type { RunConfig } from "../../../lib/run-config";
 import { cellConfig, cellLabels, planSweep, sweepProject, type SweepCell } from "../../../lib/scaling/sweep";
 import type { SweepInput as SweepInputSchema } from "../../../lib/scaling/sweep-input";
-import type { z } from "zod";
 import type { Db } from "../../db/db";
 import type { BackendService } from "../cli/backends";
 import type { EvalService } from "../evals/evals";

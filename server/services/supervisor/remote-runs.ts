@@ -1,8 +1,8 @@
 import type { Socket } from "socket.io";
-import type { Db } from "../../db/db";
 import { ACTIVE_STATUSES, EV, type RunStatus } from "../../../lib/protocol";
 import type { RunConfig } from "../../../lib/run-config";
 import { TrainerExitReport } from "../../../lib/worker-protocol";
+import type { Db } from "../../db/db";
 import type { RunService } from "../runs/runs";
 import { lastError } from "../runs/trainer-log";
 import type { Watch } from "./watch";

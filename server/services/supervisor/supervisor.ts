@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Socket } from "socket.io";
+import { explainFailure } from "../../../lib/anomaly/liveness";
 import { EV } from "../../../lib/protocol";
 import type { RunConfig } from "../../../lib/run-config";
-import type { RemoteRuns } from "./remote-runs";
 import type { Launcher, RunService } from "../runs/runs";
-import type { Watch } from "./watch";
-import { explainFailure } from "../../../lib/anomaly/liveness";
 import { lastError, LOG_FILE, PID_FILE, readTail } from "../runs/trainer-log";
+import type { RemoteRuns } from "./remote-runs";
+import type { Watch } from "./watch";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 /** How often an adopted trainer (not our child, so no exit event) is checked for life. */

@@ -1,5 +1,5 @@
-import { RunMonitor } from "../../../lib/anomaly/monitor";
 import { classifyExit, classifyFailure } from "../../../lib/anomaly/liveness";
+import { RunMonitor } from "../../../lib/anomaly/monitor";
 import { SEVERITY_OF, type Anomaly } from "../../../lib/anomaly/types";
 import type { Heartbeat, MetricPoint, RecoveryEvent, TrainerDone } from "../../../lib/protocol";
 import { RunConfig } from "../../../lib/run-config";

@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { FileCursor } from "../../../lib/tensorboard";
 import { decodeEvent, scalars, StepRangeError } from "../../../lib/tfevents/events";
 import { ProtoError } from "../../../lib/tfevents/proto";
 import { RecordReader, type RecordItem } from "../../../lib/tfevents/tfrecord";
-import type { FileCursor } from "../../../lib/tensorboard";
 import { eventFiles } from "./tensorboard-scan";
 
 /** A scalar as outsideRuns.log takes it: the tag as written, wall time in seconds. */

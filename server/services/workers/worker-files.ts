@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { datasetsRoot, MANIFEST_FILE, readManifest, TOKENIZER_FILE } from "../../../formats/dataset";
+import { datasetId } from "../../../formats/dataset-id";
 import { DatasetSpec } from "../../../lib/dataset-spec";
 import type { FileEntry } from "../../../lib/worker-protocol";
-import { datasetId } from "../../../formats/dataset-id";
-import { datasetsRoot, MANIFEST_FILE, readManifest, TOKENIZER_FILE } from "../../../formats/dataset";
 import { sha256File } from "../checkpoints/checkpoint-integrity";
 
 /** Where a prepared dataset keeps the sha256 of each file a worker fetches; written once, as a prepared dataset never changes. */

@@ -2,15 +2,15 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import { Prisma, type Db } from "../../db/db";
+import { CHECKPOINT_FILE } from "../../../formats/checkpoint";
 import { ACTIVE_STATUSES, type RunStatus } from "../../../lib/protocol";
 import { RunConfig } from "../../../lib/run-config";
 import type { Assignment, HeartbeatAnswer, Registered, TrainerExitReport, WorkerHeartbeat, WorkerInfo } from "../../../lib/worker-protocol";
 import { heartbeatFor } from "../../../lib/worker-protocol";
-import { CHECKPOINT_FILE } from "../../../formats/checkpoint";
+import { Prisma, type Db } from "../../db/db";
+import { jsonText } from "../../db/dialect";
 import { sha256File } from "../checkpoints/checkpoint-integrity";
 import { datasetFiles, defaultDatasetId } from "./worker-files";
-import { jsonText } from "../../db/dialect";
 
 export type WorkerState = "idle" | "busy" | "offline" | "left";
 

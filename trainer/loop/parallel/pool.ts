@@ -1,5 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
+import { spawnWorker } from "../../../host/spawn-worker";
 import type { Rng } from "../../../lib/rng";
 import type { BackendChoice } from "../../backend/backend";
 import type { Batch } from "../../data/mixture";
@@ -8,7 +9,6 @@ import { flatLayout, type Slot } from "./layout";
 import type { Job, Reply, WorkerFault, WorkerInit } from "./messages";
 import { shardRngStates } from "./shard-rng";
 import { splitRows } from "./shards";
-import { spawnWorker } from "../../../host/spawn-worker";
 
 const ENTRY = new URL(`./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 

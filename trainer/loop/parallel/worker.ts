@@ -4,9 +4,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../../lib/rng";
-import { accumulateGradients, objectivePass } from "../accumulate";
 import { selectBackend } from "../../backend/backend";
 import type { Params } from "../../model/model";
+import { accumulateGradients, objectivePass } from "../accumulate";
 import { flatLayout } from "./layout";
 import type { Job, Reply, WorkerInit } from "./messages";
 
