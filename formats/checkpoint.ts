@@ -37,7 +37,7 @@ export const stepDirName = (step: number) => `step-${String(step).padStart(6, "0
 
 /** Where a run's checkpoint at a step lives: runs keep theirs under <dataDir>/runs/<runId>/. */
 export function checkpointFile(dataDir: string, runId: string, step: number): string {
-  return path.join(dataDir, "runs", runId, "checkpoints", stepDirName(step), CHECKPOINT_FILE);
+  return checkpointPath(path.join(dataDir, "runs", runId), step);
 }
 
 export function checkpointPath(runDir: string, step: number) {

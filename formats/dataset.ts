@@ -47,8 +47,11 @@ export function datasetsRoot(dataDir: string) {
   return path.join(dataDir, "datasets");
 }
 
+/** A dataset id, and so never a path outside datasets/. */
+const isDatasetId = (id: string) => /^ds-[0-9a-f]{16}$/.test(id);
+
 export function readManifest(dataDir: string, id: string): DatasetManifest | null {
-  if (!/^ds-[0-9a-f]{16}$/.test(id)) return null;
+  if (!isDatasetId(id)) return null;
   const file = path.join(datasetsRoot(dataDir), id, MANIFEST_FILE);
   if (!fs.existsSync(file)) return null;
   return JSON.parse(fs.readFileSync(file, "utf8")) as DatasetManifest;
@@ -69,7 +72,7 @@ export interface DatasetFiles {
 }
 
 export function datasetFiles(dataDir: string, datasetId: string): DatasetFiles {
-  if (!/^ds-[0-9a-f]{16}$/.test(datasetId)) return { manifest: null, tokenizerFile: null }; // never a path outside datasets/
+  if (!isDatasetId(datasetId)) return { manifest: null, tokenizerFile: null };
   const manifest = readManifest(dataDir, datasetId);
   const file = path.join(datasetsRoot(dataDir), datasetId, manifest?.tokenizer.file ?? TOKENIZER_FILE);
   return { manifest, tokenizerFile: fs.existsSync(file) ? file : null };
