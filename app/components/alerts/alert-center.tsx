@@ -1,11 +1,11 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { EV } from "../../../lib/protocol";
 import { errorText } from "../../lib/errors";
 import { liveSocket } from "../../lib/socket";
 import { trpc } from "../../lib/trpc";
+import { useNavigate } from "../common/navigation";
 import { AlertToast } from "./alert-toast";
 import type { AlertRow } from "./use-alerts";
 
@@ -13,7 +13,7 @@ const MAX_TOASTS = 5;
 
 /** In every page's header: the unacknowledged-alert badge, and a toast for each new unmuted alert. */
 export function AlertCenter() {
-  const router = useRouter();
+  const navigate = useNavigate();
   const [counts, setCounts] = useState<{ count: number; critical: number } | null>(null);
   const [toasts, setToasts] = useState<AlertRow[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -72,7 +72,7 @@ export function AlertCenter() {
       <div className="pointer-events-none fixed bottom-4 right-4 z-50 flex flex-col-reverse gap-2" aria-live="polite">
         {toasts.map((a) => (
           <AlertToast key={a.id} alert={a} onDismiss={dismiss} onAcknowledge={acknowledge}
-            onOpen={(x) => { dismiss(x.id); router.push(`/runs/${x.runId}`); }} />
+            onOpen={(x) => { dismiss(x.id); navigate(`/runs/${x.runId}`); }} />
         ))}
       </div>
     </>

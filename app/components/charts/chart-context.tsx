@@ -1,5 +1,6 @@
 "use client";
 import { createContext, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { replaceUrlSoon } from "../common/navigation";
 import type { LiveFeed } from "./chart-live-feed";
 import { isLogScale, readableQuery, writeChartSettings, type ChartSettings, type XAxis } from "./chart-settings";
 
@@ -84,15 +85,12 @@ export function ChartPageProvider({ settings, onChange, chartIds, feed, naive = 
 export function useChartSettingsInUrl(initial: ChartSettings) {
   const [settings, setSettings] = useState(initial);
   const change = useMemo(() => (c: Partial<ChartSettings>) => setSettings((s) => ({ ...s, ...c })), []);
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      const q = new URLSearchParams(window.location.search);
-      for (const k of ["log", "smooth", "smoothing", "x", "range", "collapsed"]) q.delete(k);
-      writeChartSettings(q, settings);
-      const search = readableQuery(q);
-      window.history.replaceState(null, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [settings]);
+  useEffect(() => replaceUrlSoon(() => {
+    const q = new URLSearchParams(window.location.search);
+    for (const k of ["log", "smooth", "smoothing", "x", "range", "collapsed"]) q.delete(k);
+    writeChartSettings(q, settings);
+    const search = readableQuery(q);
+    return `${window.location.pathname}${search ? `?${search}` : ""}`;
+  }), [settings]);
   return [settings, change] as const;
 }

@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
+import { replaceUrlSoon, useNavigate } from "../common/navigation";
 import { columnsOf, type RunOption, type Summary } from "./checkpoint-compare-column";
 import { CheckpointCompareConfig } from "./checkpoint-compare-config";
 import { CheckpointCompareExamples } from "./checkpoint-compare-examples";
@@ -11,23 +11,14 @@ import { CheckpointCompareScores } from "./checkpoint-compare-scores";
 import { checkpointsHref, type CheckpointParams, type CheckpointRef } from "./checkpoint-params";
 
 export function CheckpointCompareView(props: { runs: RunOption[]; params: CheckpointParams; summary: Summary | null; error: string | null; dropped: string[] }) {
-  const router = useRouter();
+  const navigate = useNavigate();
   const [params, setParams] = useState(props.params);
   const href = checkpointsHref(params);
   const change = (c: Partial<CheckpointParams>) => setParams((p) => ({ ...p, ...c }));
 
-  const navigating = useRef(false);
   // Settings follow in the URL without a reload; a new selection reloads the scores on the server.
-  useEffect(() => {
-    // Only on a real change: a replaceState racing a navigation (a picked checkpoint) would cancel it.
-    if (href === window.location.pathname + window.location.search) return;
-    const timer = setTimeout(() => navigating.current || window.history.replaceState(null, "", href), 250);
-    return () => clearTimeout(timer);
-  }, [href]);
-  const select = (checkpoints: CheckpointRef[]) => {
-    navigating.current = true;
-    router.push(checkpointsHref({ ...params, checkpoints, a: 0, b: 1 }));
-  };
+  useEffect(() => replaceUrlSoon(() => href), [href]);
+  const select = (checkpoints: CheckpointRef[]) => navigate(checkpointsHref({ ...params, checkpoints, a: 0, b: 1 }));
 
   const { summary } = props;
   const columns = summary ? columnsOf(summary) : [];

@@ -6,6 +6,7 @@ import { groupRuns } from "../../../lib/run-groups";
 import { ChartPageProvider } from "../charts/chart-context";
 import type { ChartSettings } from "../charts/chart-settings";
 import { useXMaps } from "../charts/use-chart-x";
+import { replaceUrlSoon } from "../common/navigation";
 import { SourceBadge } from "../common/source-badge";
 import { StatusBadge } from "../common/status-badge";
 import { CompareChart, type GroupLine, type RunLine } from "./compare-chart";
@@ -38,10 +39,7 @@ export function CompareView(props: {
   const href = compareHref({ ...params, runs: ids });
 
   // A slider sends many changes a second; the URL follows once it settles.
-  useEffect(() => {
-    const timer = setTimeout(() => window.history.replaceState(null, "", href), 250);
-    return () => clearTimeout(timer);
-  }, [href]);
+  useEffect(() => replaceUrlSoon(() => href), [href]);
 
   // Benchmark charts only for metrics some run has logged; the base metrics always, to show "no data yet".
   const available = props.keys.filter((k) => !k.startsWith("eval/") || withData.has(k));

@@ -1,9 +1,9 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { DatasetSpec, DEFAULT_SOURCES, SOURCE_KINDS, type DatasetSource } from "../../../lib/dataset-spec";
 import { serverFieldErrors, trpc } from "../../lib/trpc";
 import { uploadFile, uploadName } from "../../lib/upload";
+import { useNavigate } from "../common/navigation";
 
 const defaults = DatasetSpec.parse({ name: "mixture" });
 
@@ -57,7 +57,7 @@ function setPath(o: any, p: string, v: unknown) {
 type Row = DatasetSource & { enabled: boolean };
 
 export function DatasetForm() {
-  const router = useRouter();
+  const navigate = useNavigate();
   const [name, setName] = useState("mixture");
   const [rows, setRows] = useState<Row[]>(DEFAULT_SOURCES.map((s) => ({ ...s, enabled: true })));
   const [values, setValues] = useState<Record<string, string | boolean>>(() =>
@@ -90,7 +90,7 @@ export function DatasetForm() {
     setBusy(true);
     try {
       const d = await trpc.dataset.prepare.mutate(parsed.data);
-      router.push(`/datasets/${d.id}`);
+      navigate(`/datasets/${d.id}`);
     } catch (err) {
       setErrors(serverFieldErrors(err) ?? { form: err instanceof Error ? err.message : String(err) });
       setBusy(false);

@@ -1,5 +1,4 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { THRESHOLD_HINTS, THRESHOLD_LABELS, type AnomalyThresholds } from "../../../lib/anomaly/thresholds";
 import { backendChoices, backendNote } from "../../../lib/backends";
@@ -13,6 +12,7 @@ import {
 import { formFieldErrors, formFieldsOf, issueErrors } from "../../lib/field-errors";
 import { fmtInt } from "../../lib/format";
 import { serverFieldErrors, trpc } from "../../lib/trpc";
+import { useNavigate } from "../common/navigation";
 import { usePolled } from "../common/use-polled";
 import { DeepSpeedImportPanel } from "./deepspeed-import";
 import { EvalPicker, type RegisteredSet } from "./eval-picker";
@@ -136,7 +136,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
   defaultName: string; datasets: DatasetChoice[]; evalSets: RegisteredSet[]; throughput: MeasuredThroughput | null; fork: ForkOf | null;
 }) {
   const backends = useBackendReport();
-  const router = useRouter();
+  const navigate = useNavigate();
   const [values, setValues] = useState<FormValues>(() =>
     fork ? { ...defaults, ...formValuesOf(fork.config), name: `${fork.runName}-fork-${fork.step}` } : { ...defaults, name: defaultName });
   const onWorker = values.queue !== THIS_SERVER;
@@ -201,7 +201,7 @@ export function RunForm({ defaultName, datasets, evalSets, throughput, fork }: {
     setSubmitting(true);
     try {
       const run = await trpc.run.create.mutate({ ...parsed.data, initFrom: fork && { runId: fork.runId, step: fork.step } });
-      router.push(`/runs/${run.id}`);
+      navigate(`/runs/${run.id}`);
     } catch (err) {
       const fields = serverFieldErrors(err);
       showErrors(fields ? formFieldsOf(fields) : { form: err instanceof Error ? err.message : String(err) });

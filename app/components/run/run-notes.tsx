@@ -6,6 +6,7 @@ import type { RouterOutputs } from "../../../server/trpc/router";
 import { Markdown } from "../../lib/markdown";
 import { trpc } from "../../lib/trpc";
 import { messageOf } from "../common/message-of";
+import { useNavigate } from "../common/navigation";
 import { smallButton } from "../common/small-button";
 
 type Run = RouterOutputs["run"]["get"];
@@ -14,6 +15,7 @@ const input = "rounded border border-slate-700 bg-slate-900 px-2 py-1 text-sm te
 /** Filing a run: its name, star, labels, project, Markdown notes, archive and delete. */
 export function RunNotes({ run, canEdit }: { run: Run; canEdit: boolean }) {
   const router = useRouter();
+  const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState(run.name);
   const [notes, setNotes] = useState(run.notes);
@@ -45,7 +47,7 @@ export function RunNotes({ run, canEdit }: { run: Run; canEdit: boolean }) {
   const remove = async () => {
     try {
       const { freedBytes } = await trpc.run.delete.mutate({ id: run.id, confirm: true });
-      router.push(`/?deleted=${encodeURIComponent(run.name)}&freed=${freedBytes}`);
+      navigate(`/?deleted=${encodeURIComponent(run.name)}&freed=${freedBytes}`);
     } catch (e) {
       setError(messageOf(e));
     }

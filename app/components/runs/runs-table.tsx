@@ -10,6 +10,7 @@ import type { RouterOutputs } from "../../../server/trpc/router";
 import { fmtInt, fmtNumber, fmtTime } from "../../lib/format";
 import { liveSocket } from "../../lib/socket";
 import { trpc } from "../../lib/trpc";
+import { replaceUrlSoon } from "../common/navigation";
 import { RunPlace, useWorkerNames } from "../common/run-place";
 import { SourceBadge } from "../common/source-badge";
 import { StatusBadge } from "../common/status-badge";
@@ -151,10 +152,7 @@ export function RunsTable({ initial, initialView, metricKeys, remember = true }:
   }, []);
 
   const query = viewToQuery(view);
-  useEffect(() => {
-    const timer = setTimeout(() => window.history.replaceState(null, "", `/${query}`), 250);
-    return () => clearTimeout(timer);
-  }, [query]);
+  useEffect(() => replaceUrlSoon(() => `/${query}`), [query]);
 
   // An outside run's config is a placeholder, not its own: no config cells for it.
   const flat = useMemo(() => new Map(runs.map((r) => [r.id, r.source === "trainer" ? flattenConfig(r.config) : {}])), [runs]);

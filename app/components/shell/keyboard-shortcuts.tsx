@@ -1,6 +1,6 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
+import { useNavigate } from "../common/navigation";
 
 /** g then a letter: where it goes. */
 const GO: Record<string, { href: string; label: string }> = {
@@ -38,7 +38,7 @@ function searchField(): HTMLElement | null {
 
 /** Keyboard shortcuts on every signed-in page, and the overlay that lists them (opened with ?). */
 export function KeyboardShortcuts() {
-  const router = useRouter();
+  const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const gAt = useRef(0);
   useEffect(() => {
@@ -51,13 +51,13 @@ export function KeyboardShortcuts() {
       if (afterG && GO[e.key]) {
         e.preventDefault();
         setOpen(false);
-        return router.push(GO[e.key].href);
+        return navigate(GO[e.key].href);
       }
       if (e.key === "g") gAt.current = Date.now();
       else if (e.key === "?") setOpen((o) => !o);
       else if (e.key === "n") {
         setOpen(false);
-        router.push("/runs/new");
+        navigate("/runs/new");
       } else if (e.key === "/") {
         const field = searchField();
         if (!field) return;
@@ -68,7 +68,7 @@ export function KeyboardShortcuts() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [router]);
+  }, [navigate]);
   if (!open) return null;
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-slate-950/70 p-4" onClick={() => setOpen(false)}>
