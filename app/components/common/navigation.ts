@@ -18,21 +18,22 @@ function countLinkClick(e: MouseEvent) {
   if (link && link.getAttribute("target") !== "_blank" && !link.hasAttribute("download")) navigations++;
 }
 
+// One listener for the page's life: it only counts, and several updates may be pending at once.
+let countingClicks = false;
+
 /**
  * Puts `target()` in the address bar once a setting has settled for `delayMs`, without a reload,
  * unless a navigation has begun in the meantime. Returns the cancel, for a `useEffect` to return.
  */
 export function replaceUrlSoon(target: () => string, delayMs = 250): () => void {
+  if (!countingClicks) document.addEventListener("click", countLinkClick, true);
+  countingClicks = true;
   const started = navigations;
-  document.addEventListener("click", countLinkClick, true);
   const timer = setTimeout(() => {
     const href = target();
     if (navigations === started && href !== here()) window.history.replaceState(null, "", href);
   }, delayMs);
-  return () => {
-    clearTimeout(timer);
-    document.removeEventListener("click", countLinkClick, true);
-  };
+  return () => clearTimeout(timer);
 }
 
 /** `router.push` that first cancels any pending URL update (see `navigations`). */
